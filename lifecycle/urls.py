@@ -1,0 +1,9 @@
+from django.urls import path
+
+from lifecycle import views
+
+app_name = "lifecycle"
+
+urlpatterns = [
+    path("board/", views.board, name="board"),
+]

@@ -1,0 +1,31 @@
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from spm.health import broker_health, database_health, rollup_health
+
+
+@login_not_required
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Liveness of the database, the broker and rollup freshness. Names no host, user or secret."""
+    database = database_health()
+    broker = broker_health()
+    rollups = rollup_health() if database["status"] == "ok" else {"status": "unknown"}
+    healthy = database["status"] == "ok" and broker["status"] in {"ok", "eager"}
+    body = {"status": "ok" if healthy else "degraded", "database": database, "broker": broker, "rollups": rollups}
+    return JsonResponse(body, status=200 if healthy else 503)
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    return render(request, "404.html", status=404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    # No context processors that touch the database: the error may be the database itself.
+    from django.template import loader
+
+    return HttpResponse(loader.get_template("500.html").render(), status=500)
