@@ -6,7 +6,6 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.urls import reverse
 from django.utils import timezone
 
 from products.models import Health, choice_check
@@ -112,13 +111,21 @@ class KPI(models.Model):
         verbose_name = "KPI"
         verbose_name_plural = "KPIs"
         constraints = [
-            models.CheckConstraint(condition=Q(tolerance__gte=0, tolerance__lte=100), name="kpi_tolerance_percent"),
-            models.CheckConstraint(condition=choice_check("direction", Direction), name="kpi_direction_valid"),
-            models.CheckConstraint(condition=choice_check("aggregation", Aggregation), name="kpi_aggregation_valid"),
+            models.CheckConstraint(
+                condition=Q(tolerance__gte=0, tolerance__lte=100), name="kpi_tolerance_percent"
+            ),
+            models.CheckConstraint(
+                condition=choice_check("direction", Direction), name="kpi_direction_valid"
+            ),
+            models.CheckConstraint(
+                condition=choice_check("aggregation", Aggregation), name="kpi_aggregation_valid"
+            ),
             models.CheckConstraint(
                 condition=choice_check("time_aggregation", TimeAggregation), name="kpi_time_aggregation_valid"
             ),
-            models.CheckConstraint(condition=choice_check("frequency", Frequency), name="kpi_frequency_valid"),
+            models.CheckConstraint(
+                condition=choice_check("frequency", Frequency), name="kpi_frequency_valid"
+            ),
             models.CheckConstraint(condition=~Q(name=""), name="kpi_name_not_empty"),
         ]
 
@@ -137,7 +144,9 @@ class KPITarget(models.Model):
     class Meta:
         ordering = ["kpi", "product"]
         verbose_name = "KPI target"
-        constraints = [models.UniqueConstraint(fields=["product", "kpi"], name="kpi_target_unique_per_product")]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "kpi"], name="kpi_target_unique_per_product")
+        ]
 
     def __str__(self) -> str:
         return f"{self.kpi} target for {self.product}: {self.target:g}"

@@ -209,3 +209,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("SPM_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# whitenoise serves from the finders in development, from collected files in production.
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG

@@ -1,0 +1,84 @@
+# SPM Dashboard — `make run` serves the demo, `make test` runs the whole suite.
+# Both create .venv with a Python >= 3.12 found on this machine (or PYTHON=/path/to/python).
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV      ?= .venv
+BIN       := $(VENV)/bin
+STAMP     := $(VENV)/.installed
+DEMO_PRODUCTS ?= 120
+DEMO_MONTHS   ?= 12
+HOST      ?= 127.0.0.1
+PORT      ?= 8000
+
+# Candidates, best first: an explicit PYTHON, then versioned commands, then pyenv's installs, then python3.
+# Each is run to check its version, so a pyenv shim that is not selected (and fails) is skipped.
+define find_python
+for candidate in $(PYTHON) python3.13 python3.12 \
+    $$(ls -d "$$(pyenv root 2>/dev/null || echo $$HOME/.pyenv)"/versions/3.1[2-9]*/bin/python 2>/dev/null | sort -rV) \
+    /usr/local/bin/python3 /usr/bin/python3 python3; do \
+  if "$$candidate" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' >/dev/null 2>&1; then \
+    command -v "$$candidate" 2>/dev/null || echo "$$candidate"; exit 0; \
+  fi; \
+  if [ -n "$(PYTHON)" ] && [ "$$candidate" = "$(PYTHON)" ]; then \
+    echo "PYTHON=$(PYTHON) is not a Python >= 3.12 (Django 6 needs it)." >&2; exit 1; \
+  fi; \
+done; exit 1
+endef
+
+.PHONY: help
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@py="$$($(find_python))" || { \
+	  echo "error: SPM Dashboard needs Python 3.12 or newer (Django 6), and none was found." >&2; \
+	  echo "       Install one (e.g. 'pyenv install 3.12' or your system's python3.12 package)," >&2; \
+	  echo "       or point at it: make $(MAKECMDGOALS) PYTHON=/path/to/python3.12" >&2; exit 1; }; \
+	if [ ! -x "$(BIN)/python" ] || ! "$(BIN)/python" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)'; then \
+	  echo "Creating $(VENV) with $$py ($$($$py --version))"; rm -rf "$(VENV)"; "$$py" -m venv "$(VENV)"; \
+	fi
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip uv
+	@echo "Installing dependencies into $(VENV)"
+	@$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]'
+	@touch $(STAMP)
+
+.PHONY: install
+install: $(STAMP) ## Create .venv and install the project with its dev/test extra
+
+.PHONY: migrate
+migrate: $(STAMP)
+	@$(BIN)/python manage.py migrate --no-input -v 0
+
+.PHONY: demo
+demo: migrate ## Seed the demo portfolio when the database is empty
+	@$(BIN)/python manage.py seed_demo --if-empty --products $(DEMO_PRODUCTS) --months $(DEMO_MONTHS) --seed 1
+
+.PHONY: run
+run: demo ## Set up and serve the dashboard at http://127.0.0.1:8000 (SQLite, Celery eager)
+	@echo ""
+	@echo "  SPM Dashboard: http://$(HOST):$(PORT)/"
+	@echo "  Demo logins: admin, director, pm, junior — password: $${SPM_DEMO_PASSWORD:-demo}"
+	@echo ""
+	@$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+.PHONY: test
+test: $(STAMP) ## Set up and run the whole suite (PostgreSQL/Redis tests skip when DATABASE_URL/CELERY_BROKER_URL are unset)
+	@$(BIN)/ruff check .
+	@$(BIN)/ruff format --check .
+	@$(BIN)/python manage.py makemigrations --check --dry-run -v 0 || { echo "error: models changed without a migration" >&2; exit 1; }
+	@$(BIN)/pytest $(PYTEST_ARGS)
+
+.PHONY: lint
+lint: $(STAMP) ## ruff check and format
+	@$(BIN)/ruff check --fix .
+	@$(BIN)/ruff format .
+
+.PHONY: serve
+serve: $(STAMP) ## Production shape without Docker: gunicorn + Celery worker + beat on local PostgreSQL and Redis
+	@bash bench/serve.sh
+
+.PHONY: clean
+clean: ## Remove the virtualenv, the SQLite database and collected static files
+	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm staticfiles

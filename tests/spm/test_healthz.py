@@ -1,0 +1,52 @@
+import json
+
+import pytest
+from django.utils import timezone
+
+from tests.factories import RollupFactory
+
+
+@pytest.mark.django_db
+def test_healthz_reports_database_broker_and_rollup_freshness_without_login(client, settings):
+    computed = timezone.now().replace(microsecond=0)
+    RollupFactory(computed_at=computed)
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["database"]["status"] == "ok"
+    expected_broker = "ok" if settings.CELERY_BROKER_URL else "eager"
+    assert body["broker"]["status"] == expected_broker
+    assert body["rollups"]["last_computed_at"] == computed.isoformat()
+
+
+@pytest.mark.django_db
+def test_healthz_names_no_secret_host_or_password(client, settings):
+    text = json.dumps(client.get("/healthz").json())
+    assert settings.SECRET_KEY not in text
+    assert "password" not in text.lower()
+    for fragment in ("127.0.0.1", "redis://", "postgres://"):
+        assert fragment not in text
+
+
+@pytest.mark.django_db
+def test_healthz_says_when_no_rollup_was_ever_computed(client):
+    assert client.get("/healthz").json()["rollups"] == {"status": "empty", "last_computed_at": None}
+
+
+@pytest.mark.django_db
+def test_healthz_reports_an_unreachable_broker_as_degraded(client, settings):
+    from spm.celery import app
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    original = app.conf.broker_url
+    app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    try:
+        response = client.get("/healthz")
+    finally:
+        app.conf.broker_url = original
+    assert response.status_code == 503
+    assert response.json()["broker"]["status"] == "down"
