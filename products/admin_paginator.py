@@ -1,4 +1,4 @@
-"""Admin pagination for the big tables (measurements, rollups): never a COUNT(*) over a whole table.
+"""Admin for the big tables (measurements, rollups): never a COUNT(*) over a whole table, never a page per row.
 
 Django's admin counts every matching row to draw its page links. On a million measurements that count is the
 slowest query of the page, and it is paid on every page view. ``CappedCountPaginator`` counts instead:
@@ -6,23 +6,37 @@ slowest query of the page, and it is paid on every page view. ``CappedCountPagin
 * an unfiltered list on PostgreSQL: the planner's row estimate (``pg_class.reltuples``), shown as "about N";
 * everything else: at most ``cap + 1`` rows of a ``LIMIT``-ed subquery. When more rows match, the list shows
   "more than N" and pages up to the cap. The cap follows the page being read, so "next page" always works.
+
+Deleting is bounded the same way. Django's delete confirmation loads and prints every cascaded row (a KPI's
+50,000 measurements, each printed with two extra queries); ``CountedDeletionMixin`` counts them instead.
+Django's "delete selected" action loads every selected row and logs one entry per row; ``LargeTableAdminMixin``
+refuses it beyond ``BULK_DELETE_LIMIT`` rows and asks for a narrower filter.
 """
 
+from collections import Counter
 from math import ceil
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.actions import delete_selected as django_delete_selected
 from django.contrib.admin.views.main import PAGE_VAR
 from django.core.paginator import Paginator
-from django.db import connections
+from django.db import connections, models, router
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.db.models.deletion import Collector
+from django.http import HttpRequest, HttpResponse
+from django.urls import NoReverseMatch, reverse
 from django.utils.functional import cached_property
-from django.utils.html import escape
+from django.utils.html import escape, format_html
+from django.utils.text import capfirst
 
 #: Rows counted exactly before the count becomes "more than N" (a multiple of every ``list_per_page`` used).
 COUNT_CAP = 10_000
 #: How many pages past the one being read the capped count always reaches.
 PAGES_AHEAD = 10
+#: The most rows "delete selected" removes at once from a big table.
+BULK_DELETE_LIMIT = 10_000
+#: Objects named one by one on a delete confirmation page; the rest are counted.
+LISTED_ON_DELETE = 20
 
 
 class ApproximateCount(int):
@@ -114,7 +128,70 @@ def _as_page_number(number) -> int:
         return 1
 
 
-class LargeTableAdminMixin:
+class CountedDeletionMixin:
+    """A delete confirmation that counts the cascaded rows of each model instead of printing each one."""
+
+    delete_confirmation_max_display = LISTED_ON_DELETE
+
+    def get_deleted_objects(self, objs, request: HttpRequest):
+        model = self.model
+        collector = Collector(using=router.db_for_write(model), origin=objs)
+        try:
+            collector.collect(objs)
+        except (models.ProtectedError, models.RestrictedError):
+            # Django's own confirmation names the protected rows; protection stops it before any big cascade.
+            return super().get_deleted_objects(objs, request)
+        counts: Counter = Counter()
+        for collected_model, instances in collector.data.items():
+            counts[collected_model] += len(instances)
+        for queryset in collector.fast_deletes:
+            counts[queryset.model] += queryset.count()
+
+        perms_needed = set()
+        for counted_model in counts:
+            if self.admin_site.is_registered(counted_model):
+                if not self.admin_site.get_model_admin(counted_model).has_delete_permission(request):
+                    perms_needed.add(counted_model._meta.verbose_name)
+
+        roots = list(objs[:LISTED_ON_DELETE]) if isinstance(objs, QuerySet) else list(objs)[:LISTED_ON_DELETE]
+        to_delete: list = [self._deleted_object_link(obj) for obj in roots]
+        unlisted = counts[model] - len(roots)
+        if unlisted > 0:
+            to_delete.append(f"… and {unlisted:,} more {model._meta.verbose_name_plural}")
+        cascaded = [
+            f"{capfirst(related._meta.verbose_name_plural)}: {count:,}"
+            for related, count in sorted(counts.items(), key=lambda item: item[0]._meta.verbose_name_plural)
+            if related is not model and count
+        ]
+        if cascaded:
+            to_delete.append(cascaded)
+        model_count = {counted._meta.verbose_name_plural: count for counted, count in counts.items() if count}
+        return to_delete, model_count, perms_needed, []
+
+    def _deleted_object_link(self, obj: models.Model) -> str:
+        opts = obj._meta
+        try:
+            url = reverse(f"{self.admin_site.name}:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
+        except NoReverseMatch:
+            return f"{capfirst(opts.verbose_name)}: {obj}"
+        return format_html('{}: <a href="{}">{}</a>', capfirst(opts.verbose_name), url, str(obj))
+
+
+@admin.action(permissions=["delete"], description="Delete selected %(verbose_name_plural)s")
+def delete_selected(modeladmin, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+    """Django's "delete selected", refused when the selection is too big to load and log row by row."""
+    if queryset.order_by()[: BULK_DELETE_LIMIT + 1].count() > BULK_DELETE_LIMIT:
+        modeladmin.message_user(
+            request,
+            f"More than {BULK_DELETE_LIMIT:,} {modeladmin.opts.verbose_name_plural} selected: "
+            "narrow the list with its filters and delete in smaller batches.",
+            messages.ERROR,
+        )
+        return None
+    return django_delete_selected(modeladmin, request, queryset)
+
+
+class LargeTableAdminMixin(CountedDeletionMixin):
     """ModelAdmin settings for tables of a million rows: capped counts, no facet counts, 100 rows a page."""
 
     list_per_page = 100
@@ -122,6 +199,8 @@ class LargeTableAdminMixin:
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
     count_cap = COUNT_CAP
+    # Replaces the site-wide action of the same name.
+    actions = [delete_selected]
 
     def get_paginator(
         self, request: HttpRequest, queryset: QuerySet, per_page: int, orphans: int = 0, allow_empty_first_page=True

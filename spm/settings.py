@@ -170,8 +170,10 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
-if not DEBUG:
-    SECURE_SSL_REDIRECT = env_bool("SPM_SSL_REDIRECT", default=True)
+# SPM_HTTPS=false is for a production-shaped run on plain http://127.0.0.1 (make serve, load tests) only.
+SPM_HTTPS = env_bool("SPM_HTTPS", default=not DEBUG)
+if SPM_HTTPS:
+    SECURE_SSL_REDIRECT = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
