@@ -1,28 +1,80 @@
 """Reads about products and people: querysets shaped for pages, no writes."""
 
-from django.db.models import Count, QuerySet
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 
-from products.models import Membership, Product, Stage
+from products.forms import SORTS
+from products.models import Health, Membership, Product, Stage, User
+
+HEALTH_ORDER = [Health.OFF_TARGET, Health.AT_RISK, Health.ON_TARGET, Health.NO_DATA]
+
+
+def _position(field: str, values: list[str]) -> Case:
+    return Case(
+        *[When(**{field: value}, then=Value(i)) for i, value in enumerate(values)],
+        default=Value(len(values)),
+        output_field=IntegerField(),
+    )
 
 
 def product_list(*, search: str = "") -> QuerySet[Product]:
     """Products with their portfolio and owner joined, for tables."""
     products = Product.objects.select_related("portfolio", "owner")
     if search:
-        products = products.filter(name__icontains=search)
+        products = products.filter(Q(name__icontains=search) | Q(slug__icontains=search))
     return products
+
+
+def product_filter(*, filters: dict) -> QuerySet[Product]:
+    """Products matching the dashboard filters, sorted as asked; a stable order (name, then id) breaks ties.
+
+    ``filters`` is ``ProductFilterForm.cleaned_or_default()``: q, portfolio (slug), stage, market, focus,
+    health, owner (username), sort, dir. Sorting by a KPI is the portfolio selectors' job.
+    """
+    products = product_list(search=filters.get("q") or "")
+    for name, lookup in (
+        ("portfolio", "portfolio__slug"),
+        ("stage", "stage"),
+        ("market", "market"),
+        ("focus", "focus"),
+        ("health", "health"),
+        ("owner", "owner__username"),
+    ):
+        if filters.get(name):
+            products = products.filter(**{lookup: filters[name]})
+    sort = filters.get("sort") or "name"
+    if sort == "stage":
+        products = products.annotate(stage_position=_position("stage", Stage.values))
+    if sort == "health":
+        products = products.annotate(health_rank=_position("health", HEALTH_ORDER))
+    return products.order_by(*sort_fields(sort, filters.get("dir") or "asc"))
+
+
+def sort_fields(sort: str, direction: str) -> list[str]:
+    """ORDER BY fields for a table sort; the first field flips for descending, the rest keep the order stable."""
+    fields = [*SORTS.get(sort, SORTS["name"]), "pk"]
+    if direction == "desc":
+        fields[0] = fields[0][1:] if fields[0].startswith("-") else f"-{fields[0]}"
+    return fields
 
 
 def product_get(*, slug: str) -> Product:
     """One product with its portfolio and owner; raises ``Product.DoesNotExist``."""
-    return Product.objects.select_related("portfolio", "owner").get(slug=slug)
+    return Product.objects.select_related("portfolio", "portfolio__director", "owner").get(slug=slug)
 
 
 def product_members(*, product: Product) -> QuerySet[Membership]:
     return product.memberships.select_related("user").order_by("role", "user__username")
 
 
-def stage_counts() -> dict[str, int]:
+def stage_counts(products: QuerySet[Product] | None = None) -> dict[str, int]:
     """Number of products in each stage, every stage present, in lifecycle order."""
-    counts = dict(Product.objects.values_list("stage").annotate(n=Count("pk")).order_by())
+    products = Product.objects.all() if products is None else products
+    counts = dict(products.order_by().values_list("stage").annotate(n=Count("pk")))
     return {stage.value: counts.get(stage.value, 0) for stage in Stage}
+
+
+def owners() -> QuerySet[User]:
+    """People who own at least one product, for the owner filter."""
+    return User.objects.filter(pk__in=Product.objects.values("owner")).order_by("username")
+
+

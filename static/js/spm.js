@@ -85,7 +85,7 @@
       return ["The request was not accepted.", "Check the values you entered and try again."];
     }
     if (status >= 500) {
-      return ["Something went wrong on our side (error " + status + ").", "Nothing was changed. Retry, or reload the page."];
+      return ["Something went wrong on our side (error " + status + ").", "Retry, or reload the page."];
     }
     return ["The request failed" + (status ? " (error " + status + ")" : "") + ".", "Retry, or reload the page."];
   }

@@ -1,0 +1,120 @@
+"""Rows in, Plotly figure dicts out. Templates never build figures; pages draw them with static/js/charts.js."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from products.models import STAGE_ACTIVITIES, Stage
+
+STATUS_COLOURS = {
+    "on_target": "#15803d",
+    "at_risk": "#b45309",
+    "off_target": "#b91c1c",
+    "no_target": "#64748b",
+    "no_data": "#64748b",
+}
+SERIES_COLOURS = ["#4f46e5", "#0891b2", "#c026d3", "#ea580c", "#16a34a", "#dc2626", "#0f766e", "#7c3aed"]
+FONT = {"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 12, "color": "#334155"}
+
+
+def _layout(title: str, **extra) -> dict:
+    layout = {
+        "title": {"text": title, "x": 0, "font": {"size": 14}},
+        "font": FONT,
+        "margin": {"l": 48, "r": 16, "t": 40, "b": 40},
+        "paper_bgcolor": "rgba(0,0,0,0)",
+        "plot_bgcolor": "rgba(0,0,0,0)",
+        "hovermode": "x unified",
+        "showlegend": False,
+    }
+    layout.update(extra)
+    return layout
+
+
+def stage_funnel(counts: dict[str, int]) -> dict:
+    """Products per stage as horizontal bars, problem at the top (the basic bundle has no funnel trace)."""
+    stages = list(Stage)
+    return {
+        "data": [
+            {
+                "type": "bar",
+                "orientation": "h",
+                "y": [stage.label for stage in stages],
+                "x": [counts.get(stage.value, 0) for stage in stages],
+                "text": [str(counts.get(stage.value, 0)) for stage in stages],
+                "textposition": "auto",
+                "customdata": [STAGE_ACTIVITIES[stage.value] for stage in stages],
+                "hovertemplate": "%{y}: %{x} products<br>%{customdata}<extra></extra>",
+                "marker": {"color": "#4f46e5"},
+            }
+        ],
+        "layout": _layout(
+            "Products per stage",
+            yaxis={"autorange": "reversed", "automargin": True},
+            xaxis={"title": {"text": "products"}, "rangemode": "tozero", "gridcolor": "#e2e8f0"},
+            hovermode="closest",
+            bargap=0.25,
+        ),
+    }
+
+
+def kpi_trend(
+    *,
+    name: str,
+    unit: str,
+    periods: Sequence[dt.date],
+    values: Sequence[float],
+    target: float | None,
+    tolerance: float,
+    direction: str,
+) -> dict:
+    """One KPI over time with its target line and tolerance band (the at-risk zone)."""
+    x = [p.isoformat() for p in periods]
+    traces: list[dict] = []
+    if target is not None and x:
+        edge = target * (1 - tolerance / 100) if direction == "higher" else target * (1 + tolerance / 100)
+        traces.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "x": [x[0], x[-1], x[-1], x[0]],
+                "y": [target, target, edge, edge],
+                "fill": "toself",
+                "fillcolor": "rgba(180, 83, 9, 0.12)",
+                "line": {"width": 0},
+                "hoverinfo": "skip",
+                "name": f"tolerance {tolerance:g}%",
+            }
+        )
+        traces.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "x": [x[0], x[-1]],
+                "y": [target, target],
+                "line": {"color": "#b45309", "dash": "dash", "width": 1.5},
+                "name": "target",
+                "hovertemplate": f"target {target:,.4g}<extra></extra>",
+            }
+        )
+    traces.append(
+        {
+            "type": "scatter",
+            "mode": "lines+markers",
+            "x": x,
+            "y": list(values),
+            "line": {"color": SERIES_COLOURS[0], "width": 2},
+            "marker": {"size": 4},
+            "name": name,
+            "hovertemplate": f"%{{y:,.4g}} {unit}<extra>{name}</extra>",
+        }
+    )
+    return {
+        "data": traces,
+        "layout": _layout(
+            name,
+            yaxis={"title": {"text": unit}, "gridcolor": "#e2e8f0", "zeroline": False},
+            xaxis={"type": "date", "gridcolor": "#e2e8f0"},
+        ),
+    }
