@@ -82,3 +82,7 @@ serve: $(STAMP) ## Production shape without Docker: gunicorn + Celery worker + b
 .PHONY: clean
 clean: ## Remove the virtualenv, the SQLite database and collected static files
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm staticfiles
+
+.PHONY: bench
+bench: $(STAMP) ## Benchmark pages, partials, rollups and seeding on the 1M-measurement portfolio (BENCH_PG=1 for PostgreSQL)
+	@$(BIN)/python bench/run.py

@@ -75,6 +75,16 @@ def _bucket_sql(grain: str) -> str:
     )
 
 
+SCOPE_COLUMNS = {
+    Scope.ORGANISATION: "",
+    Scope.PORTFOLIO: "portfolio_key",
+    Scope.STAGE: "stage_key",
+    Scope.MARKET: "market_key",
+    Scope.FOCUS: "focus_key",
+    Scope.OWNER: "owner_key",
+}
+ATTRIBUTE_COLUMNS = [column for column in SCOPE_COLUMNS.values() if column]
+
 SCOPE_KEY_SQL = {
     Scope.ORGANISATION: "'all'",
     Scope.PORTFOLIO: "pf.slug",
@@ -101,10 +111,20 @@ def _status_sql(value: str, target: str) -> str:
         ELSE 'off_target' END"""
 
 
-def _across_sql(column: str) -> str:
-    return f"""CASE k.aggregation
-        WHEN 'sum' THEN SUM({column}) WHEN 'avg' THEN AVG({column})
-        WHEN 'min' THEN MIN({column}) ELSE MAX({column}) END"""
+AGGREGATES = ("sum", "avg", "min", "max")
+
+
+def _pick_sql(prefix: str) -> str:
+    """The KPI's cross-product aggregation, chosen among the four that the grouped rows carry."""
+    return f"""CASE k.aggregation WHEN 'sum' THEN g.{prefix}_sum WHEN 'avg' THEN g.{prefix}_avg
+        WHEN 'min' THEN g.{prefix}_min ELSE g.{prefix}_max END"""
+
+
+def _aggregates_sql() -> str:
+    columns = [f"{fn.upper()}(b.value) AS v_{fn}" for fn in AGGREGATES]
+    columns += [f"{fn.upper()}(b.target) AS t_{fn}" for fn in AGGREGATES]
+    columns += ["COUNT(*) AS products", "COUNT(b.target) AS targeted"]
+    return ", ".join(columns)
 
 
 @dataclass(frozen=True)
@@ -139,56 +159,87 @@ def _bucket_end(start: dt.date, grain: str) -> dt.date:
     return dt.date(start.year + month // 12, month % 12 + 1, 1)
 
 
-def _insert_sql(scope: str, grain: str, where: str) -> str:
-    """One statement: per-product bucket values (rule 1), then per-scope rollups (rules 2 to 4)."""
+def _grouped_sql() -> str:
+    """Rule 2 for every scope in one pass: GROUPING SETS on PostgreSQL, a UNION ALL on SQLite."""
+    aggregates = _aggregates_sql()
+    if connection.vendor == "postgresql":
+        keys = [column for scope, column in SCOPE_COLUMNS.items() if scope != Scope.ORGANISATION]
+        sets = ", ".join(["(b.kpi_id, b.bucket)", *[f"(b.kpi_id, b.bucket, b.{key})" for key in keys]])
+        scope_case = " ".join(
+            f"WHEN GROUPING(b.{column}) = 0 THEN '{scope}'"
+            for scope, column in SCOPE_COLUMNS.items()
+            if scope != Scope.ORGANISATION
+        )
+        key_coalesce = ", ".join(f"b.{column}" for column in keys)
+        return f"""
+            SELECT b.kpi_id, b.bucket, CASE {scope_case} ELSE 'organisation' END AS scope,
+                   COALESCE({key_coalesce}, 'all') AS scope_key, {aggregates}
+            FROM bucketed b GROUP BY GROUPING SETS ({sets})
+        """
+    selects = []
+    for scope, column in SCOPE_COLUMNS.items():
+        key = "'all'" if scope == Scope.ORGANISATION else f"b.{column}"
+        group = "b.kpi_id, b.bucket" + ("" if scope == Scope.ORGANISATION else f", b.{column}")
+        selects.append(
+            f"SELECT b.kpi_id, b.bucket, '{scope}' AS scope, {key} AS scope_key, {aggregates} "
+            f"FROM bucketed b GROUP BY {group}"
+        )
+    return " UNION ALL ".join(selects)
+
+
+def _insert_sql(grain: str, where: str) -> str:
+    """One statement per grain: per-product bucket values (rule 1), every scope's rollups (rules 2 to 4)."""
     bucket = _bucket_sql(grain)
-    latest = (
-        "1"
-        if grain == Grain.NATIVE
-        else f"ROW_NUMBER() OVER (PARTITION BY m.kpi_id, m.product_id, {bucket} ORDER BY m.period DESC)"
+    attributes = ", ".join(
+        f"{SCOPE_KEY_SQL[scope]} AS {column}"
+        for scope, column in SCOPE_COLUMNS.items()
+        if scope != Scope.ORGANISATION
     )
-    per_product = f"""
-        SELECT m.kpi_id, m.product_id, {bucket} AS bucket, m.period, m.value,
-               COALESCE(t.target, k.default_target) AS target, {latest} AS latest
-        FROM portfolio_measurement m
+    joins = """
+        JOIN products_product p ON p.id = m.product_id
+        JOIN portfolio_portfolio pf ON pf.id = p.portfolio_id
+        JOIN products_user u ON u.id = p.owner_id
         JOIN portfolio_kpi k ON k.id = m.kpi_id
         LEFT JOIN portfolio_kpitarget t ON t.product_id = m.product_id AND t.kpi_id = m.kpi_id
-        WHERE {where}
     """
+    target = "COALESCE(t.target, k.default_target)"
     if grain == Grain.NATIVE:
-        bucketed = "SELECT kpi_id, product_id, bucket, value, target FROM measured"
-    else:
-        bucketed = """
-        SELECT mm.kpi_id, mm.product_id, mm.bucket,
-               CASE k.time_aggregation WHEN 'sum' THEN SUM(mm.value) WHEN 'avg' THEN AVG(mm.value)
-                    ELSE MAX(CASE WHEN mm.latest = 1 THEN mm.value END) END AS value,
-               CASE k.time_aggregation WHEN 'sum' THEN SUM(mm.target) WHEN 'avg' THEN AVG(mm.target)
-                    ELSE MAX(CASE WHEN mm.latest = 1 THEN mm.target END) END AS target
-        FROM measured mm JOIN portfolio_kpi k ON k.id = mm.kpi_id
-        GROUP BY mm.kpi_id, mm.product_id, mm.bucket, k.time_aggregation
+        bucketed = f"""
+            SELECT m.kpi_id, m.period AS bucket, m.value, {target} AS target, {attributes}
+            FROM portfolio_measurement m {joins} WHERE {where}
         """
-    # PostgreSQL refuses a constant in GROUP BY: the organisation scope groups by KPI and bucket alone.
-    group_key = "" if scope == Scope.ORGANISATION else f"{SCOPE_KEY_SQL[scope]}, "
-    value = _across_sql("b.value")
-    target = f"CASE WHEN COUNT(b.target) < COUNT(*) THEN NULL ELSE {_across_sql('b.target')} END"
+    else:
+        # The latest value in the bucket, for time aggregation "last"; only those KPIs pay for the ranking.
+        bucketed = f"""
+            SELECT r.kpi_id, r.bucket, {", ".join(f"r.{c}" for c in ATTRIBUTE_COLUMNS)},
+                   CASE r.time_aggregation WHEN 'sum' THEN SUM(r.value) WHEN 'avg' THEN AVG(r.value)
+                        ELSE MAX(CASE WHEN r.latest = 1 THEN r.value END) END AS value,
+                   CASE r.time_aggregation WHEN 'sum' THEN SUM(r.target) WHEN 'avg' THEN AVG(r.target)
+                        ELSE MAX(CASE WHEN r.latest = 1 THEN r.target END) END AS target
+            FROM (
+                SELECT m.kpi_id, m.product_id, {bucket} AS bucket, m.value, {target} AS target,
+                       k.time_aggregation, {attributes},
+                       CASE WHEN k.time_aggregation = 'last' THEN ROW_NUMBER() OVER (
+                           PARTITION BY m.kpi_id, m.product_id, {bucket} ORDER BY m.period DESC) END AS latest
+                FROM portfolio_measurement m {joins} WHERE {where}
+            ) r
+            GROUP BY r.kpi_id, r.product_id, r.bucket, r.time_aggregation, {", ".join(f"r.{c}" for c in ATTRIBUTE_COLUMNS)}
+        """
+    value = _pick_sql("v")
+    target_value = f"CASE WHEN g.targeted < g.products THEN NULL ELSE {_pick_sql('t')} END"
     return f"""
-        WITH measured AS ({per_product}), bucketed AS ({bucketed}),
-        scoped AS (
-            SELECT b.kpi_id, {SCOPE_KEY_SQL[scope]} AS scope_key, b.bucket,
-                   {value} AS value, {target} AS target, COUNT(*) AS products,
-                   k.direction, k.tolerance
-            FROM bucketed b
-            JOIN portfolio_kpi k ON k.id = b.kpi_id
-            JOIN products_product p ON p.id = b.product_id
-            JOIN portfolio_portfolio pf ON pf.id = p.portfolio_id
-            JOIN products_user u ON u.id = p.owner_id
-            GROUP BY b.kpi_id, {group_key}b.bucket, k.aggregation, k.direction, k.tolerance
+        WITH bucketed AS ({bucketed}),
+        grouped AS ({_grouped_sql()}),
+        picked AS (
+            SELECT g.kpi_id, g.scope, g.scope_key, g.bucket, g.products, k.direction, k.tolerance,
+                   {value} AS value, {target_value} AS target
+            FROM grouped g JOIN portfolio_kpi k ON k.id = g.kpi_id
         )
         INSERT INTO portfolio_rollup
             (scope, scope_key, kpi_id, grain, period, value, target, status, products, computed_at)
-        SELECT '{scope}', k.scope_key, k.kpi_id, '{grain}', k.bucket, k.value, k.target,
+        SELECT k.scope, k.scope_key, k.kpi_id, '{grain}', k.bucket, k.value, k.target,
                {_status_sql("k.value", "k.target")}, k.products, %s
-        FROM scoped k
+        FROM picked k
     """
 
 
@@ -206,7 +257,7 @@ def _delete_rollups(selection: RollupSelection, grain: str) -> None:
     rollups._raw_delete(rollups.db)
 
 
-RECOMPUTE_STEPS = len(Grain) * len(Scope) + 1
+RECOMPUTE_STEPS = len(Grain) + 1
 
 
 def rollups_recompute(
@@ -223,13 +274,15 @@ def rollups_recompute(
     selection = RollupSelection(kpi_ids=tuple(sorted(set(kpi_ids))), periods=tuple(sorted(set(periods))))
     now = timezone.now()
     with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Room for the hash aggregates and the "last" ranking to stay in memory; this transaction only.
+            cursor.execute("SET LOCAL work_mem = '256MB'")
         for grain in grains:
             _delete_rollups(selection, grain)
             where, params = _measurement_filter(selection, grain)
-            for scope in Scope:
-                cursor.execute(_insert_sql(scope, grain, where), [*params, now])
-                if progress:
-                    progress(f"{grain}/{scope}")
+            cursor.execute(_insert_sql(grain, where), [*params, now])
+            if progress:
+                progress(f"{grain} grain")
         products_refresh_health()
         if progress:
             progress("product health")

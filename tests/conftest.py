@@ -24,3 +24,9 @@ def pm_user(db):
 def client_as_pm(client, pm_user):
     client.force_login(pm_user)
     return client
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Tests create many users; a real password hash per user would dominate the suite's time."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

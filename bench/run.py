@@ -1,0 +1,212 @@
+"""`make bench`: server time and SQL query counts for every page and partial, rollup recompute and seed time.
+
+Seeds the 1,000-product portfolio (about 1M measurements) once and caches it (SQLite file under bench/.cache,
+or the PostgreSQL database named by BENCH_DATABASE_URL), then measures in process with Django's test client:
+the server time of a request, without network or browser. Prints a table and writes bench/results.json.
+
+    make bench                      # SQLite
+    make bench BENCH_PG=1           # PostgreSQL at postgres://postgres@127.0.0.1:5432/spm_bench
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CACHE = ROOT / "bench" / ".cache"
+PRODUCTS = int(os.environ.get("BENCH_PRODUCTS", "1000"))
+MONTHS = int(os.environ.get("BENCH_MONTHS", "12"))
+REPEAT = int(os.environ.get("BENCH_REPEAT", "30"))
+TODAY = "2026-11-23"
+
+sys.path.insert(0, str(ROOT))
+CACHE.mkdir(parents=True, exist_ok=True)
+os.environ.update(
+    {
+        "DJANGO_SETTINGS_MODULE": "spm.settings",
+        "SPM_DEBUG": "false",
+        "SPM_HTTPS": "false",
+        "SPM_SECRET_KEY": "benchmark-only-not-a-secret-" + "x" * 30,
+        "SPM_ALLOWED_HOSTS": "testserver",
+        "SPM_DEMO_PASSWORD": "demo",
+        "SPM_LOG_LEVEL": "WARNING",
+    }
+)
+os.environ.pop("CELERY_BROKER_URL", None)  # recompute runs in process: the benchmark times the task body
+if os.environ.get("BENCH_PG"):
+    os.environ["DATABASE_URL"] = os.environ.get(
+        "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/spm_bench"
+    )
+else:
+    os.environ.pop("DATABASE_URL", None)
+    os.environ["SPM_SQLITE_PATH"] = str(CACHE / "bench.sqlite3")
+
+
+def schema_fingerprint() -> str:
+    digest = hashlib.sha256()
+    for path in [*sorted(ROOT.glob("*/migrations/0*.py")), ROOT / "portfolio" / "demo.py"]:
+        digest.update(path.read_bytes())
+    return f"{digest.hexdigest()[:16]}-{PRODUCTS}-{MONTHS}"
+
+
+def ensure_database(results: dict) -> None:
+    import django
+    from django.core.management import call_command
+    from django.db import connection
+
+    if os.environ.get("DATABASE_URL"):
+        import psycopg
+
+        url = os.environ["DATABASE_URL"]
+        name = url.rsplit("/", 1)[1]
+        with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as admin:
+            if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+                admin.execute(f'CREATE DATABASE "{name}"')
+    django.setup()
+    marker = CACHE / f"{connection.vendor}.seeded"
+    fingerprint = schema_fingerprint()
+    call_command("collectstatic", interactive=False, verbosity=0)
+    if marker.exists() and marker.read_text() == fingerprint:
+        print(f"Using the cached {connection.vendor} portfolio ({PRODUCTS} products, {MONTHS} months).")
+        results["seed"] = json.loads((CACHE / f"{connection.vendor}.seed.json").read_text())
+        return
+    if connection.vendor == "sqlite":
+        for suffix in ("", "-wal", "-shm"):
+            Path(os.environ["SPM_SQLITE_PATH"] + suffix).unlink(missing_ok=True)
+        connection.close()
+    call_command("migrate", interactive=False, verbosity=0)
+    started = time.perf_counter()
+    call_command(
+        "seed_demo",
+        products=PRODUCTS,
+        months=MONTHS,
+        seed=1,
+        today=dt.date.fromisoformat(TODAY),
+        no_rollups=True,
+        verbosity=1,
+    )
+    seeded = time.perf_counter() - started
+    from portfolio.models import Measurement
+
+    seed = {"seconds": round(seeded, 2), "measurements": Measurement.objects.count(), "products": PRODUCTS}
+    (CACHE / f"{connection.vendor}.seed.json").write_text(json.dumps(seed))
+    marker.write_text(fingerprint)
+    results["seed"] = seed
+
+
+def percentile(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def time_request(client, path: str, *, htmx: bool = False) -> dict:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    headers = {"HX-Request": "true"} if htmx else {}
+    response = client.get(path, headers=headers)  # warm-up
+    assert response.status_code == 200, (path, response.status_code)
+    with CaptureQueriesContext(connection) as queries:
+        client.get(path, headers=headers)
+    samples = []
+    for _ in range(REPEAT):
+        started = time.perf_counter()
+        client.get(path, headers=headers)
+        samples.append((time.perf_counter() - started) * 1000)
+    return {
+        "p50_ms": round(statistics.median(samples), 1),
+        "p95_ms": round(percentile(samples, 0.95), 1),
+        "queries": len(queries),
+        "bytes": len(response.content),
+    }
+
+
+def bench_rollups(results: dict) -> None:
+    from portfolio.models import KPI, Measurement, Rollup
+    from portfolio.rollups import rollups_recompute_all
+    from portfolio.services import measurement_record
+
+    started = time.perf_counter()
+    rollups_recompute_all()
+    results["rollups_full_s"] = round(time.perf_counter() - started, 2)
+    results["rollup_rows"] = Rollup.objects.count()
+
+    latest = Measurement.objects.order_by("-period", "pk").select_related("product", "kpi").first()
+    samples = []
+    for i in range(5):
+        started = time.perf_counter()
+        measurement_record(
+            product=latest.product, kpi=latest.kpi, period=latest.period, value=latest.value + i
+        )
+        samples.append((time.perf_counter() - started) * 1000)
+    results["rollups_after_one_measurement_ms"] = round(statistics.median(samples), 1)
+    results["kpis"] = KPI.objects.count()
+
+
+PAGES = [
+    ("dashboard", "/", False),
+    ("dashboard: filter by stage (HTMX)", "/?stage=mvp", True),
+    ("dashboard: sort by health (HTMX)", "/?sort=health&dir=desc", True),
+    ("dashboard: page 3 (HTMX)", "/?page=3", True),
+    ("product list", "/products/", False),
+    ("product list: search (HTMX)", "/products/?q=pay", True),
+    ("product page", "/products/{slug}/", False),
+    ("lifecycle board", "/lifecycle/board/", False),
+    ("lifecycle board: filter (HTMX)", "/lifecycle/board/?market=b2b", True),
+    ("director rollups", "/portfolio/rollups/", False),
+]
+
+
+def main() -> None:
+    results: dict = {"machine": f"{os.cpu_count()} cores", "products": PRODUCTS, "months": MONTHS}
+    ensure_database(results)
+    from django.db import connection
+    from django.test import Client
+    from django.urls import Resolver404, resolve
+
+    from products.models import Product, User
+
+    results["database"] = connection.vendor
+    bench_rollups(results)
+    client = Client()
+    client.force_login(User.objects.get(username="director"))
+    slug = Product.objects.filter(owner__username="pm").values_list("slug", flat=True).first()
+    pages = {}
+    for name, path, htmx in PAGES:
+        path = path.format(slug=slug)
+        try:
+            resolve(path.split("?")[0])
+        except Resolver404:
+            continue
+        pages[name] = {"path": path, **time_request(client, path, htmx=htmx)}
+    results["pages"] = pages
+
+    print()
+    print(
+        f"SPM Dashboard benchmark — {connection.vendor}, {results['seed']['measurements']:,} measurements, "
+        f"{PRODUCTS} products, {os.cpu_count()} cores"
+    )
+    print(
+        f"  seed: {results['seed']['seconds']} s   full rollup recompute: {results['rollups_full_s']} s "
+        f"({results['rollup_rows']:,} rows)   after one measurement: {results['rollups_after_one_measurement_ms']} ms"
+    )
+    print(f"  {'page':<38} {'p50 ms':>8} {'p95 ms':>8} {'queries':>8} {'KB':>7}")
+    for name, figures in pages.items():
+        print(
+            f"  {name:<38} {figures['p50_ms']:>8} {figures['p95_ms']:>8} {figures['queries']:>8} "
+            f"{figures['bytes'] / 1024:>7.1f}"
+        )
+    out = ROOT / "bench" / f"results{'-postgresql' if connection.vendor == 'postgresql' else ''}.json"
+    out.write_text(json.dumps(results, indent=2, default=str))
+    print(f"\nwritten to {out.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

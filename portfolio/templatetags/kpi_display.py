@@ -1,0 +1,80 @@
+"""Template tags for KPI figures: server-drawn sparklines and number formatting."""
+
+from collections.abc import Sequence
+
+from django import template
+from django.utils.html import format_html
+
+register = template.Library()
+
+TREND_WORDS = {"up": "rising", "down": "falling", "flat": "flat"}
+
+
+@register.simple_tag
+def sparkline(values: Sequence[float], target: float | None = None, width: int = 96, height: int = 24) -> str:
+    """A small inline SVG line of recent values, with the target as a dotted line; text for screen readers.
+
+    Drawn on the server with presentation attributes only (no style attribute, no script), so the strict
+    CSP holds and a table of sparklines costs no extra request.
+    """
+    points = [float(v) for v in values if v is not None]
+    if len(points) < 2:
+        return format_html('<span class="sparkline sparkline--empty">{}</span>', "no history")
+    low, high = min(points), max(points)
+    if target is not None:
+        low, high = min(low, target), max(high, target)
+    span = (high - low) or 1.0
+    pad = 2
+
+    def y(value: float) -> float:
+        return round(height - pad - (value - low) / span * (height - 2 * pad), 1)
+
+    step = (width - 2 * pad) / (len(points) - 1)
+    line = " ".join(f"{round(pad + i * step, 1)},{y(v)}" for i, v in enumerate(points))
+    trend = "up" if points[-1] > points[-2] else "down" if points[-1] < points[-2] else "flat"
+    label = f"Last {len(points)} values, {TREND_WORDS[trend]}: from {points[0]:,.4g} to {points[-1]:,.4g}"
+    target_line = ""
+    if target is not None:
+        target_line = format_html(
+            '<line x1="{}" x2="{}" y1="{}" y2="{}" stroke="#b45309" stroke-width="1" stroke-dasharray="2 2"/>',
+            pad,
+            width - pad,
+            y(target),
+            y(target),
+        )
+    return format_html(
+        '<svg class="sparkline" width="{}" height="{}" viewBox="0 0 {} {}" role="img" aria-label="{}">'
+        "<title>{}</title>{}"
+        '<polyline points="{}" fill="none" stroke="#4f46e5" stroke-width="1.5" stroke-linejoin="round"/>'
+        '<circle cx="{}" cy="{}" r="2" fill="#4f46e5"/></svg>',
+        width,
+        height,
+        width,
+        height,
+        label,
+        label,
+        target_line,
+        line,
+        round(pad + (len(points) - 1) * step, 1),
+        y(points[-1]),
+    )
+
+
+@register.filter
+def kpi_number(value: float | None, unit: str = "") -> str:
+    """A KPI value for display: thousands separators, at most 4 significant decimals, unit after."""
+    if value is None:
+        return "—"
+    if abs(value) >= 1000:
+        text = f"{value:,.0f}"
+    elif abs(value) >= 100:
+        text = f"{value:,.1f}".rstrip("0").rstrip(".")
+    else:
+        text = f"{value:,.2f}".rstrip("0").rstrip(".")
+    if not unit:
+        return text
+    if unit in {"€", "$", "£"}:
+        return f"{unit}{text}"
+    if unit == "%":
+        return f"{text}%"
+    return f"{text} {unit}"

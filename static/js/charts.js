@@ -1,0 +1,45 @@
+/*
+ * Draws every Plotly figure on the page. A chart is an element with `data-figure="<id>"` naming a
+ * `json_script` element that holds the figure ({data, layout}); figures are built on the server
+ * (portfolio/charts.py). Runs on load and after every htmx swap, so partials bring their charts along.
+ * Loaded with the CSP nonce, after plotly-basic.min.js; Plotly needs no eval.
+ */
+(function () {
+  "use strict";
+
+  var CONFIG = { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["lasso2d", "select2d"] };
+
+  function draw(root) {
+    if (typeof window.Plotly === "undefined") {
+      return;
+    }
+    var scope = root && root.querySelectorAll ? root : document;
+    var charts = scope.querySelectorAll("[data-figure]");
+    if (scope.matches && scope.matches("[data-figure]")) {
+      charts = [scope].concat(Array.prototype.slice.call(charts));
+    }
+    Array.prototype.forEach.call(charts, function (element) {
+      var source = document.getElementById(element.getAttribute("data-figure"));
+      if (!source) {
+        return;
+      }
+      var figure;
+      try {
+        figure = JSON.parse(source.textContent);
+      } catch (error) {
+        element.textContent = "This chart could not be drawn.";
+        return;
+      }
+      window.Plotly.react(element, figure.data, figure.layout, CONFIG).then(function () {
+        element.setAttribute("data-drawn", "true");
+      });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    draw(document);
+  });
+  document.addEventListener("htmx:afterSettle", function (event) {
+    draw(event.detail && event.detail.elt);
+  });
+})();

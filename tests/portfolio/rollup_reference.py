@@ -1,0 +1,58 @@
+"""A pure-Python reference of the rollup rules in docs/kpis.md, written from the rules, not from the SQL."""
+
+import datetime as dt
+from collections import defaultdict
+from statistics import fmean
+
+from portfolio.rollups import grain_bucket, rollup_status
+
+COMBINE = {"sum": sum, "avg": fmean, "min": min, "max": max}
+
+
+def over_time(how: str, items: list[tuple[dt.date, float]]) -> float:
+    if how == "last":
+        return max(items)[1]
+    return COMBINE[how]([value for _, value in items])
+
+
+def reference_rollups(*, kpis, products, measurements, targets) -> dict[tuple, tuple]:
+    """Rollups as {(kpi, scope, scope_key, grain, period): (value, target, status, products)}.
+
+    kpis: {kpi_id: dict(aggregation, time_aggregation, default_target, tolerance, direction)}
+    products: {product_id: dict(portfolio, stage, market, focus, owner)}
+    measurements: [(product_id, kpi_id, period, value)]
+    targets: {(product_id, kpi_id): target}
+    """
+    per_product: dict[tuple, list] = defaultdict(list)
+    for product_id, kpi_id, period, value in measurements:
+        for grain in ("native", "month", "quarter"):
+            per_product[(kpi_id, grain, grain_bucket(period, grain), product_id)].append((period, value))
+    scoped: dict[tuple, list] = defaultdict(list)
+    for (kpi_id, grain, bucket, product_id), items in per_product.items():
+        kpi = kpis[kpi_id]
+        value = over_time(kpi["time_aggregation"], items)
+        effective = targets.get((product_id, kpi_id), kpi["default_target"])
+        target = (
+            None
+            if effective is None
+            else over_time(kpi["time_aggregation"], [(p, effective) for p, _ in items])
+        )
+        product = products[product_id]
+        keys = {
+            "organisation": "all",
+            **{scope: product[scope] for scope in ("portfolio", "stage", "market", "focus", "owner")},
+        }
+        for scope, key in keys.items():
+            scoped[(kpi_id, scope, key, grain, bucket)].append((value, target))
+    rollups = {}
+    for key, contributions in scoped.items():
+        kpi = kpis[key[0]]
+        combine = COMBINE[kpi["aggregation"]]
+        value = combine([v for v, _ in contributions])
+        targets_in = [t for _, t in contributions]
+        target = None if any(t is None for t in targets_in) else combine(targets_in)
+        status = rollup_status(
+            value=value, target=target, direction=kpi["direction"], tolerance=kpi["tolerance"]
+        )
+        rollups[key] = (value, target, status, len(contributions))
+    return rollups
