@@ -11,6 +11,7 @@ DEMO_PRODUCTS ?= 120
 DEMO_MONTHS   ?= 12
 HOST      ?= 127.0.0.1
 PORT      ?= 8000
+TEST_WORKERS ?= 2
 
 # Candidates, best first: an explicit PYTHON, then versioned commands, then pyenv's installs, then python3.
 # Each is run to check its version, so a pyenv shim that is not selected (and fails) is skipped.
@@ -68,7 +69,7 @@ test: $(STAMP) ## Set up and run the whole suite (PostgreSQL/Redis tests skip wh
 	@$(BIN)/ruff check .
 	@$(BIN)/ruff format --check .
 	@$(BIN)/python manage.py makemigrations --check --dry-run -v 0 || { echo "error: models changed without a migration" >&2; exit 1; }
-	@$(BIN)/pytest $(PYTEST_ARGS)
+	@$(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 .PHONY: lint
 lint: $(STAMP) ## ruff check and format

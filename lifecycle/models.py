@@ -25,9 +25,12 @@ class StageTransition(models.Model):
         get_latest_by = "at"
         indexes = [models.Index(fields=["product", "at"]), models.Index(fields=["to_stage", "at"])]
         constraints = [
-            models.CheckConstraint(condition=choice_check("to_stage", Stage), name="transition_to_stage_valid"),
             models.CheckConstraint(
-                condition=Q(from_stage="") | choice_check("from_stage", Stage), name="transition_from_stage_valid"
+                condition=choice_check("to_stage", Stage), name="transition_to_stage_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(from_stage="") | choice_check("from_stage", Stage),
+                name="transition_from_stage_valid",
             ),
             models.CheckConstraint(condition=~Q(from_stage=F("to_stage")), name="transition_changes_stage"),
         ]

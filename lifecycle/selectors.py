@@ -22,7 +22,9 @@ class TimelineEntry:
 
 def product_timeline(*, product: Product) -> list[TimelineEntry]:
     """Every transition of a product, oldest first, with how long the product stayed in the stage it entered."""
-    transitions = list(StageTransition.objects.filter(product=product).select_related("by").order_by("at", "pk"))
+    transitions = list(
+        StageTransition.objects.filter(product=product).select_related("by").order_by("at", "pk")
+    )
     ends = [t.at for t in transitions[1:]] + [None]
     return [TimelineEntry(transition=t, left_at=end) for t, end in zip(transitions, ends, strict=True)]
 
@@ -33,8 +35,16 @@ def board_columns(*, limit_per_stage: int = 60) -> list[tuple[Stage, int, list[P
     columns = []
     by_stage: dict[str, list[Product]] = {stage.value: [] for stage in Stage}
     counts: dict[str, int] = dict.fromkeys(by_stage, 0)
-    for product in products.only("slug", "name", "stage", "stage_entered_at", "health", "owner__username",
-                                 "owner__first_name", "owner__last_name"):
+    for product in products.only(
+        "slug",
+        "name",
+        "stage",
+        "stage_entered_at",
+        "health",
+        "owner__username",
+        "owner__first_name",
+        "owner__last_name",
+    ):
         counts[product.stage] += 1
         if len(by_stage[product.stage]) < limit_per_stage:
             by_stage[product.stage].append(product)

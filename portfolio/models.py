@@ -205,7 +205,9 @@ class Rollup(models.Model):
 
     scope = models.CharField(max_length=12, choices=Scope.choices)
     scope_key = models.CharField(max_length=150)
-    kpi = models.ForeignKey(KPI, on_delete=models.CASCADE, related_name="rollups")
+    # Derived rows, rewritten in bulk: no database-level foreign key to check per inserted row. Django still
+    # deletes a KPI's rollups with the KPI.
+    kpi = models.ForeignKey(KPI, on_delete=models.CASCADE, related_name="rollups", db_constraint=False)
     grain = models.CharField(max_length=7, choices=Grain.choices)
     period = models.DateField()
     value = models.FloatField()
@@ -217,13 +219,10 @@ class Rollup(models.Model):
     class Meta:
         ordering = ["kpi", "scope", "scope_key", "grain", "period"]
         get_latest_by = "computed_at"
-        indexes = [
-            models.Index(fields=["scope", "grain", "kpi", "period"]),
-            models.Index(fields=["computed_at"]),
-        ]
         constraints = [
+            # Also the index every reader uses: scope and grain first, then KPI and period.
             models.UniqueConstraint(
-                fields=["kpi", "scope", "scope_key", "grain", "period"], name="rollup_unique_per_scope_period"
+                fields=["scope", "grain", "kpi", "period", "scope_key"], name="rollup_unique_per_scope_period"
             ),
             models.CheckConstraint(condition=choice_check("scope", Scope), name="rollup_scope_valid"),
             models.CheckConstraint(condition=choice_check("grain", Grain), name="rollup_grain_valid"),
@@ -238,6 +237,46 @@ class Rollup(models.Model):
         return f"{self.kpi} · {self.scope}={self.scope_key} · {self.grain} {self.period:%Y-%m-%d}"
 
 
+class StaleRollup(models.Model):
+    """A mark that some rollups no longer match their measurements: one KPI's buckets around one native period.
+
+    An empty ``kpi`` means every KPI, an empty ``period`` every period. The refresh task drains these marks.
+    """
+
+    kpi = models.ForeignKey(KPI, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    period = models.DateField(null=True, blank=True)
+    marked_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["marked_at", "pk"]
+
+    def __str__(self) -> str:
+        kpi = self.kpi or "every KPI"
+        return f"{kpi} around {self.period:%Y-%m-%d}" if self.period else f"{kpi}, every period"
+
+
+class RollupState(models.Model):
+    """One row: whether a refresh is queued, and when rollups were last brought up to date."""
+
+    refresh_queued_at = models.DateTimeField(null=True, blank=True)
+    computed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "rollup state"
+
+    def __str__(self) -> str:
+        return (
+            f"Rollups computed at {self.computed_at:%Y-%m-%d %H:%M}"
+            if self.computed_at
+            else "Rollups never computed"
+        )
+
+    @classmethod
+    def current(cls) -> "RollupState":
+        state, _ = cls.objects.get_or_create(pk=1)
+        return state
+
+
 __all__ = [
     "KPI",
     "Aggregation",
@@ -250,7 +289,9 @@ __all__ = [
     "Objective",
     "Portfolio",
     "Rollup",
+    "RollupState",
     "Scope",
+    "StaleRollup",
     "Status",
     "TimeAggregation",
 ]

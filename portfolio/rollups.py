@@ -7,18 +7,20 @@ The rules (see docs/kpis.md):
 4. status compares value with target within the KPI's tolerance, in the KPI's direction.
 
 Every number is computed by the database with ``INSERT … SELECT``: no Python loop over measurements.
+Per grain, one statement writes every scope: PostgreSQL groups with GROUPING SETS in one pass, SQLite with a
+UNION ALL. Months are computed per product once (a temporary table) and quarters are built from them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.db import connection, transaction
 from django.utils import timezone
 
-from portfolio.models import Grain, Measurement, Rollup, Scope, Status
+from portfolio.models import Grain, Measurement, Rollup, RollupState, Scope, Status
 from products.models import Health, Product
 
 # --------------------------------------------------------------------------------------------------
@@ -43,7 +45,6 @@ def rollup_status(*, value: float, target: float | None, direction: str, toleran
     return Status.OFF_TARGET
 
 
-STATUS_SEVERITY = {Status.NO_TARGET: 0, Status.ON_TARGET: 1, Status.AT_RISK: 2, Status.OFF_TARGET: 3}
 HEALTH_BY_SEVERITY = {0: Health.NO_DATA, 1: Health.ON_TARGET, 2: Health.AT_RISK, 3: Health.OFF_TARGET}
 
 
@@ -56,43 +57,48 @@ def grain_bucket(period: dt.date, grain: str) -> dt.date:
     return period
 
 
+def bucket_end(start: dt.date, grain: str) -> dt.date:
+    """The first day after the bucket that starts on ``start``."""
+    if grain == Grain.NATIVE:
+        return start + dt.timedelta(days=1)
+    month = start.month - 1 + (1 if grain == Grain.MONTH else 3)
+    return dt.date(start.year + month // 12, month % 12 + 1, 1)
+
+
 # --------------------------------------------------------------------------------------------------
 # SQL pieces (SQLite and PostgreSQL give identical results)
 # --------------------------------------------------------------------------------------------------
 
-
-def _bucket_sql(grain: str) -> str:
-    if grain == Grain.NATIVE:
-        return "m.period"
-    if connection.vendor == "postgresql":
-        unit = "month" if grain == Grain.MONTH else "quarter"
-        return f"CAST(date_trunc('{unit}', m.period) AS date)"
-    if grain == Grain.MONTH:
-        return "date(m.period, 'start of month')"
-    return (
-        "date(m.period, 'start of month', "
-        "'-' || ((CAST(strftime('%%m', m.period) AS integer) - 1) %% 3) || ' months')"
-    )
-
-
+# Each scope's key, carried as a column of the per-product rows.
 SCOPE_COLUMNS = {
-    Scope.ORGANISATION: "",
-    Scope.PORTFOLIO: "portfolio_key",
-    Scope.STAGE: "stage_key",
-    Scope.MARKET: "market_key",
-    Scope.FOCUS: "focus_key",
-    Scope.OWNER: "owner_key",
+    Scope.PORTFOLIO: ("portfolio_key", "pf.slug"),
+    Scope.STAGE: ("stage_key", "p.stage"),
+    Scope.MARKET: ("market_key", "p.market"),
+    Scope.FOCUS: ("focus_key", "p.focus"),
+    Scope.OWNER: ("owner_key", "u.username"),
 }
-ATTRIBUTE_COLUMNS = [column for column in SCOPE_COLUMNS.values() if column]
+KEY_COLUMNS = [column for column, _ in SCOPE_COLUMNS.values()]
+KEYS_SELECT = ", ".join(f"{expression} AS {column}" for column, expression in SCOPE_COLUMNS.values())
+PRODUCT_JOINS = """
+    JOIN products_product p ON p.id = m.product_id
+    JOIN portfolio_portfolio pf ON pf.id = p.portfolio_id
+    JOIN products_user u ON u.id = p.owner_id
+    JOIN portfolio_kpi k ON k.id = m.kpi_id
+    LEFT JOIN portfolio_kpitarget t ON t.product_id = m.product_id AND t.kpi_id = m.kpi_id
+"""
+EFFECTIVE_TARGET = "COALESCE(t.target, k.default_target)"
 
-SCOPE_KEY_SQL = {
-    Scope.ORGANISATION: "'all'",
-    Scope.PORTFOLIO: "pf.slug",
-    Scope.STAGE: "p.stage",
-    Scope.MARKET: "p.market",
-    Scope.FOCUS: "p.focus",
-    Scope.OWNER: "u.username",
-}
+
+def _month_sql(column: str) -> str:
+    if connection.vendor == "postgresql":
+        return f"CAST(date_trunc('month', {column}) AS date)"
+    return f"date({column}, 'start of month')"
+
+
+def _quarter_sql(column: str) -> str:
+    if connection.vendor == "postgresql":
+        return f"CAST(date_trunc('quarter', {column}) AS date)"
+    return f"date({column}, '-' || ((CAST(strftime('%%m', {column}) AS integer) - 1) %% 3) || ' months')"
 
 
 def _float_sql(column: str) -> str:
@@ -111,128 +117,49 @@ def _status_sql(value: str, target: str) -> str:
         ELSE 'off_target' END"""
 
 
-AGGREGATES = ("sum", "avg", "min", "max")
-
-
-def _pick_sql(prefix: str) -> str:
-    """The KPI's cross-product aggregation, chosen among the four that the grouped rows carry."""
-    return f"""CASE k.aggregation WHEN 'sum' THEN g.{prefix}_sum WHEN 'avg' THEN g.{prefix}_avg
-        WHEN 'min' THEN g.{prefix}_min ELSE g.{prefix}_max END"""
-
-
-def _aggregates_sql() -> str:
-    columns = [f"{fn.upper()}(b.value) AS v_{fn}" for fn in AGGREGATES]
-    columns += [f"{fn.upper()}(b.target) AS t_{fn}" for fn in AGGREGATES]
-    columns += ["COUNT(*) AS products", "COUNT(b.target) AS targeted"]
-    return ", ".join(columns)
-
-
-@dataclass(frozen=True)
-class RollupSelection:
-    """Which rollups to recompute: some KPIs (all when empty) and some buckets (all when empty)."""
-
-    kpi_ids: tuple[int, ...] = ()
-    periods: tuple[dt.date, ...] = ()  # native periods whose native, month and quarter buckets change
-
-
-def _measurement_filter(selection: RollupSelection, grain: str) -> tuple[str, list]:
-    clauses, params = [], []
-    if selection.kpi_ids:
-        clauses.append(f"m.kpi_id IN ({', '.join(['%s'] * len(selection.kpi_ids))})")
-        params.extend(selection.kpi_ids)
-    if selection.periods:
-        ranges = []
-        for period in sorted(set(selection.periods)):
-            start = grain_bucket(period, grain)
-            end = _bucket_end(start, grain)
-            ranges.append("(m.period >= %s AND m.period < %s)")
-            params.extend([start, end])
-        clauses.append("(" + " OR ".join(ranges) + ")")
-    return (" AND ".join(clauses) or "1=1"), params
-
-
-def _bucket_end(start: dt.date, grain: str) -> dt.date:
-    if grain == Grain.NATIVE:
-        return start + dt.timedelta(days=1)
-    months = 1 if grain == Grain.MONTH else 3
-    month = start.month - 1 + months
-    return dt.date(start.year + month // 12, month % 12 + 1, 1)
-
-
-def _grouped_sql() -> str:
-    """Rule 2 for every scope in one pass: GROUPING SETS on PostgreSQL, a UNION ALL on SQLite."""
-    aggregates = _aggregates_sql()
+def _grouped_sql(source: str) -> str:
+    """Rule 2 for every scope over per-product rows ``source`` (kpi_id, bucket, value, target, key columns)."""
+    aggregates = (
+        "SUM(b.value) AS v_sum, MIN(b.value) AS v_min, MAX(b.value) AS v_max, "
+        "SUM(b.target) AS t_sum, MIN(b.target) AS t_min, MAX(b.target) AS t_max, "
+        "COUNT(*) AS products, COUNT(b.target) AS targeted"
+    )
     if connection.vendor == "postgresql":
-        keys = [column for scope, column in SCOPE_COLUMNS.items() if scope != Scope.ORGANISATION]
-        sets = ", ".join(["(b.kpi_id, b.bucket)", *[f"(b.kpi_id, b.bucket, b.{key})" for key in keys]])
-        scope_case = " ".join(
-            f"WHEN GROUPING(b.{column}) = 0 THEN '{scope}'"
-            for scope, column in SCOPE_COLUMNS.items()
-            if scope != Scope.ORGANISATION
+        sets = ", ".join(["(b.kpi_id, b.bucket)", *[f"(b.kpi_id, b.bucket, b.{c})" for c in KEY_COLUMNS]])
+        scope = " ".join(
+            f"WHEN GROUPING(b.{column}) = 0 THEN '{s}'" for s, (column, _) in SCOPE_COLUMNS.items()
         )
-        key_coalesce = ", ".join(f"b.{column}" for column in keys)
+        key = ", ".join(f"b.{column}" for column in KEY_COLUMNS)
         return f"""
-            SELECT b.kpi_id, b.bucket, CASE {scope_case} ELSE 'organisation' END AS scope,
-                   COALESCE({key_coalesce}, 'all') AS scope_key, {aggregates}
-            FROM bucketed b GROUP BY GROUPING SETS ({sets})
+            SELECT b.kpi_id, b.bucket, CASE {scope} ELSE 'organisation' END AS scope,
+                   COALESCE({key}, 'all') AS scope_key, {aggregates}
+            FROM {source} b GROUP BY GROUPING SETS ({sets})
         """
-    selects = []
-    for scope, column in SCOPE_COLUMNS.items():
-        key = "'all'" if scope == Scope.ORGANISATION else f"b.{column}"
-        group = "b.kpi_id, b.bucket" + ("" if scope == Scope.ORGANISATION else f", b.{column}")
-        selects.append(
-            f"SELECT b.kpi_id, b.bucket, '{scope}' AS scope, {key} AS scope_key, {aggregates} "
-            f"FROM bucketed b GROUP BY {group}"
-        )
+    selects = [
+        f"SELECT b.kpi_id, b.bucket, 'organisation' AS scope, 'all' AS scope_key, {aggregates} "
+        f"FROM {source} b GROUP BY b.kpi_id, b.bucket"
+    ]
+    selects += [
+        f"SELECT b.kpi_id, b.bucket, '{scope}' AS scope, b.{column} AS scope_key, {aggregates} "
+        f"FROM {source} b GROUP BY b.kpi_id, b.bucket, b.{column}"
+        for scope, (column, _) in SCOPE_COLUMNS.items()
+    ]
     return " UNION ALL ".join(selects)
 
 
-def _insert_sql(grain: str, where: str) -> str:
-    """One statement per grain: per-product bucket values (rule 1), every scope's rollups (rules 2 to 4)."""
-    bucket = _bucket_sql(grain)
-    attributes = ", ".join(
-        f"{SCOPE_KEY_SQL[scope]} AS {column}"
-        for scope, column in SCOPE_COLUMNS.items()
-        if scope != Scope.ORGANISATION
-    )
-    joins = """
-        JOIN products_product p ON p.id = m.product_id
-        JOIN portfolio_portfolio pf ON pf.id = p.portfolio_id
-        JOIN products_user u ON u.id = p.owner_id
-        JOIN portfolio_kpi k ON k.id = m.kpi_id
-        LEFT JOIN portfolio_kpitarget t ON t.product_id = m.product_id AND t.kpi_id = m.kpi_id
-    """
-    target = "COALESCE(t.target, k.default_target)"
-    if grain == Grain.NATIVE:
-        bucketed = f"""
-            SELECT m.kpi_id, m.period AS bucket, m.value, {target} AS target, {attributes}
-            FROM portfolio_measurement m {joins} WHERE {where}
-        """
-    else:
-        # The latest value in the bucket, for time aggregation "last"; only those KPIs pay for the ranking.
-        bucketed = f"""
-            SELECT r.kpi_id, r.bucket, {", ".join(f"r.{c}" for c in ATTRIBUTE_COLUMNS)},
-                   CASE r.time_aggregation WHEN 'sum' THEN SUM(r.value) WHEN 'avg' THEN AVG(r.value)
-                        ELSE MAX(CASE WHEN r.latest = 1 THEN r.value END) END AS value,
-                   CASE r.time_aggregation WHEN 'sum' THEN SUM(r.target) WHEN 'avg' THEN AVG(r.target)
-                        ELSE MAX(CASE WHEN r.latest = 1 THEN r.target END) END AS target
-            FROM (
-                SELECT m.kpi_id, m.product_id, {bucket} AS bucket, m.value, {target} AS target,
-                       k.time_aggregation, {attributes},
-                       CASE WHEN k.time_aggregation = 'last' THEN ROW_NUMBER() OVER (
-                           PARTITION BY m.kpi_id, m.product_id, {bucket} ORDER BY m.period DESC) END AS latest
-                FROM portfolio_measurement m {joins} WHERE {where}
-            ) r
-            GROUP BY r.kpi_id, r.product_id, r.bucket, r.time_aggregation, {", ".join(f"r.{c}" for c in ATTRIBUTE_COLUMNS)}
-        """
-    value = _pick_sql("v")
-    target_value = f"CASE WHEN g.targeted < g.products THEN NULL ELSE {_pick_sql('t')} END"
+def _insert_sql(grain: str, source_cte: str, source: str) -> str:
+    """Rules 2 to 4: group per scope, pick the KPI's aggregation, judge the status, insert."""
+
+    def pick(prefix: str) -> str:
+        return f"""CASE k.aggregation WHEN 'sum' THEN g.{prefix}_sum WHEN 'avg' THEN g.{prefix}_sum / g.products
+            WHEN 'min' THEN g.{prefix}_min ELSE g.{prefix}_max END"""
+
     return f"""
-        WITH bucketed AS ({bucketed}),
-        grouped AS ({_grouped_sql()}),
+        WITH {source_cte}grouped AS ({_grouped_sql(source)}),
         picked AS (
             SELECT g.kpi_id, g.scope, g.scope_key, g.bucket, g.products, k.direction, k.tolerance,
-                   {value} AS value, {target_value} AS target
+                   {pick("v")} AS value,
+                   CASE WHEN g.targeted < g.products THEN NULL ELSE {pick("t")} END AS target
             FROM grouped g JOIN portfolio_kpi k ON k.id = g.kpi_id
         )
         INSERT INTO portfolio_rollup
@@ -243,55 +170,141 @@ def _insert_sql(grain: str, where: str) -> str:
     """
 
 
+def _native_sql(where: str) -> str:
+    source = f"""native AS (
+        SELECT m.kpi_id, m.period AS bucket, m.value, {EFFECTIVE_TARGET} AS target, {KEYS_SELECT}
+        FROM portfolio_measurement m {PRODUCT_JOINS} WHERE {where}
+    ), """
+    return _insert_sql(Grain.NATIVE, source, "native")
+
+
+MONTHS_TABLE = "spm_rollup_months"
+
+
+def _months_table_sql(where: str) -> str:
+    """Per product and month: sum and count of values, latest period, effective target (rule 1's inputs)."""
+    month = _month_sql("m.period")
+    key_expressions = ", ".join(expression for _, expression in SCOPE_COLUMNS.values())
+    return f"""
+        CREATE TEMPORARY TABLE {MONTHS_TABLE} AS
+        SELECT m.kpi_id, m.product_id, {month} AS month, k.time_aggregation,
+               SUM(m.value) AS v_sum, COUNT(*) AS v_count, MAX(m.period) AS last_period,
+               MAX({EFFECTIVE_TARGET}) AS target, {KEYS_SELECT}
+        FROM portfolio_measurement m {PRODUCT_JOINS}
+        WHERE {where}
+        GROUP BY m.kpi_id, m.product_id, {month}, k.time_aggregation, {key_expressions}
+    """
+
+
+def _calendar_sql(grain: str) -> str:
+    """Rule 1 for months or quarters, from the months table: one value and target per product and bucket."""
+    bucket = "mo.month" if grain == Grain.MONTH else _quarter_sql("mo.month")
+    keys = ", ".join(f"mo.{c}" for c in KEY_COLUMNS)
+    per_product = f"""
+        SELECT mo.kpi_id, mo.product_id, {bucket} AS bucket, mo.time_aggregation, {keys},
+               SUM(mo.v_sum) AS v_sum, SUM(mo.v_count) AS v_count, MAX(mo.last_period) AS last_period,
+               MAX(mo.target) AS target
+        FROM {MONTHS_TABLE} mo
+        GROUP BY mo.kpi_id, mo.product_id, {bucket}, mo.time_aggregation, {keys}
+    """
+    source = f"""per_product AS ({per_product}),
+        calendar AS (
+            SELECT c.kpi_id, c.bucket, {", ".join(f"c.{col}" for col in KEY_COLUMNS)},
+                   CASE c.time_aggregation WHEN 'sum' THEN c.v_sum WHEN 'avg' THEN c.v_sum / c.v_count
+                        ELSE (SELECT lm.value FROM portfolio_measurement lm WHERE lm.product_id = c.product_id
+                              AND lm.kpi_id = c.kpi_id AND lm.period = c.last_period) END AS value,
+                   CASE c.time_aggregation WHEN 'sum' THEN c.target * c.v_count ELSE c.target END AS target
+            FROM per_product c
+        ), """
+    return _insert_sql(grain, source, "calendar")
+
+
+@dataclass(frozen=True)
+class RollupSelection:
+    """Which rollups to recompute: some KPIs (all when empty) and the buckets around some native periods
+    (all when empty). Months and quarters are recomputed for the whole quarter of each period."""
+
+    kpi_ids: tuple[int, ...] = ()
+    periods: tuple[dt.date, ...] = ()
+
+    def measurement_filter(self, grain: str) -> tuple[str, list]:
+        clauses, params = [], []
+        if self.kpi_ids:
+            clauses.append(f"m.kpi_id IN ({', '.join(['%s'] * len(self.kpi_ids))})")
+            params.extend(self.kpi_ids)
+        if self.periods:
+            ranges = []
+            for start in sorted({grain_bucket(p, grain) for p in self.periods}):
+                ranges.append("(m.period >= %s AND m.period < %s)")
+                params.extend([start, bucket_end(start, grain)])
+            clauses.append("(" + " OR ".join(ranges) + ")")
+        return (" AND ".join(clauses) or "1=1"), params
+
+    def delete_rollups(self) -> None:
+        rollups = Rollup.objects.all()
+        if self.kpi_ids:
+            rollups = rollups.filter(kpi_id__in=self.kpi_ids)
+        if self.periods:
+            quarters = sorted({grain_bucket(p, Grain.QUARTER) for p in self.periods})
+            native = Rollup.objects.none()
+            for start in quarters:
+                native |= rollups.filter(
+                    grain__in=[Grain.MONTH, Grain.QUARTER],
+                    period__gte=start,
+                    period__lt=bucket_end(start, Grain.QUARTER),
+                )
+            native |= rollups.filter(grain=Grain.NATIVE, period__in=self.periods)
+            rollups = native
+        rollups._raw_delete(rollups.db)
+
+
 # --------------------------------------------------------------------------------------------------
 # Recompute
 # --------------------------------------------------------------------------------------------------
 
-
-def _delete_rollups(selection: RollupSelection, grain: str) -> None:
-    rollups = Rollup.objects.filter(grain=grain)
-    if selection.kpi_ids:
-        rollups = rollups.filter(kpi_id__in=selection.kpi_ids)
-    if selection.periods:
-        rollups = rollups.filter(period__in={grain_bucket(p, grain) for p in selection.periods})
-    rollups._raw_delete(rollups.db)
-
-
-RECOMPUTE_STEPS = len(Grain) + 1
+RECOMPUTE_STEPS = 4
 
 
 def rollups_recompute(
     *,
     kpi_ids: Iterable[int] = (),
     periods: Iterable[dt.date] = (),
-    grains: Sequence[str] = tuple(Grain),
     progress: Callable[[str], None] | None = None,
 ) -> None:
-    """Replace the rollups of the given KPIs and periods (everything when both are empty) in one transaction.
-
-    Readers see either the old rows or the new ones.
-    """
+    """Replace the rollups of the given KPIs and periods (everything when both are empty) in one transaction,
+    then refresh product health. Readers see either the old rows or the new ones, never a mix."""
     selection = RollupSelection(kpi_ids=tuple(sorted(set(kpi_ids))), periods=tuple(sorted(set(periods))))
     now = timezone.now()
+
+    def step(name: str) -> None:
+        if progress:
+            progress(name)
+
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            # Room for the hash aggregates and the "last" ranking to stay in memory; this transaction only.
+            # Room for the hash aggregates to stay in memory; this transaction only.
             cursor.execute("SET LOCAL work_mem = '256MB'")
-        for grain in grains:
-            _delete_rollups(selection, grain)
-            where, params = _measurement_filter(selection, grain)
-            cursor.execute(_insert_sql(grain, where), [*params, now])
-            if progress:
-                progress(f"{grain} grain")
+        selection.delete_rollups()
+        where, params = selection.measurement_filter(Grain.NATIVE)
+        cursor.execute(_native_sql(where), [*params, now])
+        step("native periods")
+        where, params = selection.measurement_filter(Grain.QUARTER)
+        cursor.execute(f"DROP TABLE IF EXISTS {MONTHS_TABLE}")
+        cursor.execute(_months_table_sql(where), params)
+        cursor.execute(_calendar_sql(Grain.MONTH), [now])
+        step("months")
+        cursor.execute(_calendar_sql(Grain.QUARTER), [now])
+        cursor.execute(f"DROP TABLE {MONTHS_TABLE}")
+        step("quarters")
         products_refresh_health()
-        if progress:
-            progress("product health")
+        RollupState.objects.update_or_create(pk=1, defaults={"computed_at": now})
+        step("product health")
 
 
 def products_refresh_health() -> None:
     """Store each product's health: the worst status among its KPIs' latest values (no data: none)."""
-    latest = """
-        SELECT m.product_id, m.value, COALESCE(t.target, k.default_target) AS target, k.direction, k.tolerance,
+    latest = f"""
+        SELECT m.product_id, m.value, {EFFECTIVE_TARGET} AS target, k.direction, k.tolerance,
                ROW_NUMBER() OVER (PARTITION BY m.product_id, m.kpi_id ORDER BY m.period DESC) AS latest
         FROM portfolio_measurement m
         JOIN portfolio_kpi k ON k.id = m.kpi_id
@@ -301,15 +314,12 @@ def products_refresh_health() -> None:
     severity = (
         f"CASE {status} WHEN 'off_target' THEN 3 WHEN 'at_risk' THEN 2 WHEN 'on_target' THEN 1 ELSE 0 END"
     )
-    sql = f"""
-        SELECT k.product_id, MAX({severity}) FROM ({latest}) k WHERE k.latest = 1 GROUP BY k.product_id
-    """
+    sql = f"SELECT k.product_id, MAX({severity}) FROM ({latest}) k WHERE k.latest = 1 GROUP BY k.product_id"
     with connection.cursor() as cursor:
         cursor.execute(sql)
         severities = dict(cursor.fetchall())
-    products = list(Product.objects.only("pk", "health"))
     changed = []
-    for product in products:
+    for product in Product.objects.only("pk", "health"):
         health = HEALTH_BY_SEVERITY[severities.get(product.pk, 0)]
         if product.health != health:
             product.health = health
@@ -325,7 +335,5 @@ def rollups_recompute_for_measurements(*, measurements: Iterable[Measurement]) -
 
 
 def rollups_recompute_all(*, progress: Callable[[str], None] | None = None) -> None:
-    """Recompute every rollup of every KPI, dropping rollups of KPIs that no longer have measurements."""
-    with transaction.atomic():
-        Rollup.objects.all()._raw_delete(Rollup.objects.db)
-        rollups_recompute(progress=progress)
+    """Recompute every rollup of every KPI (rollups of KPIs without measurements disappear)."""
+    rollups_recompute(progress=progress)

@@ -181,7 +181,10 @@ class KPICard:
         if self.latest is None:
             return "no_data"
         return rollup_status(
-            value=self.latest, target=self.target, direction=self.kpi.direction, tolerance=float(self.kpi.tolerance)
+            value=self.latest,
+            target=self.target,
+            direction=self.kpi.direction,
+            tolerance=float(self.kpi.tolerance),
         )
 
     @property
@@ -195,7 +198,9 @@ def product_kpi_cards(*, product: Product) -> list[KPICard]:
     targets = dict(KPITarget.objects.filter(product=product).values_list("kpi_id", "target"))
     cards: dict[int, KPICard] = {}
     history = (
-        Measurement.objects.filter(product=product).order_by("kpi_id", "period").values_list("kpi_id", "period", "value")
+        Measurement.objects.filter(product=product)
+        .order_by("kpi_id", "period")
+        .values_list("kpi_id", "period", "value")
     )
     for kpi_id, period, value in history:
         card = cards.get(kpi_id)

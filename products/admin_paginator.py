@@ -84,7 +84,9 @@ def estimated_row_count(queryset: QuerySet) -> int | None:
 class CappedCountPaginator(Paginator):
     """A paginator whose ``count`` costs at most ``cap + 1`` rows, or one catalogue lookup on PostgreSQL."""
 
-    def __init__(self, object_list, per_page, orphans=0, allow_empty_first_page=True, *, cap: int = COUNT_CAP):
+    def __init__(
+        self, object_list, per_page, orphans=0, allow_empty_first_page=True, *, cap: int = COUNT_CAP
+    ):
         super().__init__(object_list, per_page, orphans, allow_empty_first_page)
         self.cap = cap
 
@@ -131,7 +133,9 @@ def _as_page_number(number) -> int:
 class CountedDeletionMixin:
     """A delete confirmation that counts the cascaded rows of each model instead of printing each one."""
 
-    delete_confirmation_max_display = LISTED_ON_DELETE
+    # Room for the listed objects, the "and N more" line and a count per cascaded model; Django's own
+    # confirmation (used when protected rows block the delete) is cut at the same length.
+    delete_confirmation_max_display = 100
 
     def get_deleted_objects(self, objs, request: HttpRequest):
         model = self.model
@@ -147,11 +151,13 @@ class CountedDeletionMixin:
         for queryset in collector.fast_deletes:
             counts[queryset.model] += queryset.count()
 
-        perms_needed = set()
-        for counted_model in counts:
-            if self.admin_site.is_registered(counted_model):
-                if not self.admin_site.get_model_admin(counted_model).has_delete_permission(request):
-                    perms_needed.add(counted_model._meta.verbose_name)
+        site = self.admin_site
+        perms_needed = {
+            counted._meta.verbose_name
+            for counted in counts
+            if site.is_registered(counted)
+            and not site.get_model_admin(counted).has_delete_permission(request)
+        }
 
         roots = list(objs[:LISTED_ON_DELETE]) if isinstance(objs, QuerySet) else list(objs)[:LISTED_ON_DELETE]
         to_delete: list = [self._deleted_object_link(obj) for obj in roots]
@@ -201,9 +207,23 @@ class LargeTableAdminMixin(CountedDeletionMixin):
     count_cap = COUNT_CAP
     # Replaces the site-wide action of the same name.
     actions = [delete_selected]
+    #: Columns cheap to sort on the whole table (indexed); None: every column, always.
+    indexed_sortable_by: tuple[str, ...] | None = None
+    #: Query-string filters that leave few enough rows for any column to sort quickly.
+    narrowing_filters: tuple[str, ...] = ()
+
+    def get_sortable_by(self, request: HttpRequest):
+        if self.indexed_sortable_by is None or any(name in request.GET for name in self.narrowing_filters):
+            return super().get_sortable_by(request)
+        return self.indexed_sortable_by
 
     def get_paginator(
-        self, request: HttpRequest, queryset: QuerySet, per_page: int, orphans: int = 0, allow_empty_first_page=True
+        self,
+        request: HttpRequest,
+        queryset: QuerySet,
+        per_page: int,
+        orphans: int = 0,
+        allow_empty_first_page=True,
     ) -> CappedCountPaginator:
         page = _as_page_number(request.GET.get(PAGE_VAR, 1))
         per_page = int(per_page)

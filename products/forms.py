@@ -44,7 +44,9 @@ class ProductFilterForm(forms.Form):
 
     def __init__(self, *args, portfolios=(), owners=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["portfolio"].choices = blank_choice("All portfolios", [(p.slug, p.name) for p in portfolios])
+        self.fields["portfolio"].choices = blank_choice(
+            "All portfolios", [(p.slug, p.name) for p in portfolios]
+        )
         self.fields["owner"].choices = blank_choice(
             "Any owner", [(u.username, u.get_full_name() or u.username) for u in owners]
         )

@@ -131,8 +131,12 @@ class Product(models.Model):
             models.Index(fields=["health"]),
         ]
         constraints = [
-            models.CheckConstraint(condition=Q(planned_budget__gte=0), name="product_planned_budget_non_negative"),
-            models.CheckConstraint(condition=Q(actual_spend__gte=0), name="product_actual_spend_non_negative"),
+            models.CheckConstraint(
+                condition=Q(planned_budget__gte=0), name="product_planned_budget_non_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(actual_spend__gte=0), name="product_actual_spend_non_negative"
+            ),
             models.CheckConstraint(condition=choice_check("stage", Stage), name="product_stage_valid"),
             models.CheckConstraint(condition=choice_check("market", Market), name="product_market_valid"),
             models.CheckConstraint(condition=choice_check("focus", Focus), name="product_focus_valid"),

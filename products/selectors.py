@@ -76,5 +76,3 @@ def stage_counts(products: QuerySet[Product] | None = None) -> dict[str, int]:
 def owners() -> QuerySet[User]:
     """People who own at least one product, for the owner filter."""
     return User.objects.filter(pk__in=Product.objects.values("owner")).order_by("username")
-
-

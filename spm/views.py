@@ -16,7 +16,12 @@ def healthz(request: HttpRequest) -> JsonResponse:
     broker = broker_health()
     rollups = rollup_health() if database["status"] == "ok" else {"status": "unknown"}
     healthy = database["status"] == "ok" and broker["status"] in {"ok", "eager"}
-    body = {"status": "ok" if healthy else "degraded", "database": database, "broker": broker, "rollups": rollups}
+    body = {
+        "status": "ok" if healthy else "degraded",
+        "database": database,
+        "broker": broker,
+        "rollups": rollups,
+    }
     return JsonResponse(body, status=200 if healthy else 503)
 
 

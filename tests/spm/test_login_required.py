@@ -1,5 +1,7 @@
 """Every URL but login and healthz sends an anonymous visitor to the login page."""
 
+import re
+
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
@@ -20,7 +22,7 @@ def concrete_paths(patterns, prefix: str = "") -> list[str]:
             paths.extend(concrete_paths(pattern.url_patterns, prefix + route))
         elif isinstance(pattern, URLPattern):
             paths.append(prefix + route.replace("<slug:slug>", "sample-product").lstrip("^").rstrip("$"))
-    return ["/" + p for p in paths]
+    return [re.sub("/+", "/", "/" + p) for p in paths]
 
 
 ALL_PATHS = concrete_paths(get_resolver().url_patterns)
