@@ -41,5 +41,5 @@ def product_move_stage(*, product: Product, to: str, by: User, note: str = "") -
     product.stage = to
     product.stage_entered_at = now
     product.save(update_fields=["stage", "stage_entered_at", "updated_at"])
-    stage_changed.send(sender=Product, product_id=product.pk)
+    stage_changed.send(sender=Product, product_id=product.pk, changes={"stage": (transition.from_stage, to)})
     return transition

@@ -2,5 +2,6 @@
 
 from django.dispatch import Signal
 
-# Sent after a product's stage changed (inside the transaction); kwargs: product_id.
+# Sent after a product's stage changed (inside the transaction);
+# kwargs: product_id, changes = {"stage": (old stage, new stage)}.
 stage_changed = Signal()

@@ -6,7 +6,7 @@ of truncating every row's date, and their sortable columns are the indexed ones.
 
 Rollups are computed, never typed: their admin is read-only and offers "recompute" instead. Measurements,
 targets and KPI settings edited here enqueue the recompute of the rollups they feed once the edit commits,
-through ``portfolio.services.rollups_enqueue`` like every other write.
+through ``portfolio.services.rollups_mark_stale`` like every other write.
 """
 
 import datetime as dt
@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from portfolio.models import KPI, KPITarget, Measurement, Objective, Portfolio, Rollup
-from portfolio.services import rollups_enqueue
+from portfolio.services import rollups_mark_stale
 from products.admin import admin_changelist_link
 from products.admin_paginator import CountedDeletionMixin, LargeTableAdminMixin
 from products.models import Product
@@ -47,10 +47,11 @@ class PendingRecompute:
 
     def enqueue(self) -> None:
         if self.kpi_ids:
-            rollups_enqueue(kpi_ids=self.kpi_ids, periods=set())  # no periods: every period of the KPIs
+            rollups_mark_stale(kpi_ids=self.kpi_ids)  # every period of the KPIs
         measured = {(kpi_id, period) for kpi_id, period in self.kpi_periods if kpi_id not in self.kpi_ids}
         if measured:
-            rollups_enqueue(kpi_ids={k for k, _ in measured}, periods={p for _, p in measured})
+            for kpi_id, period in measured:
+                rollups_mark_stale(kpi_ids=[kpi_id], periods=[period])
 
 
 def recompute_rollups_on_commit(
@@ -62,7 +63,7 @@ def recompute_rollups_on_commit(
     """Once the admin's transaction commits, enqueue the recompute of the rollups these KPIs or KPI periods feed.
 
     One request (a list of edited targets, a bulk delete) enqueues one recompute, however many rows it wrote;
-    ``rollups_enqueue`` alone would enqueue one task per saved row.
+    marking per saved row would write a mark per row.
     """
     pending = getattr(request, "_spm_pending_recompute", None)
     first = pending is None
@@ -470,7 +471,7 @@ def recompute_selected(modeladmin: "RollupAdmin", request: HttpRequest, queryset
     kpi_ids = set(queryset.order_by().values_list("kpi_id", flat=True).distinct())
     # A rollup's period is the first day of its bucket: recomputing from that day covers the bucket.
     periods = set(queryset.order_by().values_list("period", flat=True).distinct())
-    rollups_enqueue(kpi_ids=kpi_ids, periods=periods)
+    rollups_mark_stale(kpi_ids=kpi_ids, periods=periods)
     modeladmin.message_user(
         request,
         f"Recompute of the rollups of {len(kpi_ids)} KPI(s) over {len(periods)} period(s) requested; "

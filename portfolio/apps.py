@@ -4,3 +4,12 @@ from django.apps import AppConfig
 class PortfolioConfig(AppConfig):
     name = "portfolio"
     verbose_name = "Portfolio and KPIs"
+
+    def ready(self) -> None:
+        # Lower apps announce moves between rollup scopes; the portfolio marks those rollups stale.
+        from lifecycle.signals import stage_changed
+        from portfolio.services import rollups_scope_changed
+        from products.signals import product_scope_changed
+
+        stage_changed.connect(rollups_scope_changed, dispatch_uid="portfolio-stage-changed")
+        product_scope_changed.connect(rollups_scope_changed, dispatch_uid="portfolio-product-scope-changed")

@@ -238,19 +238,25 @@ class Rollup(models.Model):
 
 
 class StaleRollup(models.Model):
-    """A mark that some rollups no longer match their measurements: one KPI's buckets around one native period.
+    """A mark that some rollups no longer match their measurements: one KPI's buckets around one native period,
+    or one scope's rollups for some keys (a product moved from one stage to another).
 
-    An empty ``kpi`` means every KPI, an empty ``period`` every period. The refresh task drains these marks.
+    An empty ``kpi`` means every KPI, an empty ``period`` every period, an empty ``scope`` every scope. The
+    refresh task drains these marks.
     """
 
     kpi = models.ForeignKey(KPI, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     period = models.DateField(null=True, blank=True)
+    scope = models.CharField(max_length=12, choices=Scope.choices, blank=True)
+    scope_key = models.CharField(max_length=150, blank=True)
     marked_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["marked_at", "pk"]
 
     def __str__(self) -> str:
+        if self.scope:
+            return f"{self.get_scope_display()} {self.scope_key or 'every key'}, every KPI and period"
         kpi = self.kpi or "every KPI"
         return f"{kpi} around {self.period:%Y-%m-%d}" if self.period else f"{kpi}, every period"
 

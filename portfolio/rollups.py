@@ -117,37 +117,40 @@ def _status_sql(value: str, target: str) -> str:
         ELSE 'off_target' END"""
 
 
-def _grouped_sql(source: str) -> str:
-    """Rule 2 for every scope over per-product rows ``source`` (kpi_id, bucket, value, target, key columns)."""
+def _grouped_sql(source: str, scopes: tuple[str, ...]) -> str:
+    """Rule 2 for the given scopes over per-product rows ``source`` (kpi_id, bucket, value, target, keys)."""
+    keyed = {scope: column for scope, (column, _) in SCOPE_COLUMNS.items() if scope in scopes}
     aggregates = (
         "SUM(b.value) AS v_sum, MIN(b.value) AS v_min, MAX(b.value) AS v_max, "
         "SUM(b.target) AS t_sum, MIN(b.target) AS t_min, MAX(b.target) AS t_max, "
         "COUNT(*) AS products, COUNT(b.target) AS targeted"
     )
-    if connection.vendor == "postgresql":
-        sets = ", ".join(["(b.kpi_id, b.bucket)", *[f"(b.kpi_id, b.bucket, b.{c})" for c in KEY_COLUMNS]])
-        scope = " ".join(
-            f"WHEN GROUPING(b.{column}) = 0 THEN '{s}'" for s, (column, _) in SCOPE_COLUMNS.items()
-        )
-        key = ", ".join(f"b.{column}" for column in KEY_COLUMNS)
+    if connection.vendor == "postgresql" and keyed:
+        sets = [f"(b.kpi_id, b.bucket, b.{column})" for column in keyed.values()]
+        if Scope.ORGANISATION in scopes:
+            sets.insert(0, "(b.kpi_id, b.bucket)")
+        scope = " ".join(f"WHEN GROUPING(b.{column}) = 0 THEN '{s}'" for s, column in keyed.items())
+        key = ", ".join(f"b.{column}" for column in keyed.values())
         return f"""
             SELECT b.kpi_id, b.bucket, CASE {scope} ELSE 'organisation' END AS scope,
                    COALESCE({key}, 'all') AS scope_key, {aggregates}
-            FROM {source} b GROUP BY GROUPING SETS ({sets})
+            FROM {source} b GROUP BY GROUPING SETS ({", ".join(sets)})
         """
-    selects = [
-        f"SELECT b.kpi_id, b.bucket, 'organisation' AS scope, 'all' AS scope_key, {aggregates} "
-        f"FROM {source} b GROUP BY b.kpi_id, b.bucket"
-    ]
+    selects = []
+    if Scope.ORGANISATION in scopes:
+        selects.append(
+            f"SELECT b.kpi_id, b.bucket, 'organisation' AS scope, 'all' AS scope_key, {aggregates} "
+            f"FROM {source} b GROUP BY b.kpi_id, b.bucket"
+        )
     selects += [
         f"SELECT b.kpi_id, b.bucket, '{scope}' AS scope, b.{column} AS scope_key, {aggregates} "
         f"FROM {source} b GROUP BY b.kpi_id, b.bucket, b.{column}"
-        for scope, (column, _) in SCOPE_COLUMNS.items()
+        for scope, column in keyed.items()
     ]
     return " UNION ALL ".join(selects)
 
 
-def _insert_sql(grain: str, source_cte: str, source: str) -> str:
+def _insert_sql(grain: str, source_cte: str, source: str, scopes: tuple[str, ...]) -> str:
     """Rules 2 to 4: group per scope, pick the KPI's aggregation, judge the status, insert."""
 
     def pick(prefix: str) -> str:
@@ -155,7 +158,7 @@ def _insert_sql(grain: str, source_cte: str, source: str) -> str:
             WHEN 'min' THEN g.{prefix}_min ELSE g.{prefix}_max END"""
 
     return f"""
-        WITH {source_cte}grouped AS ({_grouped_sql(source)}),
+        WITH {source_cte}grouped AS ({_grouped_sql(source, scopes)}),
         picked AS (
             SELECT g.kpi_id, g.scope, g.scope_key, g.bucket, g.products, k.direction, k.tolerance,
                    {pick("v")} AS value,
@@ -170,12 +173,12 @@ def _insert_sql(grain: str, source_cte: str, source: str) -> str:
     """
 
 
-def _native_sql(where: str) -> str:
+def _native_sql(where: str, scopes: tuple[str, ...] = tuple(Scope)) -> str:
     source = f"""native AS (
         SELECT m.kpi_id, m.period AS bucket, m.value, {EFFECTIVE_TARGET} AS target, {KEYS_SELECT}
         FROM portfolio_measurement m {PRODUCT_JOINS} WHERE {where}
     ), """
-    return _insert_sql(Grain.NATIVE, source, "native")
+    return _insert_sql(Grain.NATIVE, source, "native", scopes)
 
 
 MONTHS_TABLE = "spm_rollup_months"
@@ -196,7 +199,7 @@ def _months_table_sql(where: str) -> str:
     """
 
 
-def _calendar_sql(grain: str) -> str:
+def _calendar_sql(grain: str, scopes: tuple[str, ...] = tuple(Scope)) -> str:
     """Rule 1 for months or quarters, from the months table: one value and target per product and bucket."""
     bucket = "mo.month" if grain == Grain.MONTH else _quarter_sql("mo.month")
     keys = ", ".join(f"mo.{c}" for c in KEY_COLUMNS)
@@ -216,7 +219,7 @@ def _calendar_sql(grain: str) -> str:
                    CASE c.time_aggregation WHEN 'sum' THEN c.target * c.v_count ELSE c.target END AS target
             FROM per_product c
         ), """
-    return _insert_sql(grain, source, "calendar")
+    return _insert_sql(grain, source, "calendar", scopes)
 
 
 @dataclass(frozen=True)
@@ -226,9 +229,19 @@ class RollupSelection:
 
     kpi_ids: tuple[int, ...] = ()
     periods: tuple[dt.date, ...] = ()
+    scope: str = ""  # one scope only (its given keys); empty: every scope
+    scope_keys: tuple[str, ...] = ()
+
+    @property
+    def scopes(self) -> tuple[str, ...]:
+        return (self.scope,) if self.scope else tuple(Scope)
 
     def measurement_filter(self, grain: str) -> tuple[str, list]:
         clauses, params = [], []
+        if self.scope and self.scope != Scope.ORGANISATION and self.scope_keys:
+            expression = SCOPE_COLUMNS[self.scope][1]
+            clauses.append(f"{expression} IN ({', '.join(['%s'] * len(self.scope_keys))})")
+            params.extend(self.scope_keys)
         if self.kpi_ids:
             clauses.append(f"m.kpi_id IN ({', '.join(['%s'] * len(self.kpi_ids))})")
             params.extend(self.kpi_ids)
@@ -242,6 +255,10 @@ class RollupSelection:
 
     def delete_rollups(self) -> None:
         rollups = Rollup.objects.all()
+        if self.scope:
+            rollups = rollups.filter(scope=self.scope)
+            if self.scope_keys:
+                rollups = rollups.filter(scope_key__in=self.scope_keys)
         if self.kpi_ids:
             rollups = rollups.filter(kpi_id__in=self.kpi_ids)
         if self.periods:
@@ -269,11 +286,18 @@ def rollups_recompute(
     *,
     kpi_ids: Iterable[int] = (),
     periods: Iterable[dt.date] = (),
+    scope: str = "",
+    scope_keys: Iterable[str] = (),
     progress: Callable[[str], None] | None = None,
 ) -> None:
-    """Replace the rollups of the given KPIs and periods (everything when both are empty) in one transaction,
-    then refresh product health. Readers see either the old rows or the new ones, never a mix."""
-    selection = RollupSelection(kpi_ids=tuple(sorted(set(kpi_ids))), periods=tuple(sorted(set(periods))))
+    """Replace the rollups of the given KPIs and periods (everything when both are empty), or of one scope's
+    keys, in one transaction, then refresh product health. Readers see the old rows or the new, never a mix."""
+    selection = RollupSelection(
+        kpi_ids=tuple(sorted(set(kpi_ids))),
+        periods=tuple(sorted(set(periods))),
+        scope=scope,
+        scope_keys=tuple(sorted(set(scope_keys))),
+    )
     now = timezone.now()
 
     def step(name: str) -> None:
@@ -286,14 +310,14 @@ def rollups_recompute(
             cursor.execute("SET LOCAL work_mem = '256MB'")
         selection.delete_rollups()
         where, params = selection.measurement_filter(Grain.NATIVE)
-        cursor.execute(_native_sql(where), [*params, now])
+        cursor.execute(_native_sql(where, selection.scopes), [*params, now])
         step("native periods")
         where, params = selection.measurement_filter(Grain.QUARTER)
         cursor.execute(f"DROP TABLE IF EXISTS {MONTHS_TABLE}")
         cursor.execute(_months_table_sql(where), params)
-        cursor.execute(_calendar_sql(Grain.MONTH), [now])
+        cursor.execute(_calendar_sql(Grain.MONTH, selection.scopes), [now])
         step("months")
-        cursor.execute(_calendar_sql(Grain.QUARTER), [now])
+        cursor.execute(_calendar_sql(Grain.QUARTER, selection.scopes), [now])
         cursor.execute(f"DROP TABLE {MONTHS_TABLE}")
         step("quarters")
         products_refresh_health()

@@ -18,7 +18,7 @@ from django.utils.html import format_html, format_html_join
 from lifecycle.models import StageTransition
 from lifecycle.services import StageMoveRefused, check_move, product_move_stage
 from portfolio.models import Measurement
-from portfolio.services import rollups_enqueue
+from portfolio.services import rollups_mark_stale
 from products.admin_paginator import CountedDeletionMixin
 from products.models import Membership, Product, User
 from products.permissions import can_move_stage
@@ -40,9 +40,9 @@ def measured_kpi_ids(products: QuerySet[Product] | list[Product]) -> set[int]:
 
 
 def rollups_enqueue_for(kpi_ids: set[int]) -> None:
-    """Enqueue, for after the commit, the recompute of every period of these KPIs' rollups."""
+    """Mark every period of these KPIs' rollups stale; one refresh follows the commit."""
     if kpi_ids:
-        rollups_enqueue(kpi_ids=kpi_ids, periods=set())
+        rollups_mark_stale(kpi_ids=kpi_ids)
 
 
 def admin_changelist_link(model_label: str, label: str, **filters: object) -> str:

@@ -7,4 +7,6 @@ app_name = "products"
 urlpatterns = [
     path("", views.product_list, name="list"),
     path("<slug:slug>/", views.product_detail, name="detail"),
+    path("<slug:slug>/edit/", views.product_edit, name="edit"),
+    path("<slug:slug>/measurements/", views.measurement_create, name="measurement-create"),
 ]

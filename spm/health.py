@@ -19,10 +19,10 @@ def database_health() -> dict[str, Any]:
 def broker_health() -> dict[str, Any]:
     if settings.CELERY_TASK_ALWAYS_EAGER:
         return {"status": "eager"}
-    from spm.celery import app
+    from kombu import Connection
 
     try:
-        with app.connection_for_write() as conn:
+        with Connection(settings.CELERY_BROKER_URL, connect_timeout=2) as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
     except Exception as error:  # kombu raises many kinds; all mean "unreachable"
         return {"status": "down", "error": type(error).__name__}

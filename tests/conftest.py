@@ -30,3 +30,18 @@ def client_as_pm(client, pm_user):
 def fast_password_hashing(settings):
     """Tests create many users; a real password hash per user would dominate the suite's time."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def eager_tasks(request):
+    """Run Celery tasks in this process, as the embedded default does. CI's second run has a real broker, but a
+    worker cannot see the rows of a test's transaction; tests marked ``services`` start a real worker instead."""
+    if request.node.get_closest_marker("services"):
+        yield
+        return
+    from spm.celery import app
+
+    saved = (app.conf.task_always_eager, app.conf.task_eager_propagates)
+    app.conf.task_always_eager = app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager, app.conf.task_eager_propagates = saved

@@ -9,6 +9,39 @@
 
   var CONFIG = { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["lasso2d", "select2d"] };
 
+  // Charts below the fold are drawn when they come near the viewport: a product page has one per KPI.
+  var observer =
+    "IntersectionObserver" in window
+      ? new IntersectionObserver(
+          function (entries) {
+            entries.forEach(function (entry) {
+              if (entry.isIntersecting) {
+                observer.unobserve(entry.target);
+                drawOne(entry.target);
+              }
+            });
+          },
+          { rootMargin: "300px 0px" }
+        )
+      : null;
+
+  function drawOne(element) {
+    var source = document.getElementById(element.getAttribute("data-figure"));
+    if (!source) {
+      return;
+    }
+    var figure;
+    try {
+      figure = JSON.parse(source.textContent);
+    } catch (error) {
+      element.textContent = "This chart could not be drawn.";
+      return;
+    }
+    window.Plotly.react(element, figure.data, figure.layout, CONFIG).then(function () {
+      element.setAttribute("data-drawn", "true");
+    });
+  }
+
   function draw(root) {
     if (typeof window.Plotly === "undefined") {
       return;
@@ -19,20 +52,11 @@
       charts = [scope].concat(Array.prototype.slice.call(charts));
     }
     Array.prototype.forEach.call(charts, function (element) {
-      var source = document.getElementById(element.getAttribute("data-figure"));
-      if (!source) {
-        return;
+      if (observer && element.hasAttribute("data-lazy")) {
+        observer.observe(element);
+      } else {
+        drawOne(element);
       }
-      var figure;
-      try {
-        figure = JSON.parse(source.textContent);
-      } catch (error) {
-        element.textContent = "This chart could not be drawn.";
-        return;
-      }
-      window.Plotly.react(element, figure.data, figure.layout, CONFIG).then(function () {
-        element.setAttribute("data-drawn", "true");
-      });
     });
   }
 

@@ -32,18 +32,6 @@ ROLLUPS = "/admin/portfolio/rollup/"
 
 
 @pytest.fixture
-def eager_tasks():
-    """Run enqueued tasks in this process: CI's second run has a real broker, whose worker cannot see the
-    rows of a test's transaction."""
-    from spm.celery import app
-
-    saved = (app.conf.task_always_eager, app.conf.task_eager_propagates)
-    app.conf.task_always_eager = app.conf.task_eager_propagates = True
-    yield
-    app.conf.task_always_eager, app.conf.task_eager_propagates = saved
-
-
-@pytest.fixture
 def portfolio():
     return PortfolioFactory(name="Payments", slug="payments")
 

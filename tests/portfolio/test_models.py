@@ -34,9 +34,9 @@ def test_one_target_per_product_and_kpi():
     [
         {"tolerance": Decimal("-1")},
         {"tolerance": Decimal("100.5")},
-        {"direction": "sideways"},
-        {"aggregation": "median"},
-        {"time_aggregation": "first"},
+        {"direction": "across"},  # values fit the column, so only the check constraint can refuse them
+        {"aggregation": "med"},
+        {"time_aggregation": "frst"},
         {"frequency": "daily"},
         {"name": ""},
     ],

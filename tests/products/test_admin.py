@@ -66,18 +66,6 @@ def admin_form_data(response, **changes) -> dict:
 
 
 @pytest.fixture
-def eager_tasks():
-    """Run enqueued tasks in this process: CI's second run has a real broker, whose worker cannot see the
-    rows of a test's transaction."""
-    from spm.celery import app
-
-    saved = (app.conf.task_always_eager, app.conf.task_eager_propagates)
-    app.conf.task_always_eager = app.conf.task_eager_propagates = True
-    yield
-    app.conf.task_always_eager, app.conf.task_eager_propagates = saved
-
-
-@pytest.fixture
 def make_staff():
     def make(*permissions: str):
         staff = UserFactory(username="staff", is_staff=True)

@@ -39,14 +39,8 @@ def test_healthz_says_when_no_rollup_was_ever_computed(client):
 
 @pytest.mark.django_db
 def test_healthz_reports_an_unreachable_broker_as_degraded(client, settings):
-    from spm.celery import app
-
     settings.CELERY_TASK_ALWAYS_EAGER = False
-    original = app.conf.broker_url
-    app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens on port 1
-    try:
-        response = client.get("/healthz")
-    finally:
-        app.conf.broker_url = original
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["broker"]["status"] == "down"
