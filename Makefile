@@ -64,8 +64,16 @@ run: demo ## Set up and serve the dashboard at http://127.0.0.1:8000 (SQLite, Ce
 	@echo ""
 	@$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
+.PHONY: browser-deps
+browser-deps: ## Install Debian's Chromium for the browser tests when it is missing (needs root and apt)
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "note: /usr/bin/chromium is missing and cannot be installed here: browser tests will be skipped"; fi
+
 .PHONY: test
-test: $(STAMP) ## Set up and run the whole suite (PostgreSQL/Redis tests skip when DATABASE_URL/CELERY_BROKER_URL are unset)
+test: $(STAMP) browser-deps ## Set up and run the whole suite (PostgreSQL/Redis tests skip when DATABASE_URL/CELERY_BROKER_URL are unset)
 	@$(BIN)/ruff check .
 	@$(BIN)/ruff format --check .
 	@$(BIN)/python manage.py makemigrations --check --dry-run -v 0 || { echo "error: models changed without a migration" >&2; exit 1; }

@@ -1,0 +1,58 @@
+"""A PM opens a product, sees its charts drawn, edits it inline and records a measurement, in Chromium."""
+
+import datetime as dt
+
+import pytest
+
+from portfolio.models import Measurement
+from products.models import Product, Role
+from tests.browser.conftest import log_in
+from tests.factories import KPIFactory, ProductFactory, StageTransitionFactory, UserFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def owned_product():
+    owner = UserFactory(username="olivia", first_name="Olivia", last_name="Park", role=Role.PM)
+    product = ProductFactory(name="Beacon Payouts", slug="beacon-payouts", owner=owner, stage="mvp")
+    StageTransitionFactory(product=product, from_stage="", to_stage="mvp")
+    revenue = KPIFactory(name="Revenue", unit="€", default_target=120.0, is_key=True)
+    start = dt.date(2026, 6, 1)
+    Measurement.objects.bulk_create(
+        Measurement(product=product, kpi=revenue, period=start + dt.timedelta(weeks=i), value=100.0 + i)
+        for i in range(12)
+    )
+    return product
+
+
+def test_charts_render_then_inline_edit_and_record_a_measurement(page, owned_product, screenshot):
+    log_in(page, "olivia")
+    page.goto("/products/beacon-payouts/")
+    page.locator("#trends-title").scroll_into_view_if_needed()
+    chart = page.locator(f'[data-figure="figure-{owned_product.measurements.first().kpi_id}"]')
+    chart.locator(".main-svg").first.wait_for()
+    # Twelve weekly values are plotted as twelve markers on the value line.
+    assert chart.locator(".scatterlayer .trace").last.locator(".point").count() == 12
+    screenshot(page, "product-page")
+
+    page.goto("/products/beacon-payouts/")
+    page.get_by_role("link", name="Edit product").click()
+    page.get_by_label("Name").fill("Beacon Payouts EU")
+    page.get_by_label("Planned budget").fill("-1")
+    page.get_by_role("button", name="Save changes").click()
+    page.get_by_text("Ensure this value is greater than or equal to 0.").wait_for()
+    assert page.get_by_label("Name").input_value() == "Beacon Payouts EU"  # what was typed stays
+    page.get_by_label("Planned budget").fill("250000")
+    page.get_by_role("button", name="Save changes").click()
+    page.get_by_text("Saved Beacon Payouts EU.").wait_for()
+    assert page.locator("h1").inner_text() == "Beacon Payouts EU"
+    assert Product.objects.get(slug="beacon-payouts").planned_budget == 250000
+
+    page.get_by_label("Period", exact=True).fill("2026-09-02")
+    page.get_by_label("Value", exact=True).fill("131")
+    page.get_by_role("button", name="Record").click()
+    page.get_by_text("Recorded Revenue = 131").wait_for()
+    assert Measurement.objects.get(product=owned_product, period=dt.date(2026, 8, 31)).value == 131
+    screenshot(page, "product-page-recorded")
+    page.watch.assert_clean()
