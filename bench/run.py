@@ -174,6 +174,13 @@ def main() -> None:
     from products.models import Product, User
 
     results["database"] = connection.vendor
+    # Keep one connection across requests, as gunicorn workers do with CONN_MAX_AGE, and so that the query
+    # log survives the request.
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
     bench_rollups(results)
     client = Client()
     client.force_login(User.objects.get(username="director"))

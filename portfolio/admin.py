@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from portfolio.models import KPI, KPITarget, Measurement, Objective, Portfolio, Rollup
+from portfolio.rollups import products_refresh_health
 from portfolio.services import rollups_mark_stale
 from products.admin import admin_changelist_link
 from products.admin_paginator import CountedDeletionMixin, LargeTableAdminMixin
@@ -455,15 +456,20 @@ class MeasurementAdmin(DateHierarchyMixin, LargeTableAdminMixin, admin.ModelAdmi
             request,
             kpi_periods={(obj.kpi_id, obj.period), (form.initial.get("kpi"), form.initial.get("period"))},
         )
+        products_refresh_health(product_ids={obj.product_id, form.initial.get("product") or obj.product_id})
 
     def delete_model(self, request: HttpRequest, obj: Measurement) -> None:
         super().delete_model(request, obj)
         recompute_rollups_on_commit(request, kpi_periods={(obj.kpi_id, obj.period)})
+        products_refresh_health(product_ids=[obj.product_id])
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Measurement]) -> None:
         stale = set(queryset.order_by().values_list("kpi_id", "period").distinct())
+        touched = set(queryset.order_by().values_list("product_id", flat=True).distinct())
         super().delete_queryset(request, queryset)
         recompute_rollups_on_commit(request, kpi_periods=stale)
+        if touched:
+            products_refresh_health(product_ids=touched)
 
 
 @admin.action(permissions=["recompute"], description="Recompute selected rollups from their measurements")

@@ -320,30 +320,43 @@ def rollups_recompute(
         cursor.execute(_calendar_sql(Grain.QUARTER, selection.scopes), [now])
         cursor.execute(f"DROP TABLE {MONTHS_TABLE}")
         step("quarters")
-        products_refresh_health()
+        if not selection.periods:
+            # Period-restricted recomputes follow measurement writes, whose service refreshes the health of
+            # the products it touched; everything wider may change any product's health.
+            products_refresh_health()
         RollupState.objects.update_or_create(pk=1, defaults={"computed_at": now})
         step("product health")
 
 
-def products_refresh_health() -> None:
-    """Store each product's health: the worst status among its KPIs' latest values (no data: none)."""
-    latest = f"""
-        SELECT m.product_id, m.value, {EFFECTIVE_TARGET} AS target, k.direction, k.tolerance,
-               ROW_NUMBER() OVER (PARTITION BY m.product_id, m.kpi_id ORDER BY m.period DESC) AS latest
-        FROM portfolio_measurement m
-        JOIN portfolio_kpi k ON k.id = m.kpi_id
-        LEFT JOIN portfolio_kpitarget t ON t.product_id = m.product_id AND t.kpi_id = m.kpi_id
+def products_refresh_health(*, product_ids: Iterable[int] = ()) -> None:
+    """Store each product's health (all products, or some): the worst status among its KPIs' latest values.
+
+    The latest period per product and KPI comes from the (product, KPI, period) unique index; no sort of the
+    measurement table.
     """
-    status = _status_sql("k.value", "k.target")
+    product_ids = sorted(set(product_ids))
+    only = f"WHERE m.product_id IN ({', '.join(['%s'] * len(product_ids))})" if product_ids else ""
+    status = _status_sql("m.value", EFFECTIVE_TARGET)
     severity = (
         f"CASE {status} WHEN 'off_target' THEN 3 WHEN 'at_risk' THEN 2 WHEN 'on_target' THEN 1 ELSE 0 END"
     )
-    sql = f"SELECT k.product_id, MAX({severity}) FROM ({latest}) k WHERE k.latest = 1 GROUP BY k.product_id"
+    sql = f"""
+        SELECT l.product_id, MAX({severity})
+        FROM (SELECT m.product_id, m.kpi_id, MAX(m.period) AS period FROM portfolio_measurement m {only}
+              GROUP BY m.product_id, m.kpi_id) l
+        JOIN portfolio_measurement m ON m.product_id = l.product_id AND m.kpi_id = l.kpi_id AND m.period = l.period
+        JOIN portfolio_kpi k ON k.id = m.kpi_id
+        LEFT JOIN portfolio_kpitarget t ON t.product_id = m.product_id AND t.kpi_id = m.kpi_id
+        GROUP BY l.product_id
+    """
     with connection.cursor() as cursor:
-        cursor.execute(sql)
+        cursor.execute(sql, product_ids)
         severities = dict(cursor.fetchall())
+    products = Product.objects.only("pk", "health")
+    if product_ids:
+        products = products.filter(pk__in=product_ids)
     changed = []
-    for product in Product.objects.only("pk", "health"):
+    for product in products:
         health = HEALTH_BY_SEVERITY[severities.get(product.pk, 0)]
         if product.health != health:
             product.health = health

@@ -16,7 +16,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from portfolio.models import KPI, Measurement, RollupState, StaleRollup
-from portfolio.rollups import rollups_recompute
+from portfolio.rollups import products_refresh_health, rollups_recompute
 from products.models import Product, User
 
 
@@ -124,6 +124,7 @@ def measurement_record(
         defaults={"value": value, "recorded_by": by, "recorded_at": timezone.now()},
     )
     rollups_mark_stale(kpi_ids=[kpi.pk], periods=[period])
+    products_refresh_health(product_ids=[product.pk])
     return measurement
 
 
