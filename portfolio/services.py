@@ -135,3 +135,11 @@ def rollups_scope_changed(*, changes: dict[str, tuple[str, str]], **_signal) -> 
     """
     for scope, (old, new) in changes.items():
         rollups_mark_stale(scope=scope, scope_keys=[old, new])
+
+
+def rollups_resume_after_restart() -> None:
+    """At worker start: if stale marks survived a lost task (a killed worker), queue their refresh now rather
+    than wait for the queue timeout or Celery beat."""
+    if StaleRollup.objects.exists():
+        RollupState.objects.filter(pk=1).update(refresh_queued_at=None)
+        rollups_request_refresh()

@@ -1,6 +1,7 @@
 """Celery wrappers around portfolio services: ids in, nothing out."""
 
 from celery import shared_task
+from celery.signals import worker_ready
 
 from portfolio import services
 
@@ -24,3 +25,9 @@ def rollups_refresh() -> None:
 def rollups_reconcile() -> None:
     """Celery beat's periodic full recompute: repairs anything a lost task left stale."""
     services.rollups_reconcile()
+
+
+@worker_ready.connect
+def resume_stale_rollups(**_signal) -> None:
+    """A worker that starts after another died mid-refresh finishes the work: the stale marks are still there."""
+    services.rollups_resume_after_restart()
