@@ -20,7 +20,7 @@ def require_services() -> None:
     missing = []
     if connection.vendor != "postgresql":
         missing.append("DATABASE_URL does not point at PostgreSQL")
-    if not settings.CELERY_BROKER_URL:
+    if settings.CELERY_TASK_ALWAYS_EAGER:
         missing.append("CELERY_BROKER_URL is unset (Celery runs eagerly)")
     if missing:
         reason = "needs PostgreSQL and Redis: " + "; ".join(missing)

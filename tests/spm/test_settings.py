@@ -74,7 +74,9 @@ def test_database_url_selects_postgresql_through_psycopg():
 def test_without_a_broker_celery_runs_tasks_eagerly(settings):
     from spm.celery import app
 
-    if settings.CELERY_BROKER_URL:
-        assert not app.conf.task_always_eager
+    if "CELERY_BROKER_URL" in os.environ:
+        assert settings.CELERY_BROKER_URL == os.environ["CELERY_BROKER_URL"]
+        assert not settings.CELERY_TASK_ALWAYS_EAGER
     else:
-        assert app.conf.task_always_eager
+        assert settings.CELERY_TASK_ALWAYS_EAGER
+        assert app.conf.broker_url == "memory://"
