@@ -75,7 +75,7 @@ def test_without_a_broker_celery_runs_tasks_eagerly(settings):
     from spm.celery import app
 
     if "CELERY_BROKER_URL" in os.environ:
-        assert settings.CELERY_BROKER_URL == os.environ["CELERY_BROKER_URL"]
+        assert os.environ["CELERY_BROKER_URL"] == settings.CELERY_BROKER_URL
         assert not settings.CELERY_TASK_ALWAYS_EAGER
     else:
         assert settings.CELERY_TASK_ALWAYS_EAGER
