@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Sequence
 
 from products.models import STAGE_ACTIVITIES, Stage
@@ -16,6 +17,12 @@ STATUS_COLOURS = {
 }
 SERIES_COLOURS = ["#4f46e5", "#0891b2", "#c026d3", "#ea580c", "#16a34a", "#dc2626", "#0f766e", "#7c3aed"]
 FONT = {"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 12, "color": "#334155"}
+
+
+def figure_json(figure: dict) -> str:
+    """A figure as JSON text for a hidden element that static/js/charts.js reads. Not a json_script
+    <script>: htmx drops script elements from swapped regions (allowScriptTags is off under our CSP)."""
+    return json.dumps(figure, separators=(",", ":"))
 
 
 def _layout(title: str, **extra) -> dict:
@@ -116,5 +123,78 @@ def kpi_trend(
             name,
             yaxis={"title": {"text": unit}, "gridcolor": "#e2e8f0", "zeroline": False},
             xaxis={"type": "date", "gridcolor": "#e2e8f0"},
+        ),
+    }
+
+
+def scope_trend(
+    *,
+    title: str,
+    unit: str,
+    series: Sequence[tuple[str, Sequence[dt.date], Sequence[float], Sequence[float | None]]],
+) -> dict:
+    """One KPI over time, one line per scope key (label, periods, values, targets), with the target: one dashed
+    line when every key has the same target in each period (averaged KPIs), else a dotted line per key in its
+    colour. Missing targets leave gaps."""
+    targets_by_period: dict[str, set[float | None]] = {}
+    for _, periods, _, targets in series:
+        for period, target in zip(periods, targets, strict=True):
+            targets_by_period.setdefault(period.isoformat(), set()).add(target)
+    shared = all(len(targets) == 1 for targets in targets_by_period.values())
+    traces: list[dict] = []
+    if shared and any(next(iter(t)) is not None for t in targets_by_period.values()):
+        x = sorted(targets_by_period)
+        traces.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "x": x,
+                "y": [next(iter(targets_by_period[period])) for period in x],
+                "line": {"color": "#b45309", "dash": "dash", "width": 1.5},
+                "name": "target",
+                "hovertemplate": f"target %{{y:,.4g}} {unit}<extra></extra>",
+            }
+        )
+    for index, (label, periods, values, targets) in enumerate(series):
+        colour = SERIES_COLOURS[index % len(SERIES_COLOURS)]
+        x = [p.isoformat() for p in periods]
+        traces.append(
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "x": x,
+                "y": list(values),
+                "line": {"color": colour, "width": 2},
+                "marker": {"size": 5},
+                "name": label,
+                "legendgroup": label,
+                "hovertemplate": f"%{{y:,.4g}} {unit}<extra>{label}</extra>",
+            }
+        )
+        if not shared and any(t is not None for t in targets):
+            traces.append(
+                {
+                    "type": "scatter",
+                    "mode": "lines",
+                    "x": x,
+                    "y": list(targets),
+                    "line": {"color": colour, "dash": "dot", "width": 1},
+                    "opacity": 0.7,
+                    "name": f"{label} target",
+                    "legendgroup": label,
+                    "showlegend": False,
+                    "hovertemplate": f"target %{{y:,.4g}} {unit}<extra>{label}</extra>",
+                }
+            )
+    return {
+        "data": traces,
+        "layout": _layout(
+            title,
+            showlegend=True,
+            legend={"orientation": "h", "x": 0, "y": -0.18, "font": {"size": 11}},
+            margin={"l": 56, "r": 16, "t": 40, "b": 24},
+            yaxis={"title": {"text": unit}, "gridcolor": "#e2e8f0", "zeroline": False, "automargin": True},
+            xaxis={"type": "date", "gridcolor": "#e2e8f0", "automargin": True},
+            hovermode="x unified",
         ),
     }

@@ -16,9 +16,28 @@ def _position(field: str, values: list[str]) -> Case:
     )
 
 
+# What a product table shows: loading only these keeps a page of rows cheap to build.
+TABLE_FIELDS = (
+    "slug",
+    "name",
+    "market",
+    "focus",
+    "stage",
+    "stage_entered_at",
+    "planned_budget",
+    "actual_spend",
+    "health",
+    "portfolio__slug",
+    "portfolio__name",
+    "owner__username",
+    "owner__first_name",
+    "owner__last_name",
+)
+
+
 def product_list(*, search: str = "") -> QuerySet[Product]:
-    """Products with their portfolio and owner joined, for tables."""
-    products = Product.objects.select_related("portfolio", "owner")
+    """Products with their portfolio and owner joined, for tables (only the fields a table shows)."""
+    products = Product.objects.select_related("portfolio", "owner").only(*TABLE_FIELDS)
     if search:
         products = products.filter(Q(name__icontains=search) | Q(slug__icontains=search))
     return products
@@ -28,7 +47,8 @@ def product_filter(*, filters: dict) -> QuerySet[Product]:
     """Products matching the dashboard filters, sorted as asked; a stable order (name, then id) breaks ties.
 
     ``filters`` is ``ProductFilterForm.cleaned_or_default()``: q, portfolio (slug), stage, market, focus,
-    health, owner (username), sort, dir. Sorting by a KPI is the portfolio selectors' job.
+    health, owner (username), sort, dir. Sorting by a KPI is the portfolio selectors' job: here such a sort
+    falls back to the name.
     """
     products = product_list(search=filters.get("q") or "")
     for name, lookup in (
@@ -42,6 +62,8 @@ def product_filter(*, filters: dict) -> QuerySet[Product]:
         if filters.get(name):
             products = products.filter(**{lookup: filters[name]})
     sort = filters.get("sort") or "name"
+    if sort not in SORTS or sort == "key_kpi":
+        sort = "name"
     if sort == "stage":
         products = products.annotate(stage_position=_position("stage", Stage.values))
     if sort == "health":
@@ -75,4 +97,8 @@ def stage_counts(products: QuerySet[Product] | None = None) -> dict[str, int]:
 
 def owners() -> QuerySet[User]:
     """People who own at least one product, for the owner filter."""
-    return User.objects.filter(pk__in=Product.objects.values("owner")).order_by("username")
+    return (
+        User.objects.filter(pk__in=Product.objects.values("owner"))
+        .only("username", "first_name", "last_name")
+        .order_by("username")
+    )

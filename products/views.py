@@ -1,8 +1,8 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -12,16 +12,43 @@ from portfolio import selectors as portfolio_selectors
 from portfolio.forms import MeasurementForm
 from portfolio.services import measurement_record
 from products import permissions, selectors
-from products.forms import ProductForm
+from products.exports import product_csv_response
+from products.forms import ProductFilterForm, ProductForm
 from products.models import Product
 from products.services import product_update
 
+PRODUCT_LIST = "products/list.html"
+# Regions an htmx request may ask for (its HX-Target): a filter, sort or page swaps the table; "clear
+# filters" swaps the form with the table.
+PRODUCT_LIST_REGIONS = ("product-table", "products-body")
+
 
 @require_GET
+@vary_on_headers("HX-Request", "HX-Target")
 def product_list(request: HttpRequest) -> HttpResponse:
-    search = request.GET.get("q", "").strip()[:100]
-    page = Paginator(selectors.product_list(search=search), 50).get_page(request.GET.get("page"))
-    return render(request, "products/list.html", {"page": page, "q": search})
+    """Every product, filtered, sorted and paged from the query string; ``?format=csv`` streams them all."""
+    form = ProductFilterForm(
+        request.GET, portfolios=portfolio_selectors.portfolios(), owners=selectors.owners()
+    )
+    filters = form.cleaned_or_default()
+    if request.GET.get("format") == "csv":
+        visible = portfolio_selectors.budget_scope(request.user)
+        kpi = portfolio_selectors.key_kpi() if filters["sort"] == "key_kpi" else None
+        products = portfolio_selectors.dashboard_products(filters=filters, kpi=kpi, budget_visible=visible)
+        return product_csv_response(
+            products,
+            budget_ids=None if visible is None else set(visible.values_list("pk", flat=True)),
+            filename=f"products-{timezone.localdate():%Y-%m-%d}.csv",
+        )
+    htmx = request.htmx
+    region = htmx.target if htmx and not htmx.history_restore_request else None
+    context = {
+        "form": form,
+        "table": portfolio_selectors.product_table(filters=filters, user=request.user),
+        "regions": {"table": "product-table", "results": "product-table", "body": "products-body"},
+    }
+    template = f"{PRODUCT_LIST}#{region}" if region in PRODUCT_LIST_REGIONS else PRODUCT_LIST
+    return render(request, template, context)
 
 
 def _product_or_404(slug: str) -> Product:
@@ -37,14 +64,16 @@ def _detail_context(request: HttpRequest, product: Product, **overrides) -> dict
     chart_figures = [
         (
             card,
-            charts.kpi_trend(
-                name=card.kpi.name,
-                unit=card.kpi.unit,
-                periods=card.periods,
-                values=card.values,
-                target=card.target,
-                tolerance=float(card.kpi.tolerance),
-                direction=card.kpi.direction,
+            charts.figure_json(
+                charts.kpi_trend(
+                    name=card.kpi.name,
+                    unit=card.kpi.unit,
+                    periods=card.periods,
+                    values=card.values,
+                    target=card.target,
+                    tolerance=float(card.kpi.tolerance),
+                    direction=card.kpi.direction,
+                )
             ),
             f"figure-{card.kpi.pk}",
         )

@@ -32,7 +32,7 @@ def sparkline(values: Sequence[float], target: float | None = None, width: int =
     step = (width - 2 * pad) / (len(points) - 1)
     line = " ".join(f"{round(pad + i * step, 1)},{y(v)}" for i, v in enumerate(points))
     trend = "up" if points[-1] > points[-2] else "down" if points[-1] < points[-2] else "flat"
-    label = f"Last {len(points)} values, {TREND_WORDS[trend]}: from {points[0]:,.4g} to {points[-1]:,.4g}"
+    label = f"Last {len(points)} values, {TREND_WORDS[trend]}: from {kpi_number(points[0])} to {kpi_number(points[-1])}"
     target_line = ""
     if target is not None:
         target_line = format_html(

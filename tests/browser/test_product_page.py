@@ -54,5 +54,10 @@ def test_charts_render_then_inline_edit_and_record_a_measurement(page, owned_pro
     page.get_by_role("button", name="Record").click()
     page.get_by_text("Recorded Revenue = 131").wait_for()
     assert Measurement.objects.get(product=owned_product, period=dt.date(2026, 8, 31)).value == 131
+    # The swapped region redraws its chart with the new point.
+    page.locator("#trends-title").scroll_into_view_if_needed()
+    page.wait_for_function(
+        "() => document.querySelectorAll('[data-figure] .scatterlayer .trace:last-child .point').length === 13"
+    )
     screenshot(page, "product-page-recorded")
     page.watch.assert_clean()
