@@ -1,12 +1,19 @@
 """Reads about the lifecycle: timelines and the board."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from urllib.parse import urlencode
 
+from django.db.models import F, Q, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from lifecycle.models import StageTransition
-from products.models import Product, Stage
+from products.models import Health, Product, Stage
+from products.selectors import product_filter, stage_counts
+
+#: Cards per column; the rest are a link away in the product list (which filters and pages).
+BOARD_CARDS_PER_STAGE = 20
 
 
 @dataclass(frozen=True)
@@ -25,29 +32,136 @@ def product_timeline(*, product: Product) -> list[TimelineEntry]:
     transitions = list(
         StageTransition.objects.filter(product=product).select_related("by").order_by("at", "pk")
     )
-    ends = [t.at for t in transitions[1:]] + [None]
+    ends: list[datetime | None] = [t.at for t in transitions[1:]]
+    if transitions:
+        ends.append(None)
     return [TimelineEntry(transition=t, left_at=end) for t, end in zip(transitions, ends, strict=True)]
 
 
-def board_columns(*, limit_per_stage: int = 60) -> list[tuple[Stage, int, list[Product]]]:
-    """One column per stage, in order: the stage, how many products it holds, and the longest-waiting ones."""
-    products = Product.objects.select_related("owner").order_by("stage_entered_at")
-    columns = []
-    by_stage: dict[str, list[Product]] = {stage.value: [] for stage in Stage}
-    counts: dict[str, int] = dict.fromkeys(by_stage, 0)
-    for product in products.only(
-        "slug",
-        "name",
-        "stage",
-        "stage_entered_at",
-        "health",
-        "owner__username",
-        "owner__first_name",
-        "owner__last_name",
-    ):
-        counts[product.stage] += 1
-        if len(by_stage[product.stage]) < limit_per_stage:
-            by_stage[product.stage].append(product)
-    for stage in Stage:
-        columns.append((stage, counts[stage.value], by_stage[stage.value]))
-    return columns
+def stages_around(stage: str) -> tuple[list[Stage], list[Stage]]:
+    """The stages a product in ``stage`` can move to: later ones in order, then earlier ones nearest first."""
+    position = Stage(stage).position
+    stages = list(Stage)
+    return stages[position + 1 :], stages[:position][::-1]
+
+
+@dataclass
+class BoardCard:
+    """A product as a board card. Read with ``values()``: a board shows up to 140 cards per request, and
+    model instances cost more than the whole query. ``url``, ``move_url``, ``may_move`` and ``move_form``
+    are the view's to fill (links, and whether this user may move the card)."""
+
+    pk: int
+    slug: str
+    name: str
+    stage: str
+    health: str
+    owner_name: str
+    days_in_stage: int
+    url: str = ""
+    move_url: str = ""
+    may_move: bool = False
+    move_form: object = None
+
+    @property
+    def health_label(self) -> str:
+        return Health(self.health).label
+
+    @classmethod
+    def from_product(cls, product: Product) -> "BoardCard":
+        return cls(
+            pk=product.pk,
+            slug=product.slug,
+            name=product.name,
+            stage=product.stage,
+            health=product.health,
+            owner_name=str(product.owner),
+            days_in_stage=product.days_in_stage,
+        )
+
+
+@dataclass(frozen=True)
+class BoardColumn:
+    """One stage on the board: how many products match the filters, and the cards shown."""
+
+    stage: Stage
+    count: int
+    cards: list[BoardCard]
+    filters: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def shown(self) -> int:
+        return len(self.cards)
+
+    @property
+    def more(self) -> bool:
+        return self.count > self.shown
+
+    @property
+    def list_query(self) -> str:
+        """Query string of the product list showing every product of this column (same filters)."""
+        return urlencode({**self.filters, "stage": self.stage.value})
+
+
+def board_columns(
+    *, filters: dict | None = None, limit_per_stage: int = BOARD_CARDS_PER_STAGE, include: int | None = None
+) -> list[BoardColumn]:
+    """One column per stage, in lifecycle order, for the products matching ``filters``.
+
+    Each column has the number of matching products and at most ``limit_per_stage`` cards, the
+    longest-waiting first (oldest ``stage_entered_at``), plus the product ``include`` (a pk) wherever it
+    stands, so a product that was just moved stays in sight. ``filters`` are the active filters of
+    ``ProductFilterForm`` (q, portfolio, stage, market, focus, health, owner). Two queries whatever the
+    number of products: the counts by one aggregate; the cards by one query whose subquery numbers each
+    stage's products with a row-number window.
+    """
+    filters = {name: value for name, value in (filters or {}).items() if value}
+    matching = product_filter(filters=filters)
+    counts = stage_counts(matching)
+    ranked = (
+        matching.order_by()
+        .annotate(
+            stage_row=Window(
+                RowNumber(), partition_by=F("stage"), order_by=[F("stage_entered_at").asc(), F("pk").asc()]
+            )
+        )
+        .filter(stage_row__lte=limit_per_stage)
+        .values("pk")
+    )
+    wanted = Q(pk__in=ranked)
+    if include is not None:
+        wanted |= Q(pk=include)
+    rows = (
+        matching.filter(wanted)
+        .order_by("stage_entered_at", "pk")
+        .values(
+            "pk",
+            "slug",
+            "name",
+            "stage",
+            "health",
+            "stage_entered_at",
+            "owner__username",
+            "owner__first_name",
+            "owner__last_name",
+        )
+    )
+    now = timezone.now()
+    by_stage: dict[str, list[BoardCard]] = {stage.value: [] for stage in Stage}
+    for row in rows:
+        owner_name = f"{row['owner__first_name']} {row['owner__last_name']}".strip()
+        by_stage[row["stage"]].append(
+            BoardCard(
+                pk=row["pk"],
+                slug=row["slug"],
+                name=row["name"],
+                stage=row["stage"],
+                health=row["health"],
+                owner_name=owner_name or row["owner__username"],
+                days_in_stage=max((now - row["stage_entered_at"]).days, 0),
+            )
+        )
+    return [
+        BoardColumn(stage=stage, count=counts[stage.value], cards=by_stage[stage.value], filters=filters)
+        for stage in Stage
+    ]

@@ -6,4 +6,5 @@ app_name = "lifecycle"
 
 urlpatterns = [
     path("board/", views.board, name="board"),
+    path("board/move/<slug:slug>/", views.move, name="move"),
 ]

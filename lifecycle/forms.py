@@ -1,0 +1,28 @@
+"""Input parsing for the lifecycle: the stage move made from the board."""
+
+from django import forms
+
+from lifecycle.services import StageMoveRefused
+from products.models import Stage
+
+NOTE_MAX_LENGTH = 2000
+
+
+class StageMoveForm(forms.Form):
+    """Where to move a product and why. The rules (backwards needs a note, gate criteria) are the service's:
+    ``add_refusal`` puts its refusal next to the field it is about: a missing note next to the note, any
+    other refusal (a stage it is already in; later, an unmet gate) next to the stage select."""
+
+    to = forms.ChoiceField(label="Move to", choices=Stage.choices)
+    note = forms.CharField(
+        label="Note",
+        required=False,
+        strip=True,
+        max_length=NOTE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Required when moving back.",
+    )
+
+    def add_refusal(self, refusal: StageMoveRefused) -> None:
+        field = "note" if refusal.code == "note_required" else "to"
+        self.add_error(field, refusal)
