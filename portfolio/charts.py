@@ -129,13 +129,13 @@ def kpi_trend(
 
 def scope_trend(
     *,
-    title: str,
     unit: str,
     series: Sequence[tuple[str, Sequence[dt.date], Sequence[float], Sequence[float | None]]],
+    quarterly: bool = False,
 ) -> dict:
     """One KPI over time, one line per scope key (label, periods, values, targets), with the target: one dashed
     line when every key has the same target in each period (averaged KPIs), else a dotted line per key in its
-    colour. Missing targets leave gaps."""
+    colour. Missing targets leave gaps. No title: the page's heading names the KPI."""
     targets_by_period: dict[str, set[float | None]] = {}
     for _, periods, _, targets in series:
         for period, target in zip(periods, targets, strict=True):
@@ -189,12 +189,18 @@ def scope_trend(
     return {
         "data": traces,
         "layout": _layout(
-            title,
+            "",
             showlegend=True,
             legend={"orientation": "h", "x": 0, "y": -0.18, "font": {"size": 11}},
-            margin={"l": 56, "r": 16, "t": 40, "b": 24},
+            margin={"l": 56, "r": 16, "t": 16, "b": 24},
             yaxis={"title": {"text": unit}, "gridcolor": "#e2e8f0", "zeroline": False, "automargin": True},
-            xaxis={"type": "date", "gridcolor": "#e2e8f0", "automargin": True},
+            xaxis={
+                "type": "date",
+                "gridcolor": "#e2e8f0",
+                "automargin": True,
+                # Quarters are keyed by their first day: tick on those days.
+                **({"dtick": "M3", "tickformat": "%b %Y"} if quarterly else {}),
+            },
             hovermode="x unified",
         ),
     }

@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from urllib.parse import urlencode
 
 from django.core.paginator import Page, Paginator
@@ -23,7 +24,9 @@ from django.db.models import (
     Sum,
     Value,
     When,
+    Window,
 )
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from portfolio.models import (
@@ -458,7 +461,6 @@ def product_recent_measurements(*, product: Product, limit: int = 8) -> list[Mea
 # Director view: /portfolio/rollups/, /portfolio/kpis/, /portfolio/measurements/ (rules in docs/kpis.md)
 # ==================================================================================================
 
-DIMENSIONS = (Scope.PORTFOLIO, Scope.STAGE, Scope.MARKET, Scope.FOCUS, Scope.OWNER)
 ORGANISATION_KEY = "all"
 # Worse is bigger. "No target" is not on this scale: a change to or from it is never called worse.
 STATUS_SEVERITY = {Status.ON_TARGET: 1, Status.AT_RISK: 2, Status.OFF_TARGET: 3}
@@ -500,6 +502,11 @@ class ScopeColumn:
     @property
     def is_organisation(self) -> bool:
         return self.scope == Scope.ORGANISATION
+
+    @cached_property
+    def query(self) -> str:
+        """``scope=…&key=…`` for the links of this column's cells (built once, used by every cell)."""
+        return urlencode({"scope": self.scope, "key": self.key})
 
 
 ORGANISATION_COLUMN = ScopeColumn(Scope.ORGANISATION, ORGANISATION_KEY, "Organisation")
@@ -602,15 +609,7 @@ class ScorecardCell:
     @property
     def query_string(self) -> str:
         """The drill-down's query string (``/portfolio/rollups/cell/?…``)."""
-        return urlencode(
-            {
-                "kpi": self.kpi.pk,
-                "scope": self.column.scope,
-                "key": self.column.key,
-                "grain": self.grain,
-                "period": self.current.period.isoformat(),
-            }
-        )
+        return f"kpi={self.kpi.pk}&{self.column.query}&grain={self.grain}&period={self.current.period.isoformat()}"
 
 
 @dataclass(frozen=True)
@@ -649,6 +648,19 @@ def _range_filter(period_from: dt.date | None, period_to: dt.date | None) -> Q:
     return in_range
 
 
+def _period_pairs(periods: Mapping[int, list[dt.date]], *, latest_only: bool = False) -> Q:
+    """Rollups of each KPI in its own latest (and previous) period. The IN lists walk the rollups' unique index
+    (scope, grain, KPI, period, key); the pairs after them keep each KPI to its own periods."""
+    by_period: dict[dt.date, list[int]] = {}
+    for kpi_id, latest in periods.items():
+        for period in latest[:1] if latest_only else latest:
+            by_period.setdefault(period, []).append(kpi_id)
+    pairs = Q(pk__in=[])
+    for period, kpi_ids in by_period.items():
+        pairs |= Q(period=period, kpi__in=kpi_ids)
+    return Q(kpi__in=list(periods), period__in=list(by_period)) & pairs
+
+
 def rollup_scorecard(
     *,
     kpis: Sequence[KPI],
@@ -665,7 +677,8 @@ def rollup_scorecard(
     before it for the trend.
 
     A KPI's periods are those of its organisation rollups: every product contributes there, so every key's
-    periods are among them. Two queries, whatever the number of products, measurements or keys.
+    periods are among them. With more keys than ``SCORECARD_MAX_COLUMNS`` the keys with most KPIs off target
+    are shown. Three queries, whatever the number of products, measurements or keys.
     """
     labels = labels or {}
     today = today or timezone.localdate()
@@ -673,48 +686,52 @@ def rollup_scorecard(
     periods: dict[int, list[dt.date]] = {}
     organisation_periods = (
         Rollup.objects.filter(in_range, scope=Scope.ORGANISATION, grain=grain, kpi__in=[k.pk for k in kpis])
+        .annotate(recent=Window(RowNumber(), partition_by=F("kpi_id"), order_by=F("period").desc()))
+        .filter(recent__lte=2)
         .order_by("kpi_id", "-period")
         .values_list("kpi_id", "period")
     )
     for kpi_id, period in organisation_periods:
-        latest = periods.setdefault(kpi_id, [])
-        if len(latest) < 2:
-            latest.append(period)
+        periods.setdefault(kpi_id, []).append(period)
+
+    # The keys with a rollup in their KPI's latest period, with how many KPIs each has off target and at risk:
+    # a few rows per key, so a dimension with hundreds of keys (owners) costs no more than the columns shown.
+    counts: dict[str, tuple[int, int]] = {}
+    if periods and not keys:
+        ranked = (
+            Rollup.objects.filter(_period_pairs(periods, latest_only=True), scope=dimension, grain=grain)
+            .order_by()
+            .values_list("scope_key")
+            .annotate(
+                off=Count("pk", filter=Q(status=Status.OFF_TARGET)),
+                risk=Count("pk", filter=Q(status=Status.AT_RISK)),
+            )
+        )
+        counts = {key: (off, risk) for key, off, risk in ranked}
+    ordered = scope_keys_in_order(dimension, set(counts) | set(keys), labels)
+    shown = ordered
+    if len(ordered) > SCORECARD_MAX_COLUMNS:
+        # The keys with most KPIs off target (then at risk) stay, in their natural order.
+        kept = set(
+            sorted(ordered, key=lambda key: (-counts[key][0], -counts[key][1]))[:SCORECARD_MAX_COLUMNS]
+        )
+        shown = [key for key in ordered if key in kept]
 
     points: dict[tuple[str, str, int, dt.date], RollupPoint] = {}
     if periods:
-        # Every (KPI, period) pair of the index is looked up, then each KPI keeps its own two periods.
         rows = Rollup.objects.filter(
-            grain=grain,
+            _period_pairs(periods),
+            Q(scope=Scope.ORGANISATION, scope_key=ORGANISATION_KEY) | Q(scope=dimension, scope_key__in=shown),
+            # Redundant with the line above, but lets the database seek the index by key too.
             scope__in=[Scope.ORGANISATION, dimension],
-            kpi__in=list(periods),
-            period__in={p for latest in periods.values() for p in latest},
+            scope_key__in=[ORGANISATION_KEY, *shown],
+            grain=grain,
         )
-        if keys:
-            rows = rows.filter(Q(scope=Scope.ORGANISATION) | Q(scope_key__in=keys))
         values = rows.order_by().values_list(
             "scope", "scope_key", "kpi_id", "period", "value", "target", "status", "products"
         )
         for scope, key, kpi_id, period, value, target, status, products in values:
-            if period in periods[kpi_id]:
-                points[(scope, key, kpi_id, period)] = RollupPoint(period, value, target, status, products)
-
-    found = {key for scope, key, _, _ in points if scope == dimension} | set(keys)
-    ordered = scope_keys_in_order(dimension, found, labels)
-    if len(ordered) > SCORECARD_MAX_COLUMNS:
-
-        def most_off_target(key: str) -> tuple[int, int]:
-            statuses = [
-                point.status
-                for kpi_id, latest in periods.items()
-                if (point := points.get((dimension, key, kpi_id, latest[0]))) is not None
-            ]
-            return (-statuses.count(Status.OFF_TARGET), -statuses.count(Status.AT_RISK))
-
-        kept = set(sorted(ordered, key=most_off_target)[:SCORECARD_MAX_COLUMNS])
-        shown = [key for key in ordered if key in kept]
-    else:
-        shown = ordered
+            points[(scope, key, kpi_id, period)] = RollupPoint(period, value, target, status, products)
     columns = [ORGANISATION_COLUMN] + [
         ScopeColumn(dimension, key, scope_key_label(dimension, key, labels)) for key in shown
     ]
@@ -1024,10 +1041,13 @@ MEASUREMENTS_PER_PAGE = 100
 def measurement_page(
     measurements: QuerySet[Measurement], *, page: int, per_page: int = MEASUREMENTS_PER_PAGE
 ) -> tuple[Page, list[MeasurementRow]]:
-    """One page of measurements with their product, KPI and effective target, in three queries (count, page,
-    the page's own targets)."""
-    page_obj = Paginator(measurements.select_related("product", "kpi"), per_page).get_page(page)
-    items = list(page_obj.object_list)
+    """One page of measurements with their product, KPI and effective target, in four queries: the count, the
+    page's ids (read from the index alone, so a deep page skips index entries rather than joined rows), those
+    measurements with their product and KPI, and their products' own targets."""
+    page_obj = Paginator(measurements.values_list("pk", flat=True), per_page).get_page(page)
+    ids = list(page_obj.object_list)
+    by_id = Measurement.objects.select_related("product", "kpi").in_bulk(ids)
+    items = [by_id[pk] for pk in ids if pk in by_id]
     own = {}
     if items:
         own = {

@@ -189,14 +189,14 @@ def rollups(request) -> HttpResponse:
         "scorecard": scorecard,
         "trend": trend,
         "chart_kpi": chart_kpi,
-        "trend_figure": _trend_figure(trend, grain_label=form.grain_label),
+        "trend_figure": _trend_figure(trend),
         "dimension_label": forms.DIMENSION_PLURALS[dimension],
         "csv_url": f"{request.path}?{urlencode({k: v for k, v in csv_query.items() if v})}",
     }
     return _render(request, ROLLUPS, region, context)
 
 
-def _trend_figure(trend: selectors.ScopeTrend | None, *, grain_label: str) -> str:
+def _trend_figure(trend: selectors.ScopeTrend | None) -> str:
     """The trend chart as JSON text for a hidden element (htmx drops <script> from swapped regions)."""
     if trend is None or not trend.points:
         return ""
@@ -204,11 +204,7 @@ def _trend_figure(trend: selectors.ScopeTrend | None, *, grain_label: str) -> st
         (column.label, [p.period for p in points], [p.value for p in points], [p.target for p in points])
         for column, points in trend.series()
     ]
-    figure = charts.scope_trend(
-        title=f"{trend.kpi.name} by {trend.columns[0].scope}, per {grain_label.lower()}",
-        unit=trend.kpi.unit,
-        series=series,
-    )
+    figure = charts.scope_trend(unit=trend.kpi.unit, series=series, quarterly=trend.grain == "quarter")
     return json.dumps(figure, cls=DjangoJSONEncoder)
 
 
