@@ -125,6 +125,8 @@ def _grouped_sql(source: str, scopes: tuple[str, ...]) -> str:
         "SUM(b.target) AS t_sum, MIN(b.target) AS t_min, MAX(b.target) AS t_max, "
         "COUNT(*) AS products, COUNT(b.target) AS targeted"
     )
+    if connection.vendor == "postgresql" and set(scopes) == set(Scope):
+        return _grouped_two_level_sql(source, aggregates)
     if connection.vendor == "postgresql" and keyed:
         sets = [f"(b.kpi_id, b.bucket, b.{column})" for column in keyed.values()]
         if Scope.ORGANISATION in scopes:
@@ -148,6 +150,41 @@ def _grouped_sql(source: str, scopes: tuple[str, ...]) -> str:
         for scope, column in keyed.items()
     ]
     return " UNION ALL ".join(selects)
+
+
+def _grouped_two_level_sql(source: str, aggregates: str) -> str:
+    """Every scope in two passes on PostgreSQL: the per-product rows are grouped once by the combination of
+    portfolio, stage, market and focus (and once by owner), then those few partial sums, minima, maxima and
+    counts are grouped per scope. Sums of partial sums equal the sums, up to float rounding."""
+    combo = ["portfolio_key", "stage_key", "market_key", "focus_key"]
+    combo_columns = ", ".join(f"b.{column}" for column in combo)
+    partial = f"""
+        SELECT b.kpi_id, b.bucket, {combo_columns}, b.owner_key, GROUPING(b.owner_key) AS by_combo, {aggregates}
+        FROM {source} b
+        GROUP BY GROUPING SETS ((b.kpi_id, b.bucket, {combo_columns}), (b.kpi_id, b.bucket, b.owner_key))
+    """
+    merged = (
+        "SUM(c.v_sum) AS v_sum, MIN(c.v_min) AS v_min, MAX(c.v_max) AS v_max, "
+        "SUM(c.t_sum) AS t_sum, MIN(c.t_min) AS t_min, MAX(c.t_max) AS t_max, "
+        "CAST(SUM(c.products) AS bigint) AS products, CAST(SUM(c.targeted) AS bigint) AS targeted"
+    )
+    sets = ", ".join(["(c.kpi_id, c.bucket)", *[f"(c.kpi_id, c.bucket, c.{column})" for column in combo]])
+    scope = " ".join(
+        f"WHEN GROUPING(c.{column}) = 0 THEN '{s}'"
+        for s, (column, _) in SCOPE_COLUMNS.items()
+        if column in combo
+    )
+    return f"""
+        WITH partial AS MATERIALIZED ({partial})
+        SELECT c.kpi_id, c.bucket, CASE {scope} ELSE 'organisation' END AS scope,
+               COALESCE({", ".join(f"c.{column}" for column in combo)}, 'all') AS scope_key, {merged}
+        FROM partial c WHERE c.by_combo = 1
+        GROUP BY GROUPING SETS ({sets})
+        UNION ALL
+        SELECT c.kpi_id, c.bucket, 'owner', c.owner_key, c.v_sum, c.v_min, c.v_max, c.t_sum, c.t_min, c.t_max,
+               c.products, c.targeted
+        FROM partial c WHERE c.by_combo = 0
+    """
 
 
 def _insert_sql(grain: str, source_cte: str, source: str, scopes: tuple[str, ...]) -> str:
@@ -280,6 +317,8 @@ class RollupSelection:
 # --------------------------------------------------------------------------------------------------
 
 RECOMPUTE_STEPS = 4
+#: The PostgreSQL advisory lock key that serialises rollup writers (any constant 64-bit number, ours alone).
+ROLLUP_WRITERS_LOCK = 0x5350_4D52_4F4C_4C55  # "SPMROLLU"
 
 
 def rollups_recompute(
@@ -306,6 +345,10 @@ def rollups_recompute(
 
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            # One recompute at a time: each deletes and re-inserts rows another may be replacing, so the
+            # second waits here until the first commits. Released with the transaction. (SQLite transactions
+            # here are IMMEDIATE: writers are serialised already.)
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ROLLUP_WRITERS_LOCK])
             # Room for the hash aggregates to stay in memory; this transaction only.
             cursor.execute("SET LOCAL work_mem = '256MB'")
         selection.delete_rollups()
