@@ -4,11 +4,12 @@ from django.contrib import admin
 from django.utils.text import Truncator
 
 from lifecycle.models import StageTransition
+from products.admin_history import HistoryAdmin
 from products.admin_paginator import LargeTableAdminMixin
 
 
 @admin.register(StageTransition)
-class StageTransitionAdmin(LargeTableAdminMixin, admin.ModelAdmin):
+class StageTransitionAdmin(LargeTableAdminMixin, HistoryAdmin):
     """Every product's stage history. Grows with every move of every product, so it pages like the other big tables."""
 
     list_display = ("product", "from_stage", "to_stage", "is_backward", "at", "by", "short_note")

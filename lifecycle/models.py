@@ -4,7 +4,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
+from products.history import history_user_or
 from products.models import Stage, choice_check
 
 
@@ -19,6 +21,9 @@ class StageTransition(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     note = models.TextField(blank=True)
+
+    # Without a signed-in user (a command), the person who made the move.
+    history = HistoricalRecords(get_user=history_user_or("by"))
 
     class Meta:
         ordering = ["product", "at", "pk"]

@@ -40,6 +40,10 @@ def product_move_stage(*, product: Product, to: str, by: User, note: str = "") -
     )
     product.stage = to
     product.stage_entered_at = now
-    product.save(update_fields=["stage", "stage_entered_at", "updated_at"])
+    # A save like any other: the product's version moves on (an open edit form then conflicts) and its
+    # history names the mover (docs/history.md).
+    product.version += 1
+    product._history_user = by
+    product.save(update_fields=["stage", "stage_entered_at", "version", "updated_at"])
     stage_changed.send(sender=Product, product_id=product.pk, changes={"stage": (transition.from_stage, to)})
     return transition

@@ -7,6 +7,8 @@ of truncating every row's date, and their sortable columns are the indexed ones.
 Rollups are computed, never typed: their admin is read-only and offers "recompute" instead. Measurements,
 targets and KPI settings edited here enqueue the recompute of the rollups they feed once the edit commits,
 through ``portfolio.services.rollups_mark_stale`` like every other write.
+
+KPIs, targets and measurements have a read-only "History" page per object (``products.admin_history``).
 """
 
 import datetime as dt
@@ -25,8 +27,11 @@ from portfolio.models import KPI, KPITarget, Measurement, Objective, Portfolio, 
 from portfolio.rollups import products_refresh_health
 from portfolio.services import rollups_mark_stale
 from products.admin import admin_changelist_link
+from products.admin_history import HistoryAdmin, VersionCheckedAdminMixin, VersionCheckedForm
 from products.admin_paginator import CountedDeletionMixin, LargeTableAdminMixin
+from products.admin_permissions import RowPermissionAdminMixin
 from products.models import Product
+from products.permissions import can_edit_kpi_target, can_edit_portfolio
 
 #: A KPI's targets are edited inline on its page up to this many; past it the page links to the target list.
 INLINE_TARGETS_LIMIT = 50
@@ -261,7 +266,8 @@ class PortfolioAdmin(CountedDeletionMixin, admin.ModelAdmin):
 
 
 @admin.register(Objective)
-class ObjectiveAdmin(admin.ModelAdmin):
+class ObjectiveAdmin(RowPermissionAdminMixin, admin.ModelAdmin):
+    row_permission = staticmethod(lambda user, objective: can_edit_portfolio(user, objective.portfolio))
     list_display = ("title", "scope", "target_date", "order")
     list_editable = ("order",)
     list_filter = ("portfolio", "target_date")
@@ -284,7 +290,9 @@ class KPITargetInline(admin.TabularInline):
     """A KPI's per-product targets, on its page only while they are few (see ``KPIAdmin.get_inlines``)."""
 
     model = KPITarget
-    fields = ("product", "target", "updated_at")
+    # "version" renders hidden: two admins editing the same target conflict instead of overwriting.
+    form = VersionCheckedForm
+    fields = ("product", "target", "updated_at", "version")
     readonly_fields = ("updated_at",)
     autocomplete_fields = ("product",)
     ordering = ("product__name",)
@@ -296,7 +304,7 @@ class KPITargetInline(admin.TabularInline):
 
 
 @admin.register(KPI)
-class KPIAdmin(CountedDeletionMixin, admin.ModelAdmin):
+class KPIAdmin(CountedDeletionMixin, HistoryAdmin):
     """KPI definitions. Targets are inline while a KPI has at most ``INLINE_TARGETS_LIMIT`` of them.
 
     A KPI can carry a target for each of a thousand products. A thousand inline forms make a page of
@@ -368,8 +376,13 @@ class KPIAdmin(CountedDeletionMixin, admin.ModelAdmin):
 
 
 @admin.register(KPITarget)
-class KPITargetAdmin(admin.ModelAdmin):
-    """Per-product targets: one row per product and KPI (up to 20,000). Targets are edited in the list."""
+class KPITargetAdmin(RowPermissionAdminMixin, VersionCheckedAdminMixin, HistoryAdmin):
+    """Per-product targets: one row per product and KPI (up to 20,000). Targets are edited in the list.
+
+    Each form, and each row of the list, carries the target's version: a save from a page loaded before someone
+    else's save is refused with what they changed (``products.admin_history``)."""
+
+    row_permission = staticmethod(lambda user, target: can_edit_kpi_target(user, target.product))
 
     list_display = ("kpi", "product", "target", "kpi_default_target", "updated_at")
     list_display_links = ("kpi", "product")
@@ -408,7 +421,7 @@ class KPITargetAdmin(admin.ModelAdmin):
 
 
 @admin.register(Measurement)
-class MeasurementAdmin(DateHierarchyMixin, LargeTableAdminMixin, admin.ModelAdmin):
+class MeasurementAdmin(DateHierarchyMixin, LargeTableAdminMixin, HistoryAdmin):
     """One row per product, KPI and period: about a million. Filter by KPI, date or product; search products.
 
     On the whole table only the indexed period column sorts (sorting a million rows by value takes seconds);

@@ -49,7 +49,9 @@ from portfolio.models import (
     Rollup,
     TimeAggregation,
 )
+from products.history import history_model, history_paused
 from products.models import Focus, Market, Membership, Product, Role, Stage, User
+from products.staff import STAFF_ROLES, role_groups_assign
 
 DEBUG_DEMO_PASSWORD = "demo"  # noqa: S105 - only ever used with DEBUG on, and said so when seeding
 
@@ -923,7 +925,11 @@ def database_is_empty() -> bool:
 
 
 def demo_clear() -> None:
-    """Delete every row the seeder writes, and every user (superusers included)."""
+    """Delete every row the seeder writes, every user (superusers included) and all recorded history.
+
+    The history goes too: new rows may reuse old ids, and must not inherit their history. The wipe itself
+    records none (docs/history.md).
+    """
     measurements = Measurement._meta.db_table
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
@@ -935,9 +941,13 @@ def demo_clear() -> None:
     else:
         Measurement.objects.all()._raw_delete(Measurement.objects.db)
     Rollup.objects.all()._raw_delete(Rollup.objects.db)
+    for model in (Measurement, KPITarget, KPI, StageTransition, Membership, Product):
+        history = history_model(model)
+        history.objects.all()._raw_delete(history.objects.db)
     # The rest is small: the ORM's delete also clears anything other apps hang off these rows.
-    for model in (KPITarget, StageTransition, Membership, Product, Objective, Portfolio, KPI, User):
-        model.objects.all().delete()
+    with history_paused():
+        for model in (KPITarget, StageTransition, Membership, Product, Objective, Portfolio, KPI, User):
+            model.objects.all().delete()
 
 
 @transaction.atomic
@@ -970,13 +980,15 @@ def demo_seed(
             email=f"{person.username}@example.com",
             role=person.role,
             title=person.title,
-            is_staff=person.is_superuser,
+            is_staff=person.is_superuser or person.role in STAFF_ROLES,
             is_superuser=person.is_superuser,
             password=password_hash,
             date_joined=person.date_joined,
         )
         for person in plan.people
     )
+    # Staff who are not superusers get their admin pages from their role's group (docs/permissions.md).
+    role_groups_assign(users=users)
     user_by_name = {user.username: user for user in users}
 
     portfolios = Portfolio.objects.bulk_create(

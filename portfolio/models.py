@@ -7,7 +7,9 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
+from products.history import history_user_or
 from products.models import Health, choice_check
 
 
@@ -106,6 +108,8 @@ class KPI(models.Model):
     is_key = models.BooleanField(default=False, help_text="Shown as the key KPI in product lists.")
     updated_at = models.DateTimeField(auto_now=True)
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["name"]
         verbose_name = "KPI"
@@ -140,6 +144,10 @@ class KPITarget(models.Model):
     kpi = models.ForeignKey(KPI, on_delete=models.CASCADE, related_name="targets")
     target = models.FloatField()
     updated_at = models.DateTimeField(auto_now=True)
+    # Optimistic concurrency, as on Product: a save loaded with an older version is refused as a conflict.
+    version = models.PositiveIntegerField(default=1)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["kpi", "product"]
@@ -163,6 +171,9 @@ class Measurement(models.Model):
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+
+    # Without a signed-in user (a command, an import), the person who recorded the value.
+    history = HistoricalRecords(get_user=history_user_or("recorded_by"))
 
     class Meta:
         ordering = ["-period", "product", "kpi"]

@@ -5,9 +5,11 @@ product_move_stage`` as it does everywhere else: the same rules and permission, 
 to, when, who) and the ``stage_changed`` signal. Edits that move a product to another rollup scope (portfolio,
 owner, market, focus) or delete it enqueue the recompute of its KPIs' rollups. The product page shows its
 transitions and members inline; links lead to its KPI targets and measurements, too many to show inline.
+
+Products and memberships have a read-only "History" page (``products.admin_history.HistoryAdmin``), and a product
+saved from a page loaded before someone else's save is refused as a conflict instead of overwriting it.
 """
 
-from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import QuerySet
@@ -19,9 +21,11 @@ from lifecycle.models import StageTransition
 from lifecycle.services import StageMoveRefused, check_move, product_move_stage
 from portfolio.models import Measurement
 from portfolio.services import rollups_mark_stale
+from products.admin_history import HistoryAdmin, VersionCheckedAdminMixin, VersionCheckedForm
 from products.admin_paginator import CountedDeletionMixin
+from products.admin_permissions import RowPermissionAdminMixin
 from products.models import Membership, Product, User
-from products.permissions import can_move_stage
+from products.permissions import can_edit_product, can_move_stage
 
 ADMIN_STAGE_NOTE = "Stage set in Django admin."
 #: Product fields that decide which rollup scopes its measurements count in. The stage is one too; its moves
@@ -144,8 +148,9 @@ class StageTransitionInline(admin.TabularInline):
         return transition.is_backward if transition.pk else None
 
 
-class ProductAdminForm(forms.ModelForm):
-    """Refuses a change of stage that the lifecycle would refuse, as a form error rather than a failed save."""
+class ProductAdminForm(VersionCheckedForm):
+    """Refuses a change of stage that the lifecycle would refuse, as a form error rather than a failed save, and
+    a save from a page loaded before someone else's save (``VersionCheckedForm``)."""
 
     #: The person making the change; ``ProductAdmin.get_form`` sets it on each request's form class.
     mover: User | None = None
@@ -166,7 +171,8 @@ class ProductAdminForm(forms.ModelForm):
 
 
 @admin.register(Product)
-class ProductAdmin(CountedDeletionMixin, admin.ModelAdmin):
+class ProductAdmin(RowPermissionAdminMixin, CountedDeletionMixin, VersionCheckedAdminMixin, HistoryAdmin):
+    row_permission = staticmethod(can_edit_product)
     list_display = (
         "name",
         "portfolio",
@@ -189,7 +195,8 @@ class ProductAdmin(CountedDeletionMixin, admin.ModelAdmin):
     prepopulated_fields = {"slug": ("name",)}
     readonly_fields = ("days_in_stage", "health", "spend_ratio", "kpi_links", "created_at", "updated_at")
     fieldsets = (
-        (None, {"fields": ("name", "slug", "description", "portfolio", "owner")}),
+        # "version" renders hidden: the version this page was loaded with, checked on save.
+        (None, {"fields": ("name", "slug", "description", "portfolio", "owner", "version")}),
         ("Positioning", {"fields": ("market", "focus")}),
         ("Lifecycle", {"fields": ("stage", "stage_entered_at", "days_in_stage")}),
         ("Money", {"fields": ("planned_budget", "actual_spend", "spend_ratio")}),
@@ -270,7 +277,8 @@ class ProductAdmin(CountedDeletionMixin, admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(RowPermissionAdminMixin, HistoryAdmin):
+    row_permission = staticmethod(lambda user, membership: can_edit_product(user, membership.product))
     list_display = ("product", "user", "role", "joined_at")
     list_filter = ("role", "product__portfolio")
     search_fields = (

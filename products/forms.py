@@ -6,6 +6,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.http import QueryDict
 
+from products.history import EditConflict, rebased_data
 from products.models import Focus, Health, Market, Product, Stage
 
 SORTS = {
@@ -222,11 +223,35 @@ class ProductForm(forms.ModelForm):
 
     planned_budget = forms.DecimalField(min_value=0, max_digits=14, decimal_places=2, label="Planned budget")
     actual_spend = forms.DecimalField(min_value=0, max_digits=14, decimal_places=2, label="Actual spend")
+    # The product's version when the form was loaded: a save from an older one is a conflict, not an overwrite.
+    version = forms.IntegerField(
+        widget=forms.HiddenInput,
+        min_value=1,
+        error_messages={"required": "This form is out of date: reload the page and edit again."},
+    )
 
     class Meta:
         model = Product
         fields = ["name", "description", "market", "focus", "planned_budget", "actual_spend"]
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.initial.setdefault("version", self.instance.version)
+
+    def changes(self) -> dict:
+        """The validated product fields, for ``products.services.product_update`` (without the version)."""
+        return {name: self.cleaned_data[name] for name in self._meta.fields}
+
+    def on_top_of(self, conflict: EditConflict) -> "ProductForm":
+        """After a conflict, this input on top of the latest save (``products.history.rebased_data``): saving it
+        again applies this user's edits without undoing the other's. ``conflict_notes`` say, per field, what
+        was saved meanwhile."""
+        data, notes = rebased_data(self, conflict)
+        form = type(self)(data, instance=Product.objects.get(pk=conflict.current.pk))
+        form.conflict_notes = notes
+        return form
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()

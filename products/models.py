@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 
 class Stage(models.TextChoices):
@@ -121,6 +122,12 @@ class Product(models.Model):
     health = models.CharField(max_length=12, choices=Health.choices, default=Health.NO_DATA)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
+    # Optimistic concurrency: every save through a service or the admin bumps it, and a save that was loaded
+    # with an older version is refused as a conflict instead of overwriting (docs/history.md).
+    version = models.PositiveIntegerField(default=1)
+
+    # Health is derived (rewritten in bulk by the rollups): not an edit anybody made.
+    history = HistoricalRecords(excluded_fields=["health"])
 
     class Meta:
         ordering = ["name"]
@@ -162,6 +169,8 @@ class Membership(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=20, choices=Role.choices)
     joined_at = models.DateTimeField(default=timezone.now)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["product", "user"]

@@ -4,8 +4,14 @@ from typing import Any
 
 from django.db import transaction
 
+from products.history import PRODUCT_FIELDS, EditConflict, edit_conflict, version_claim
 from products.models import Product, User
 from products.signals import product_scope_changed
+
+
+class ProductEditConflict(EditConflict):
+    """The product was saved by someone else after the editor loaded it. ``current`` is the product now;
+    ``changes`` what changed since the editor's version (see ``products.history.EditConflict``)."""
 
 
 def scope_keys(product: Product) -> dict[str, str]:
@@ -20,22 +26,44 @@ def scope_keys(product: Product) -> dict[str, str]:
 
 
 @transaction.atomic
-def product_update(*, product: Product, changes: dict[str, Any], by: User) -> Product:
-    """Apply validated field changes to a product and save only what changed.
+def product_update(
+    *, product: Product, changes: dict[str, Any], by: User, expected_version: int | None = None
+) -> Product:
+    """Apply validated field changes to a product and save only what changed, as ``by`` (in its history).
+
+    ``expected_version`` is the version the editor loaded: when someone saved the product since, nothing is
+    written and ``ProductEditConflict`` says what they changed. Each save moves the version on by one.
 
     When a scope attribute (portfolio, owner, market, focus) changes, ``product_scope_changed`` is sent with
     the old and new keys, so the portfolio app marks exactly those rollups stale. Stages change only through
     ``lifecycle.services.product_move_stage``. Returns the saved product.
     """
     product = Product.objects.select_for_update().select_related("portfolio", "owner").get(pk=product.pk)
+    if expected_version is not None and product.version != expected_version:
+        raise _conflict(product, expected_version, changes)
     before = scope_keys(product)
     changed = [name for name, value in changes.items() if getattr(product, name) != value]
-    for name in changed:
-        setattr(product, name, changes[name])
     if changed:
-        product.save(update_fields=[*changed, "updated_at"])
+        # The row is locked, so the claim succeeds; it is the check that holds even without the lock.
+        if not version_claim(model=Product, pk=product.pk, expected=product.version):
+            raise _conflict(Product.objects.get(pk=product.pk), product.version, changes)
+        for name in changed:
+            setattr(product, name, changes[name])
+        product.version += 1
+        product._history_user = by
+        product.save(update_fields=[*changed, "version", "updated_at"])
     after = scope_keys(product)
     moved = {scope: (before[scope], after[scope]) for scope in before if before[scope] != after[scope]}
     if moved:
         product_scope_changed.send(sender=Product, product_id=product.pk, changes=moved)
     return product
+
+
+def _conflict(product: Product, loaded_version: int, changes: dict[str, Any]) -> ProductEditConflict:
+    return edit_conflict(
+        current=product,
+        loaded_version=loaded_version,
+        fields=PRODUCT_FIELDS,
+        submitted=changes,
+        error=ProductEditConflict,
+    )

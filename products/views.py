@@ -10,12 +10,13 @@ from lifecycle import selectors as lifecycle_selectors
 from portfolio import charts
 from portfolio import selectors as portfolio_selectors
 from portfolio.forms import MeasurementForm
+from portfolio.history import product_history as product_history_page
 from portfolio.services import measurement_record
 from products import permissions, selectors
 from products.exports import product_csv_response
 from products.forms import ProductFilterForm, ProductForm
 from products.models import Product
-from products.services import product_update
+from products.services import ProductEditConflict, product_update
 
 PRODUCT_LIST = "products/list.html"
 # Regions an htmx request may ask for (its HX-Target): a filter, sort or page swaps the table; "clear
@@ -102,6 +103,8 @@ def _detail_context(request: HttpRequest, product: Product, **overrides) -> dict
 @vary_on_headers("HX-Request")
 def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
     product = _product_or_404(slug)
+    if not permissions.can_view_product(request.user, product):
+        raise Http404("No product with that slug.")
     return render(request, "products/detail.html", _detail_context(request, product))
 
 
@@ -121,15 +124,61 @@ def product_edit(request: HttpRequest, slug: str) -> HttpResponse:
             )
         return render(request, "products/edit.html", {"product": product, "product_form": form})
     form = ProductForm(request.POST, instance=Product.objects.get(pk=product.pk))
+    template = "products/detail.html#product-edit" if htmx else "products/edit.html"
     if not form.is_valid():
-        template = "products/detail.html#product-edit" if htmx else "products/edit.html"
         return render(request, template, {"product": product, "product_form": form, "editing": True})
-    product = product_update(product=product, changes=form.cleaned_data, by=request.user)
+    try:
+        product = product_update(
+            product=product,
+            changes=form.changes(),
+            by=request.user,
+            expected_version=form.cleaned_data["version"],
+        )
+    except ProductEditConflict as conflict:
+        # Someone saved since this form was loaded: show what they changed, keep what this user typed, and
+        # carry the current version so that saving again (after a look) applies this input on top.
+        context = {
+            "product": conflict.current,
+            "product_form": form.on_top_of(conflict),
+            "conflict": conflict,
+            "editing": True,
+        }
+        return render(request, template, context)
     messages.success(request, f"Saved {product.name}.")
     if htmx:
         context = _detail_context(request, selectors.product_get(slug=product.slug))
         return render(request, "products/detail.html#product-header", context)
     return redirect(product)
+
+
+PRODUCT_HISTORY = "products/history.html"
+# Regions an htmx request may ask for: the tab (from the overview's tab bar) or the list (a page link).
+PRODUCT_HISTORY_REGIONS = ("product-tab", "product-history")
+
+
+@require_GET
+@vary_on_headers("HX-Request", "HX-Target")
+def product_history(request: HttpRequest, slug: str) -> HttpResponse:
+    """The product's History tab: every recorded write to it and to what hangs off it, newest first, paged.
+
+    Everyone who may see the product sees its history; money fields only those who may see its budget."""
+    product = _product_or_404(slug)
+    if not permissions.can_view_product(request.user, product):
+        raise Http404("No product with that slug.")
+    show_budget = permissions.can_see_budget(request.user, product)
+    context = {
+        "product": product,
+        "history": product_history_page(
+            product=product, show_money=show_budget, page=request.GET.get("page")
+        ),
+        "show_budget": show_budget,
+    }
+    htmx = request.htmx
+    region = htmx.target if htmx and not htmx.history_restore_request else None
+    if region in PRODUCT_HISTORY_REGIONS:
+        return render(request, f"{PRODUCT_HISTORY}#{region}", context)
+    context["can_edit"] = permissions.can_edit_product(request.user, product)  # the page's header
+    return render(request, PRODUCT_HISTORY, context)
 
 
 @require_POST

@@ -4,6 +4,7 @@ Local defaults are safe for a developer's machine: DEBUG on, bound to localhost,
 Production sets ``SPM_DEBUG=false`` and must then provide ``SPM_SECRET_KEY`` and ``SPM_ALLOWED_HOSTS``.
 """
 
+import datetime
 import os
 from pathlib import Path
 
@@ -67,6 +68,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "simple_history",
+    # Login throttling (AXES_* under SECURITY).
+    "axes",
+    "spm.apps.SpmConfig",
     "products",
     "lifecycle",
     "portfolio",
@@ -74,16 +79,22 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outside the CSRF and login checks, so it sees every 403 they or a view answer (logger spm.security).
+    "spm.middleware.DeniedRequestLogMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # Tells django-simple-history who makes each change (views and admin alike).
+    "simple_history.middleware.HistoryRequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into its lockout answer (429).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "spm.urls"
@@ -197,6 +208,20 @@ SECURE_CSP = {
     "form-action": [CSP.SELF],
 }
 
+# Login throttling: https://django-axes.readthedocs.io/en/latest/4_configuration.html
+# Five failures for one username from one address lock that pair out for 15 minutes (HTTP 429 and a page that
+# says so); another address, or the same address with another username, can still sign in.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first, so a locked-out pair never reaches the password check
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
+AXES_HTTP_RESPONSE_CODE = 429
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -211,8 +236,18 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("SPM_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # Failed logins and denied requests (spm/middleware.py): who, what, from where; never a password.
+        "spm.security": {"level": "INFO"},
+    },
 }
+
+# HISTORY
+# ------------------------------------------------------------------------------
+# https://django-simple-history.readthedocs.io/en/latest/admin.html : the admin shows history, it never
+# reverts to it (a revert would bypass the rollup and stage rules of the admin's own saves).
+SIMPLE_HISTORY_REVERT_DISABLED = True
 
 # whitenoise serves from the finders in development, from collected files in production.
 WHITENOISE_USE_FINDERS = DEBUG

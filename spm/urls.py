@@ -18,5 +18,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+handler403 = "spm.views.permission_denied"
 handler404 = "spm.views.page_not_found"
 handler500 = "spm.views.server_error"

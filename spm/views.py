@@ -29,6 +29,13 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     return render(request, "404.html", status=404)
 
 
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """A refused action, with our reason when there is one ("You may not edit this product.").
+
+    spm.middleware.DeniedRequestLogMiddleware logs it on logger spm.security."""
+    return render(request, "403.html", {"reason": str(exception or "")}, status=403)
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
     # No context processors that touch the database: the error may be the database itself.
     from django.template import loader

@@ -409,6 +409,7 @@ def test_editing_a_target_in_the_list_recomputes_the_kpis_rollups(
         "form-INITIAL_FORMS": "1",
         "form-0-id": target.pk,
         "form-0-target": "1000",
+        "form-0-version": target.version,  # the version the list was loaded with
         "_save": "Save",
     }
     with django_capture_on_commit_callbacks(execute=True):

@@ -127,6 +127,7 @@ def test_the_owner_edits_inline_and_gets_the_refreshed_header():
             "focus": "design",
             "planned_budget": "1000",
             "actual_spend": "10",
+            "version": product.version,  # the version the form was loaded with
         },
         headers={"HX-Request": "true"},
     )
@@ -224,6 +225,7 @@ def test_changing_the_market_refreshes_the_market_rollups(django_capture_on_comm
                 "focus": product.focus,
                 "planned_budget": "1",
                 "actual_spend": "1",
+                "version": product.version,
             },
         )
     assert not Rollup.objects.filter(scope="market", scope_key="b2b").exists()
