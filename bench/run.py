@@ -110,9 +110,12 @@ def time_request(client, path: str, *, htmx: bool = False) -> dict:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    headers = {"HX-Request": "true"} if htmx else {}
+    headers = {"HX-Request": "true", "HX-Target": htmx} if htmx else {}
     response = client.get(path, headers=headers)  # warm-up
     assert response.status_code == 200, (path, response.status_code)
+    if htmx:
+        assert b"<html" not in response.content, f"{path} answered a partial request with a whole page"
+    connection.queries_log.clear()  # a full log (maxlen) would make the capture count nothing
     with CaptureQueriesContext(connection) as queries:
         client.get(path, headers=headers)
     samples = []
@@ -150,17 +153,29 @@ def bench_rollups(results: dict) -> None:
     results["kpis"] = KPI.objects.count()
 
 
+# (name, path, the HX-Target a browser sends for the partial, or None for the full page)
 PAGES = [
-    ("dashboard", "/", False),
-    ("dashboard: filter by stage (HTMX)", "/?stage=mvp", True),
-    ("dashboard: sort by health (HTMX)", "/?sort=health&dir=desc", True),
-    ("dashboard: page 3 (HTMX)", "/?page=3", True),
-    ("product list", "/products/", False),
-    ("product list: search (HTMX)", "/products/?q=pay", True),
-    ("product page", "/products/{slug}/", False),
-    ("lifecycle board", "/lifecycle/board/", False),
-    ("lifecycle board: filter (HTMX)", "/lifecycle/board/?market=b2b", True),
-    ("director rollups", "/portfolio/rollups/", False),
+    ("dashboard", "/", None),
+    ("dashboard: filter by stage (HTMX)", "/?stage=mvp", "dashboard-body"),
+    ("dashboard: sort by health (HTMX)", "/?sort=health&dir=desc", "product-table"),
+    ("dashboard: page 3 (HTMX)", "/?page=3", "product-table"),
+    ("product list", "/products/", None),
+    ("product list: search (HTMX)", "/products/?q=pay", "product-table"),
+    ("product list CSV", "/products/?format=csv", None),
+    ("product page", "/products/{slug}/", None),
+    ("product history (HTMX)", "/products/{slug}/history/", "product-history"),
+    ("lifecycle board", "/lifecycle/board/", None),
+    ("lifecycle board: filter (HTMX)", "/lifecycle/board/?market=b2b", "board-body"),
+    ("director rollups", "/portfolio/rollups/", None),
+    (
+        "director rollups: by stage, quarter (HTMX)",
+        "/portfolio/rollups/?dimension=stage&grain=quarter",
+        "rollups-body",
+    ),
+    ("director rollups: by owner (HTMX)", "/portfolio/rollups/?dimension=owner", "rollups-body"),
+    ("KPIs", "/portfolio/kpis/", None),
+    ("measurements", "/portfolio/measurements/", None),
+    ("measurements: page 50 (HTMX)", "/portfolio/measurements/?page=50", "measurement-table"),
 ]
 
 

@@ -369,6 +369,10 @@ def rollups_recompute(
             products_refresh_health()
         RollupState.objects.update_or_create(pk=1, defaults={"computed_at": now})
         step("product health")
+    if connection.vendor == "postgresql" and not (selection.kpi_ids or selection.periods or selection.scope):
+        # Every row was replaced: fresh planner statistics, or the director view's queries may scan the table.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE portfolio_rollup")
 
 
 def products_refresh_health(*, product_ids: Iterable[int] = ()) -> None:
