@@ -20,7 +20,6 @@ from portfolio.selectors import (
     kpi_status_counts,
     portfolios,
     product_table,
-    rollups_last_computed,
 )
 from products import selectors as product_selectors
 from products.forms import ProductFilterForm
@@ -31,7 +30,7 @@ DASHBOARD = "portfolio/dashboard.html"
 # Regions an htmx request may ask for, by the id of its target (HX-Target), smallest first: a sort or a
 # page swaps the table, a filter swaps the results (tiles, charts, table), a drill-down link or "clear
 # filters" swaps the form with the results.
-DASHBOARD_REGIONS = ("product-table", "dashboard-results", "dashboard-body")
+DASHBOARD_REGIONS = ("product-table", "dashboard-results", "dashboard-body", "rollup-freshness")
 
 
 def region_requested(request: HttpRequest, regions: tuple[str, ...]) -> str | None:
@@ -51,6 +50,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     form = ProductFilterForm(request.GET, portfolios=portfolios(), owners=owners())
     filters = form.cleaned_or_default()
     region = region_requested(request, DASHBOARD_REGIONS)
+    if region == FRESHNESS_REGION:
+        return _render(request, DASHBOARD, region, {"freshness": selectors.rollup_freshness()})
     context = {
         "form": form,
         "regions": {"table": "product-table", "results": "dashboard-results", "body": "dashboard-body"},
@@ -72,7 +73,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             health_rows=[(health, summary.health[health.value]) for health in Health],
             # JSON text in a hidden element, not a json_script: htmx drops <script> from swapped content.
             funnel=json.dumps(stage_funnel(summary.stages), cls=DjangoJSONEncoder),
-            rollups_computed_at=rollups_last_computed(),
+            freshness=selectors.rollup_freshness(),
         )
     template = f"{DASHBOARD}#{region}" if region else DASHBOARD
     return render(request, template, context)
@@ -107,14 +108,6 @@ KPI_REGIONS = (FRESHNESS_REGION, "kpi-table")
 MEASUREMENT_REGIONS = ("measurements-body", "measurement-table")
 # A drill-down lists this many products until asked for all of them (an organisation cell has every product).
 DRILLDOWN_ROWS = 50
-
-
-def _region(request, regions: tuple[str, ...]) -> str | None:
-    """The region an htmx request targets, or None for the whole page (also on a history restore)."""
-    htmx = request.htmx
-    if not htmx or htmx.history_restore_request:
-        return None
-    return htmx.target if htmx.target in regions else None
 
 
 def _render(request, template: str, region: str | None, context: dict, *, status: int = 200) -> HttpResponse:
@@ -157,7 +150,7 @@ def rollups(request) -> HttpResponse:
             filename=exports.csv_filename("rollups"),
         )
     freshness = selectors.rollup_freshness()
-    region = _region(request, ROLLUP_REGIONS)
+    region = region_requested(request, ROLLUP_REGIONS)
     if region == FRESHNESS_REGION:
         return _render(request, ROLLUPS, region, {"freshness": freshness})
     form = forms.RollupViewForm(request.GET, **filter_choices)
@@ -214,7 +207,7 @@ def rollup_cell(request) -> HttpResponse:
     """The products behind one scorecard cell, worst first: a region of the director view, or a page."""
     kpis = selectors.director_kpis()
     freshness = selectors.rollup_freshness()
-    region = _region(request, ROLLUP_CELL_REGIONS)
+    region = region_requested(request, ROLLUP_CELL_REGIONS)
     if region == FRESHNESS_REGION:
         return _render(request, ROLLUP_CELL, region, {"freshness": freshness})
     form = forms.RollupCellForm(request.GET, kpis=kpis)
@@ -252,7 +245,7 @@ def kpis(request) -> HttpResponse:
             exports.KPI_COLUMNS, exports.kpi_csv_rows(definitions), filename=exports.csv_filename("kpis")
         )
     freshness = selectors.rollup_freshness()
-    region = _region(request, KPI_REGIONS)
+    region = region_requested(request, KPI_REGIONS)
     if region == FRESHNESS_REGION:
         return _render(request, KPIS, region, {"freshness": freshness})
     return _render(request, KPIS, region, {"freshness": freshness, "overview": selectors.kpi_overview()})
@@ -280,4 +273,4 @@ def measurements(request) -> HttpResponse:
         selectors.measurement_list(**form.list_filters()), page=form.cleaned_or_default()["page"]
     )
     context = {"form": form, "kpis": kpis, "page": page, "rows": rows}
-    return _render(request, MEASUREMENTS, _region(request, MEASUREMENT_REGIONS), context)
+    return _render(request, MEASUREMENTS, region_requested(request, MEASUREMENT_REGIONS), context)

@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from portfolio.models import Scope
 from products.forms import SORT_LABELS, SORTS
@@ -507,3 +508,25 @@ def test_queries_do_not_grow_with_the_portfolio(
         assert response.status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1], counts
+
+
+@pytest.mark.django_db
+def test_the_dashboard_says_when_rollups_are_being_recomputed_and_polls_until_fresh(client_as_pm):
+    from portfolio.models import RollupState, StaleRollup
+
+    RollupState.objects.update_or_create(pk=1, defaults={"computed_at": timezone.now()})
+    mark = StaleRollup.objects.create()
+    page = client_as_pm.get("/").content.decode()
+    assert "Recomputing…" in page
+    assert 'hx-trigger="every 2s"' in page
+
+    poll = client_as_pm.get("/", headers={"HX-Request": "true", "HX-Target": "rollup-freshness"})
+    assert "Recomputing…" in poll.content.decode()
+    assert "HX-Trigger" not in poll
+
+    mark.delete()
+    poll = client_as_pm.get("/", headers={"HX-Request": "true", "HX-Target": "rollup-freshness"})
+    assert b"<html" not in poll.content
+    assert b"every 2s" not in poll.content  # polling stops
+    assert poll["HX-Trigger"] == "rollups-fresh"  # and the results region reloads itself
+    assert "Computed at" in poll.content.decode()
