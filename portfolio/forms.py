@@ -11,8 +11,8 @@ from django.http import QueryDict
 from django.utils import timezone
 
 from portfolio.models import KPI, Frequency, Grain, Scope
-from products.forms import blank_choice, invalid_choice
-from products.models import Focus, Market, Product, Stage
+from products.forms import ScopeFilterFields, blank_choice, invalid_choice
+from products.models import Product
 
 
 def period_start(day: dt.date, frequency: str) -> dt.date:
@@ -150,31 +150,9 @@ class QueryFilterForm(forms.Form):
         return query
 
 
-class RollupScopeFilters(QueryFilterForm):
+class RollupScopeFilters(ScopeFilterFields, QueryFilterForm):
     """The dimension filters, grain and period range shared by the director page and the rollup CSV."""
 
-    portfolio = forms.ChoiceField(
-        required=False, label="Portfolio", error_messages=invalid_choice("a portfolio")
-    )
-    stage = forms.ChoiceField(
-        required=False,
-        label="Stage",
-        choices=blank_choice("All stages", Stage.choices),
-        error_messages=invalid_choice("a lifecycle stage"),
-    )
-    market = forms.ChoiceField(
-        required=False,
-        label="Market",
-        choices=blank_choice("All markets", Market.choices),
-        error_messages=invalid_choice("a market (b2b or b2c)"),
-    )
-    focus = forms.ChoiceField(
-        required=False,
-        label="Focus",
-        choices=blank_choice("All focus areas", Focus.choices),
-        error_messages=invalid_choice("a focus area"),
-    )
-    owner = forms.ChoiceField(required=False, label="Owner", error_messages=invalid_choice("a product owner"))
     grain = forms.ChoiceField(
         required=False,
         label="Grain",

@@ -59,10 +59,9 @@ class SortLink:
     next_dir: str
 
 
-class ProductFilterForm(forms.Form):
-    """Filters, sort and page from the query string. Unknown values are errors, never silently ignored."""
+class ScopeFilterFields(forms.Form):
+    """The product attributes that product tables and KPI rollups both filter by (the rollup scopes)."""
 
-    q = forms.CharField(required=False, max_length=100, label="Search", strip=True)
     portfolio = forms.ChoiceField(
         required=False, label="Portfolio", error_messages=invalid_choice("a portfolio")
     )
@@ -84,13 +83,21 @@ class ProductFilterForm(forms.Form):
         choices=blank_choice("Any focus", Focus.choices),
         error_messages=invalid_choice("a focus area"),
     )
+    owner = forms.ChoiceField(required=False, label="Owner", error_messages=invalid_choice("a product owner"))
+
+
+class ProductFilterForm(ScopeFilterFields):
+    """Filters, sort and page from the query string. Unknown values are errors, never silently ignored."""
+
+    field_order = ["q", "portfolio", "stage", "market", "focus", "health", "owner"]
+
+    q = forms.CharField(required=False, max_length=100, label="Search", strip=True)
     health = forms.ChoiceField(
         required=False,
         label="Health",
         choices=blank_choice("Any health", Health.choices),
         error_messages=invalid_choice("a health status"),
     )
-    owner = forms.ChoiceField(required=False, label="Owner", error_messages=invalid_choice("a product owner"))
     sort = forms.ChoiceField(
         required=False,
         label="Sort by",
