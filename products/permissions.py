@@ -33,6 +33,11 @@ def membership_role(user: User, product: Product) -> str | None:
     return Membership.objects.filter(product=product, user=user).values_list("role", flat=True).first()
 
 
+def can_view_product(user: User | AnonymousUser, product: Product) -> bool:
+    """Every signed-in person sees the whole portfolio (money aside: ``can_see_budget``)."""
+    return user.is_authenticated
+
+
 def can_edit_product(user: User | AnonymousUser, product: Product) -> bool:
     """Owners, PM-level members, the portfolio's director, VPs and superusers edit a product."""
     if not user.is_authenticated:
@@ -44,6 +49,28 @@ def can_edit_product(user: User | AnonymousUser, product: Product) -> bool:
 
 def can_move_stage(user: User | AnonymousUser, product: Product) -> bool:
     """Moving a product between stages is for the people who may edit it."""
+    return can_edit_product(user, product)
+
+
+def can_override_gate(user: User | AnonymousUser, product: Product) -> bool:
+    """Approving or overriding a stage gate: VPs and superusers anywhere, a director in the portfolios they direct."""
+    if not user.is_authenticated:
+        return False
+    return user.is_superuser or user.role == Role.VP or directs(user, product)
+
+
+def can_edit_portfolio(user: User | AnonymousUser, portfolio) -> bool:
+    """A portfolio and its objectives: VPs and superusers anywhere, a director the portfolios they direct."""
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser or user.role == Role.VP:
+        return True
+    # Organisation-wide objectives (no portfolio) are for VPs.
+    return user.role == Role.DIRECTOR and portfolio is not None and portfolio.director_id == user.pk
+
+
+def can_edit_kpi_target(user: User | AnonymousUser, product: Product) -> bool:
+    """A product's own KPI targets are set by the people who edit the product (never by junior members)."""
     return can_edit_product(user, product)
 
 

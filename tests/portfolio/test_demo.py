@@ -10,6 +10,7 @@ import pytest
 from django.core.management import call_command, get_commands
 from django.core.management.base import CommandError
 from django.db.models import Count
+from django.http import HttpRequest
 
 from lifecycle.models import StageTransition
 from portfolio.demo import AT_RISK, KPIS, OFF_TARGET, ON_TARGET, demo_periods, kpi_history
@@ -258,9 +259,10 @@ def test_demo_users_have_their_roles_and_relationships(seeded):
 
 
 def test_demo_password_from_settings_logs_in(seeded, client):
+    # django-axes checks every authentication against its request: the test client's login needs one.
     for username in ("admin", "director", "pm", "junior"):
-        assert client.login(username=username, password=PASSWORD), username
-    assert not client.login(username="pm", password="demo")
+        assert client.login(request=HttpRequest(), username=username, password=PASSWORD), username
+    assert not client.login(request=HttpRequest(), username="pm", password="demo")
 
 
 def test_debug_without_a_password_defaults_to_demo(db, settings, client):
@@ -268,7 +270,7 @@ def test_debug_without_a_password_defaults_to_demo(db, settings, client):
     settings.SPM_DEMO_PASSWORD = ""
     output = seed()
 
-    assert client.login(username="junior", password="demo")
+    assert client.login(request=HttpRequest(), username="junior", password="demo")
     assert '"demo"' in output
 
 
@@ -398,3 +400,14 @@ def test_seeding_recomputes_rollups_when_the_command_exists(db, demo_password):
 
     assert Rollup.objects.filter(scope="organisation").exists()
     assert Product.objects.exclude(health="no_data").count() == 8
+
+
+def test_demo_staff_get_their_roles_admin_group(seeded):
+    director = User.objects.get(username="director")
+    junior = User.objects.get(username="junior")
+    assert director.is_staff
+    assert list(director.groups.values_list("name", flat=True)) == ["Directors of product"]
+    assert director.has_perm("portfolio.change_kpitarget")
+    assert not director.has_perm("products.view_user")
+    assert not junior.is_staff
+    assert not junior.groups.exists()

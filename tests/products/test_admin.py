@@ -201,19 +201,18 @@ def test_changing_the_stage_in_admin_records_a_transition(admin_client, superuse
     assert transition.note == ADMIN_STAGE_NOTE
 
 
-def test_a_stage_move_the_lifecycle_refuses_is_a_form_error(client, make_staff):
-    # Staff with every product permission, but not on this product: the lifecycle says no, and so does admin.
+def test_staff_not_on_the_product_see_it_read_only_and_may_not_move_it(client, make_staff):
+    # Staff with every product permission, but not on this product: products.permissions says no, so the admin
+    # opens it read-only and refuses a save (docs/permissions.md).
     staff = make_staff("products.view_product", "products.change_product")
     client.force_login(staff)
     product = ProductFactory(stage=Stage.RESEARCH)
     page = client.get(f"/admin/products/product/{product.pk}/change/")
+    assert page.context["has_change_permission"] is False
     response = client.post(
-        f"/admin/products/product/{product.pk}/change/", admin_form_data(page, stage=Stage.MVP)
+        f"/admin/products/product/{product.pk}/change/", {"stage": Stage.MVP, "name": product.name}
     )
-    assert response.status_code == 200
-    assert response.context["adminform"].form.errors["stage"] == [
-        "You may not move this product between stages."
-    ]
+    assert response.status_code == 403
     product.refresh_from_db()
     assert product.stage == Stage.RESEARCH
     assert not StageTransition.objects.exists()
