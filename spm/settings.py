@@ -240,7 +240,7 @@ LOGGING = {
         "django.db.backends": {"level": "INFO"},
         # Failed logins and denied requests (spm/middleware.py): who, what, from where; never a password.
         "spm.security": {"level": "INFO"},
-        # Its lockouts reach spm.security too; its start-up and reset chatter is noise.
+        # Every failed login is logged by spm.security already; axes's start-up and reset chatter is noise.
         "axes": {"level": "WARNING"},
     },
 }
