@@ -24,6 +24,7 @@ from tests.factories import (
 from tests.test_permission_matrix import EXPECTED, SUPERUSER, url_patterns
 
 PASSWORD = "correct-horse-battery"
+UNIT_MARKUP = "<img src=x>"
 SCRIPT = "<script>alert(1)</script>"
 FORMULA = '=HYPERLINK("x")'
 PERIOD = dt.date(2026, 1, 5)
@@ -201,7 +202,8 @@ def hostile(db):
     script_product = ProductFactory(name=SCRIPT, slug="script", owner=owner, stage=Stage.MVP)
     formula_product = ProductFactory(name=FORMULA, slug="formula", owner=owner, description=SCRIPT)
     MembershipFactory(product=script_product, user=UserFactory(username="member", last_name=SCRIPT))
-    script_kpi = KPIFactory(name=SCRIPT, unit=SCRIPT, is_key=True)
+    # A unit holds 20 characters: markup that fits, and that must show as text too.
+    script_kpi = KPIFactory(name=SCRIPT, unit=UNIT_MARKUP, is_key=True)
     formula_kpi = KPIFactory(name=FORMULA, description=FORMULA)
     for product in (script_product, formula_product):
         for kpi in (script_kpi, formula_kpi):
@@ -252,6 +254,7 @@ def test_names_with_markup_render_as_text_everywhere(admin_client, hostile):
         html = response.content.decode()
         assert SCRIPT not in html, where
         assert "alert(1)</script>" not in html, where
+        assert UNIT_MARKUP not in html, where
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html or "\\u003Cscript\\u003E" in html, where
 
 
