@@ -51,6 +51,7 @@ from portfolio.rollups import (
     rollup_status,
 )
 from portfolio.services import rollups_pending
+from products.admin_paginator import CappedCountPaginator
 from products.models import Focus, Health, Market, Product, Stage, User
 from products.permissions import is_leadership, product_ids_with_budget_access, products_with_budget_access
 from products.selectors import product_filter, sort_fields
@@ -719,13 +720,14 @@ def rollup_scorecard(
 
     points: dict[tuple[str, str, int, dt.date], RollupPoint] = {}
     if periods:
+        # Plain AND conditions that the (scope, grain, kpi, period, key) index answers with range scans; the
+        # few extra rows they admit (a KPI's period that is another's latest) are never looked up below.
         rows = Rollup.objects.filter(
-            _period_pairs(periods),
-            Q(scope=Scope.ORGANISATION, scope_key=ORGANISATION_KEY) | Q(scope=dimension, scope_key__in=shown),
-            # Redundant with the line above, but lets the database seek the index by key too.
             scope__in=[Scope.ORGANISATION, dimension],
-            scope_key__in=[ORGANISATION_KEY, *shown],
             grain=grain,
+            kpi_id__in=list(periods),
+            period__in=sorted({period for kpi_periods in periods.values() for period in kpi_periods}),
+            scope_key__in=[ORGANISATION_KEY, *shown],
         )
         values = rows.order_by().values_list(
             "scope", "scope_key", "kpi_id", "period", "value", "target", "status", "products"
@@ -1041,10 +1043,12 @@ MEASUREMENTS_PER_PAGE = 100
 def measurement_page(
     measurements: QuerySet[Measurement], *, page: int, per_page: int = MEASUREMENTS_PER_PAGE
 ) -> tuple[Page, list[MeasurementRow]]:
-    """One page of measurements with their product, KPI and effective target, in four queries: the count, the
+    """One page of measurements with their product, KPI and effective target, in four queries: the (capped) count, the
     page's ids (read from the index alone, so a deep page skips index entries rather than joined rows), those
     measurements with their product and KPI, and their products' own targets."""
-    page_obj = Paginator(measurements.values_list("pk", flat=True), per_page).get_page(page)
+    # Never a COUNT(*) of a million rows per page view: the planner's estimate for the whole table on
+    # PostgreSQL, else a count capped at 10,000 ("more than 10,000").
+    page_obj = CappedCountPaginator(measurements.values_list("pk", flat=True), per_page).get_page(page)
     ids = list(page_obj.object_list)
     by_id = Measurement.objects.select_related("product", "kpi").in_bulk(ids)
     items = [by_id[pk] for pk in ids if pk in by_id]
