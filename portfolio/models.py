@@ -178,7 +178,8 @@ class Measurement(models.Model):
     class Meta:
         ordering = ["-period", "product", "kpi"]
         get_latest_by = "period"
-        indexes = [models.Index(fields=["kpi", "period"]), models.Index(fields=["period"])]
+        # (period, id): the newest-first measurement list reads its pages from this index alone.
+        indexes = [models.Index(fields=["kpi", "period"]), models.Index(fields=["period", "id"])]
         constraints = [
             models.UniqueConstraint(
                 fields=["product", "kpi", "period"], name="measurement_unique_per_product_kpi_period"
