@@ -351,6 +351,9 @@ def rollups_recompute(
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ROLLUP_WRITERS_LOCK])
             # Room for the hash aggregates to stay in memory; this transaction only.
             cursor.execute("SET LOCAL work_mem = '256MB'")
+            # Rollups are derived: a crash that loses the last recompute loses nothing the next one won't redo,
+            # so the commit need not wait for its WAL to reach the disk.
+            cursor.execute("SET LOCAL synchronous_commit = off")
         selection.delete_rollups()
         where, params = selection.measurement_filter(Grain.NATIVE)
         cursor.execute(_native_sql(where, selection.scopes), [*params, now])
