@@ -240,13 +240,20 @@ def _calendar_sql(grain: str, scopes: tuple[str, ...] = tuple(Scope)) -> str:
     """Rule 1 for months or quarters, from the months table: one value and target per product and bucket."""
     bucket = "mo.month" if grain == Grain.MONTH else _quarter_sql("mo.month")
     keys = ", ".join(f"mo.{c}" for c in KEY_COLUMNS)
-    per_product = f"""
-        SELECT mo.kpi_id, mo.product_id, {bucket} AS bucket, mo.time_aggregation, {keys},
-               SUM(mo.v_sum) AS v_sum, SUM(mo.v_count) AS v_count, MAX(mo.last_period) AS last_period,
-               MAX(mo.target) AS target
-        FROM {MONTHS_TABLE} mo
-        GROUP BY mo.kpi_id, mo.product_id, {bucket}, mo.time_aggregation, {keys}
-    """
+    if grain == Grain.MONTH:  # the months table already holds one row per product and month
+        per_product = f"""
+            SELECT mo.kpi_id, mo.product_id, mo.month AS bucket, mo.time_aggregation, {keys},
+                   mo.v_sum, mo.v_count, mo.last_period, mo.target
+            FROM {MONTHS_TABLE} mo
+        """
+    else:
+        per_product = f"""
+            SELECT mo.kpi_id, mo.product_id, {bucket} AS bucket, mo.time_aggregation, {keys},
+                   SUM(mo.v_sum) AS v_sum, SUM(mo.v_count) AS v_count, MAX(mo.last_period) AS last_period,
+                   MAX(mo.target) AS target
+            FROM {MONTHS_TABLE} mo
+            GROUP BY mo.kpi_id, mo.product_id, {bucket}, mo.time_aggregation, {keys}
+        """
     source = f"""per_product AS ({per_product}),
         calendar AS (
             SELECT c.kpi_id, c.bucket, {", ".join(f"c.{col}" for col in KEY_COLUMNS)},
