@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from django.utils import timezone
 
-from portfolio.models import Grain, Measurement, Rollup, RollupState, Scope, Status
+from portfolio.models import Grain, Rollup, RollupState, Scope, Status
 from products.models import Health, Product
 
 # --------------------------------------------------------------------------------------------------
@@ -419,13 +419,6 @@ def products_refresh_health(*, product_ids: Iterable[int] = ()) -> None:
             product.health = health
             changed.append(product)
     Product.objects.bulk_update(changed, ["health"], batch_size=500)
-
-
-def rollups_recompute_for_measurements(*, measurements: Iterable[Measurement]) -> None:
-    """Recompute exactly the buckets that some written measurements fall in."""
-    rows = [(m.kpi_id, m.period) for m in measurements]
-    if rows:
-        rollups_recompute(kpi_ids={k for k, _ in rows}, periods={p for _, p in rows})
 
 
 def rollups_recompute_all(*, progress: Callable[[str], None] | None = None) -> None:

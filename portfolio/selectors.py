@@ -348,45 +348,8 @@ def dashboard_summary(
     )
 
 
-@dataclass(frozen=True)
-class PortfolioTotals:
-    products: int
-    planned_budget: Decimal
-    actual_spend: Decimal
-    health: dict[str, int]
-
-    @property
-    def spend_ratio(self) -> float | None:
-        if not self.planned_budget:
-            return None
-        return float(self.actual_spend / self.planned_budget)
-
-
-def portfolio_totals(products: QuerySet[Product] | None = None) -> PortfolioTotals:
-    """Headline numbers over some products (all by default), in two queries."""
-    products = Product.objects.all() if products is None else products
-    money = products.order_by().aggregate(
-        n=Count("pk"), planned=Sum("planned_budget"), actual=Sum("actual_spend")
-    )
-    health = dict(products.order_by().values_list("health").annotate(n=Count("pk")))
-    return PortfolioTotals(
-        products=money["n"],
-        planned_budget=money["planned"] or Decimal("0"),
-        actual_spend=money["actual"] or Decimal("0"),
-        health={choice.value: health.get(choice.value, 0) for choice in Health},
-    )
-
-
 def portfolios() -> QuerySet[Portfolio]:
     return Portfolio.objects.order_by("name")
-
-
-def rollups_last_computed() -> dt.datetime | None:
-    """When the rollups were last brought up to date (one row, not a scan of the rollups)."""
-    computed = RollupState.objects.filter(pk=1).values_list("computed_at", flat=True).first()
-    if computed is None:
-        computed = Rollup.objects.aggregate(at=Max("computed_at"))["at"]
-    return computed
 
 
 @dataclass
