@@ -30,12 +30,13 @@ def broker_health() -> dict[str, Any]:
 
 
 def rollup_health() -> dict[str, Any]:
-    from portfolio.models import Rollup
+    from portfolio.models import RollupState, StaleRollup
 
     try:
-        latest = Rollup.objects.order_by("-computed_at").values_list("computed_at", flat=True).first()
+        latest = RollupState.objects.filter(pk=1).values_list("computed_at", flat=True).first()
+        pending = StaleRollup.objects.exists()
     except Exception as error:
         return {"status": "down", "error": type(error).__name__}
     if latest is None:
         return {"status": "empty", "last_computed_at": None}
-    return {"status": "ok", "last_computed_at": latest.isoformat()}
+    return {"status": "stale" if pending else "ok", "last_computed_at": latest.isoformat()}

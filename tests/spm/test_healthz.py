@@ -3,6 +3,7 @@ import json
 import pytest
 from django.utils import timezone
 
+from portfolio.models import RollupState, StaleRollup
 from tests.factories import RollupFactory
 
 
@@ -10,6 +11,7 @@ from tests.factories import RollupFactory
 def test_healthz_reports_database_broker_and_rollup_freshness_without_login(client, settings):
     computed = timezone.now().replace(microsecond=0)
     RollupFactory(computed_at=computed)
+    RollupState.objects.create(pk=1, computed_at=computed)  # what every recompute records
 
     response = client.get("/healthz")
 
@@ -44,3 +46,10 @@ def test_healthz_reports_an_unreachable_broker_as_degraded(client, settings):
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["broker"]["status"] == "down"
+
+
+@pytest.mark.django_db
+def test_healthz_says_rollups_are_stale_while_a_recompute_is_pending(client):
+    RollupState.objects.create(pk=1, computed_at=timezone.now())
+    StaleRollup.objects.create()
+    assert client.get("/healthz").json()["rollups"]["status"] == "stale"
