@@ -504,8 +504,7 @@ class RollupAdmin(LargeTableAdminMixin, admin.ModelAdmin):
     """Computed aggregates: read-only (no add, no edit). Delete is allowed so stale scopes can be cleared.
 
     The list reads in the order of the (scope, grain, KPI, period) index, so a page costs an index walk and
-    never a sort of a million rows, whatever the filters (KPI, scope, grain, status, period range); sort by
-    "computed at" (also indexed) to check freshness. Rollups have no index on the period alone, so there is no
+    never a sort of a million rows, whatever the filters (KPI, scope, grain, status, period range). Rollups have no index on the period alone, so there is no
     year/month drill-down (each step would scan the table): the period filter offers ranges instead.
     """
 
@@ -528,7 +527,7 @@ class RollupAdmin(LargeTableAdminMixin, admin.ModelAdmin):
     )
     list_select_related = ("kpi",)
     ordering = ("scope", "grain", "kpi_id", "period", "scope_key")
-    indexed_sortable_by = ("computed_at",)
+    indexed_sortable_by = ()  # every column but the index order sorts 234k rows: none until narrowed to a KPI
     narrowing_filters = ("kpi__id__exact",)
     actions = [*LargeTableAdminMixin.actions, recompute_selected]
     fields = (
