@@ -23,7 +23,16 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from portfolio.models import KPI, KPITarget, Measurement, Objective, Portfolio, Rollup
+from portfolio.models import (
+    KPI,
+    KPITarget,
+    Measurement,
+    Objective,
+    Portfolio,
+    Rollup,
+    RollupState,
+    StaleRollup,
+)
 from portfolio.rollups import products_refresh_health
 from portfolio.services import rollups_mark_stale
 from products.admin import admin_changelist_link
@@ -566,3 +575,27 @@ class RollupAdmin(LargeTableAdminMixin, admin.ModelAdmin):
         return format_html(
             '<a href="{}?kpi__id__exact={}">Measurements of {}</a>', url, rollup.kpi_id, rollup.kpi
         )
+
+
+class ComputedStateAdmin(admin.ModelAdmin):
+    """Bookkeeping written by the rollup services, shown so an admin can see what is pending; never typed."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(StaleRollup)
+class StaleRollupAdmin(ComputedStateAdmin):
+    """Rollups marked stale and waiting for the refresh task (an empty list: everything is fresh)."""
+
+    list_display = ("marked_at", "kpi", "period", "scope", "scope_key")
+    list_select_related = ("kpi",)
+    ordering = ("-marked_at", "-pk")
+
+
+@admin.register(RollupState)
+class RollupStateAdmin(ComputedStateAdmin):
+    list_display = ("computed_at", "refresh_queued_at")

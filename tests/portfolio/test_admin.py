@@ -564,3 +564,22 @@ def test_kpi_target_added_on_the_kpi_page_is_saved(
         response = admin_client.post(f"/admin/portfolio/kpi/{kpi.pk}/change/", data)
     assert response.status_code == 302
     assert KPITarget.objects.get().target == 321.0
+
+
+def test_pending_recomputes_and_the_last_computation_are_visible_read_only(admin_client):
+    from django.utils import timezone
+
+    from portfolio.models import RollupState, StaleRollup
+
+    kpi = KPIFactory(name="Signups")
+    StaleRollup.objects.create(kpi=kpi, period=dt.date(2026, 5, 4))
+    RollupState.objects.create(pk=1, computed_at=timezone.now())
+
+    stale = admin_client.get("/admin/portfolio/stalerollup/")
+    assert stale.status_code == 200
+    assert b"Signups" in stale.content
+    assert b"/admin/portfolio/stalerollup/add/" not in stale.content
+    assert admin_client.get("/admin/portfolio/stalerollup/add/").status_code == 403
+    state = admin_client.get("/admin/portfolio/rollupstate/")
+    assert state.status_code == 200
+    assert results(state) == [RollupState.objects.get()]
