@@ -181,3 +181,112 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} — {self.get_role_display()} on {self.product}"
+
+
+# --------------------------------------------------------------------------------------------------
+# CSV imports (docs/imports.md): the record of each import, which is also its audit entry, and the uploaded
+# file's bytes, kept in the database so that a worker in another container reads what the web received.
+# --------------------------------------------------------------------------------------------------
+
+
+class ImportKind(models.TextChoices):
+    """What a CSV file holds; each kind reads exactly the columns of the matching export."""
+
+    PRODUCTS = "products", "Products"
+    MEASUREMENTS = "measurements", "KPI measurements"
+    KPIS = "kpis", "KPI definitions"
+
+
+class ImportStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    READY = "ready", "Checked: ready to apply"
+    INVALID = "invalid", "Problems found: nothing written"
+    APPLIED = "applied", "Applied"
+    FAILED = "failed", "Failed: nothing written"
+    EXPIRED = "expired", "Expired: not applied"
+
+
+class ImportStep(models.TextChoices):
+    CHECK = "check", "Check"
+    APPLY = "apply", "Apply"
+
+
+class ImportSource(models.TextChoices):
+    UPLOAD = "upload", "Upload"
+    COMMAND = "command", "Command"
+
+
+class ImportRun(models.Model):
+    """One CSV import: who brought which file, whether it was only checked or applied, and what it did.
+
+    ``errors`` holds at most the first problems found (``[line, column, message]``; ``error_count`` all of them).
+    ``rows_processed`` / ``rows_total`` is the progress of a running step (``rows_total`` is counted from the
+    file's line breaks at upload, so it is an estimate when cells hold line breaks).
+    """
+
+    kind = models.CharField(max_length=12, choices=ImportKind.choices)
+    file_name = models.CharField(max_length=255)
+    file_size = models.PositiveBigIntegerField(default=0)
+    source = models.CharField(max_length=7, choices=ImportSource.choices, default=ImportSource.UPLOAD)
+    uploaded_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="import_runs"
+    )
+    status = models.CharField(max_length=8, choices=ImportStatus.choices, default=ImportStatus.QUEUED)
+    step = models.CharField(max_length=5, choices=ImportStep.choices, default=ImportStep.CHECK)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_processed = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    # Further counts by name, e.g. {"targets": 3, "stage_moves": 2}.
+    extra = models.JSONField(default=dict, blank=True)
+    error_count = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["uploaded_by", "created_at"]), models.Index(fields=["created_at"])]
+        constraints = [
+            models.CheckConstraint(condition=choice_check("kind", ImportKind), name="import_run_kind_valid"),
+            models.CheckConstraint(
+                condition=choice_check("status", ImportStatus), name="import_run_status_valid"
+            ),
+            models.CheckConstraint(condition=choice_check("step", ImportStep), name="import_run_step_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Import #{self.pk}: {self.get_kind_display()} from {self.file_name}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("portfolio:import-run", kwargs={"pk": self.pk})
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in {ImportStatus.QUEUED, ImportStatus.RUNNING}
+
+    @property
+    def percent(self) -> int:
+        if not self.rows_total:
+            return 0
+        return min(100, round(100 * self.rows_processed / self.rows_total))
+
+
+class ImportChunk(models.Model):
+    """One piece (at most ``IMPORT_CHUNK_BYTES``) of an uploaded file, in order. Never served back, never run:
+    only the CSV reader reads it. Dropped once the run is applied, invalid or expired."""
+
+    run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="chunks")
+    index = models.PositiveIntegerField()
+    data = models.BinaryField()
+
+    class Meta:
+        ordering = ["run", "index"]
+        constraints = [models.UniqueConstraint(fields=["run", "index"], name="import_chunk_unique_index")]
+
+    def __str__(self) -> str:
+        return f"{self.run} part {self.index}"
