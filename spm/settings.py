@@ -251,6 +251,14 @@ LOGGING = {
 # reverts to it (a revert would bypass the rollup and stage rules of the admin's own saves).
 SIMPLE_HISTORY_REVERT_DISABLED = True
 
+# CSV IMPORTS (docs/imports.md)
+# ------------------------------------------------------------------------------
+# The largest file and the most data rows one import takes; uploads larger than IMPORT_BACKGROUND_BYTES are
+# checked and applied by a Celery worker while the page shows a progress bar (eager Celery: in process).
+IMPORT_MAX_BYTES = int(os.environ.get("SPM_IMPORT_MAX_BYTES", str(50 * 1024 * 1024)))
+IMPORT_MAX_ROWS = int(os.environ.get("SPM_IMPORT_MAX_ROWS", "1000000"))
+IMPORT_BACKGROUND_BYTES = int(os.environ.get("SPM_IMPORT_BACKGROUND_BYTES", str(512 * 1024)))
+
 # whitenoise serves from the finders in development, from collected files in production.
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
