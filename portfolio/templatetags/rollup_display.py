@@ -2,6 +2,7 @@
 
 import datetime as dt
 from functools import lru_cache
+from html import escape
 
 from django import template
 from django.template.loader import get_template
@@ -112,25 +113,35 @@ def status_badge(status: str) -> str:
 
 
 @register.simple_tag
-def scorecard_cell(cell, unit: str, previous_label: str, cell_url: str) -> str:
-    """One scorecard cell (``<td>``): value and change, status badge, target, linked to its drill-down."""
+def scorecard_cells(cells, unit: str, previous_label: str, cell_url: str) -> str:
+    """A scorecard row's cells (``<td>``s): value and change, status badge, target, each linked to its
+    drill-down. One call per row: a template tag per cell costs more than the cell's markup."""
+    # Safe: _scorecard_cell escapes every value it writes.
+    return mark_safe("".join(_scorecard_cell(cell, unit, previous_label, cell_url) for cell in cells))  # noqa: S308
+
+
+def _scorecard_cell(cell, unit: str, previous_label: str, cell_url: str) -> str:
     if cell is None:
         return EMPTY_CELL
     current = cell.current
     trend, verdict = cell.trend, cell.verdict
-    return format_html(
-        CELL_HTML,
+    if trend:
+        change = signed_percent(cell.change)
+        words = f"{trend_words(trend)} from {previous_label}{f', {verdict}' if verdict else ''}"
+    else:
+        change = words = ""
+    target = current.target
+    # Every piece is escaped: numbers and words are ours, but scope keys (in the URL) are user data.
+    return CELL_HTML.format(
         status=current.status,
-        url=f"{cell_url}?{cell.query_string}",
-        value=kpi_compact(current.value, unit),
+        url=escape(f"{cell_url}?{cell.query_string}"),
+        value=escape(kpi_compact(current.value, unit)),
         trend=trend or "none",
         verdict=f" delta--{verdict}" if verdict else "",
-        change=signed_percent(cell.change) if trend else "",
-        change_words=f"{trend_words(trend)} from {previous_label}{f', {verdict}' if verdict else ''}"
-        if trend
-        else "",
+        change=escape(change),
+        change_words=escape(words),
         badge=status_badge(current.status),
-        target=f"target {kpi_compact(current.target, unit)}" if current.target is not None else "no target",
+        target=escape(f"target {kpi_compact(target, unit)}" if target is not None else "no target"),
     )
 
 
@@ -148,13 +159,14 @@ CELL_HTML = (
 
 
 @register.simple_tag
-def trend_point(point, unit: str) -> str:
-    """One cell of the trend chart's data table: the value, and the target in brackets."""
+def trend_points(points, unit: str) -> str:
+    """A row of the trend chart's data table: per column the value, and the target in brackets."""
+    # Safe: _trend_point escapes every value it writes.
+    return mark_safe("".join(_trend_point(point, unit) for point in points))  # noqa: S308
+
+
+def _trend_point(point, unit: str) -> str:
     if point is None:
-        return mark_safe('<td class="num nowrap">—</td>')
+        return '<td class="num nowrap">—</td>'
     target = kpi_number(point.target, unit) if point.target is not None else "no target"
-    return format_html(
-        '<td class="num nowrap">{} <span class="subtle">({})</span></td>',
-        kpi_number(point.value, unit),
-        target,
-    )
+    return f'<td class="num nowrap">{escape(kpi_number(point.value, unit))} <span class="subtle">({escape(target)})</span></td>'
