@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
-from portfolio.models import KPI, Measurement, RollupState, StaleRollup
+from portfolio.models import KPI, Measurement, Rollup, RollupState, StaleRollup
 from portfolio.rollups import products_refresh_health, rollups_recompute
 from products.models import Product, User
 
@@ -139,7 +139,10 @@ def rollups_scope_changed(*, changes: dict[str, tuple[str, str]], **_signal) -> 
 
 def rollups_resume_after_restart() -> None:
     """At worker start: if stale marks survived a lost task (a killed worker), queue their refresh now rather
-    than wait for the queue timeout or Celery beat."""
+    than wait for the queue timeout or Celery beat. On PostgreSQL the rollup table is unlogged (derived data:
+    docs/kpis.md), so a database crash empties it: with measurements but no rollups, everything is stale."""
+    if not Rollup.objects.exists() and Measurement.objects.exists():
+        StaleRollup.objects.create(kpi=None, period=None, scope="", scope_key="")
     if StaleRollup.objects.exists():
         RollupState.objects.filter(pk=1).update(refresh_queued_at=None)
         rollups_request_refresh()

@@ -122,3 +122,19 @@ def test_a_restarted_worker_picks_up_marks_left_by_a_lost_task():
     services.rollups_resume_after_restart()  # eager: the queued refresh runs here
     assert not StaleRollup.objects.exists()
     assert Rollup.objects.get(scope="organisation", grain="native", period=PERIOD).value == 9.0
+
+
+def test_a_worker_starting_after_a_database_crash_that_emptied_the_rollups_recomputes_them():
+    # The rollup table is unlogged on PostgreSQL: crash recovery empties it, the measurements stay.
+    kpi, product = KPIFactory(), ProductFactory()
+    MeasurementFactory(product=product, kpi=kpi, period=PERIOD, value=4.0)
+    rollups_recompute_all()
+    Rollup.objects.all().delete()
+    services.rollups_resume_after_restart()  # eager: the queued refresh runs here
+    assert not StaleRollup.objects.exists()
+    assert Rollup.objects.get(scope="organisation", grain="native", period=PERIOD).value == 4.0
+
+
+def test_a_worker_starting_on_an_empty_database_marks_nothing():
+    services.rollups_resume_after_restart()
+    assert not StaleRollup.objects.exists()
