@@ -295,19 +295,43 @@ class RollupState(models.Model):
         return state
 
 
+# Strategic alignment and investment (issue 7): defined in their own module, registered with this app here.
+from portfolio.strategy_models import (  # noqa: E402
+    Alignment,
+    BudgetKind,
+    BudgetLine,
+    KeyResult,
+    PlanChange,
+    PlanState,
+    PriorityScore,
+    Scenario,
+    ScenarioLine,
+    ScenarioStatus,
+)
+
 __all__ = [
     "KPI",
     "Aggregation",
+    "Alignment",
+    "BudgetKind",
+    "BudgetLine",
     "Direction",
     "Frequency",
     "Grain",
     "Health",
     "KPITarget",
+    "KeyResult",
     "Measurement",
     "Objective",
+    "PlanChange",
+    "PlanState",
     "Portfolio",
+    "PriorityScore",
     "Rollup",
     "RollupState",
+    "Scenario",
+    "ScenarioLine",
+    "ScenarioStatus",
     "Scope",
     "StaleRollup",
     "Status",

@@ -1,0 +1,464 @@
+"""Investment: quarterly budget lines (the live plan), their rollups and burn against plan.
+
+Rollups are computed on read with SQL aggregation (``GROUP BY`` with ``SUM(CASE …)``), a fixed number of
+queries whatever the number of products; no rollup table to keep fresh (docs/strategy.md has the figures).
+
+Rules (docs/strategy.md):
+- planned = capex + opex planned over the chosen quarters; actual = spend recorded in them.
+- plan to date = the planned money of the quarters that have ended, plus the current quarter's planned money
+  prorated by the days elapsed in it. variance = actual - plan to date.
+- status from actual / plan to date: above 110 % over plan, above 105 % at risk, below 80 % under plan, else
+  on plan; no plan to date and no spend is "no plan", spend without a plan is over plan.
+- by objective: a product's money splits across the objectives it serves by alignment weight (percent); weights
+  that add up to less than 100 leave the rest "not aligned", above 100 they are scaled down to 100.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import transaction
+from django.db.models import Case, DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from portfolio.models import Alignment, BudgetKind, BudgetLine, Objective, Portfolio
+from portfolio.plan import plan_change
+from products.models import Focus, Market, Product, Stage, User
+
+ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
+MONEY_FIELD = DecimalField(max_digits=16, decimal_places=2)
+OVER_PLAN = Decimal("1.10")
+AT_RISK = Decimal("1.05")
+UNDER_PLAN = Decimal("0.80")
+DIMENSIONS = {
+    "portfolio": "Portfolio",
+    "objective": "Objective",
+    "stage": "Stage",
+    "focus": "Focus",
+    "market": "Market",
+    "quarter": "Quarter",
+}
+DIMENSION_FIELDS = {
+    "portfolio": "product__portfolio__slug",
+    "stage": "product__stage",
+    "focus": "product__focus",
+    "market": "product__market",
+    "quarter": "quarter",
+}
+CHOICE_LABELS = {"stage": dict(Stage.choices), "focus": dict(Focus.choices), "market": dict(Market.choices)}
+NOT_ALIGNED = "not aligned"
+
+
+class BudgetInvalid(ValueError):
+    pass
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Quarters
+# ---------------------------------------------------------------------------------------------------------
+
+
+def quarter_start(day: dt.date) -> dt.date:
+    return dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+
+
+def add_quarters(quarter: dt.date, count: int) -> dt.date:
+    months = quarter.year * 12 + quarter.month - 1 + 3 * count
+    return dt.date(months // 12, months % 12 + 1, 1)
+
+
+def quarters_from(start: dt.date, count: int = 4) -> list[dt.date]:
+    return [add_quarters(quarter_start(start), n) for n in range(count)]
+
+
+def year_quarters(year: int) -> list[dt.date]:
+    return quarters_from(dt.date(year, 1, 1), 4)
+
+
+def quarter_label(quarter: dt.date) -> str:
+    return f"{quarter.year} Q{(quarter.month - 1) // 3 + 1}"
+
+
+def is_quarter_start(day: dt.date) -> bool:
+    return day.day == 1 and day.month in (1, 4, 7, 10)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Burn against plan (pure)
+# ---------------------------------------------------------------------------------------------------------
+
+
+def elapsed_fraction(quarter: dt.date, today: dt.date) -> Decimal:
+    """How much of ``quarter`` has passed on ``today``: 0 before it, 1 after it, the share of days within."""
+    end = add_quarters(quarter, 1)
+    if today < quarter:
+        return Decimal(0)
+    if today >= end:
+        return Decimal(1)
+    return Decimal((today - quarter).days) / Decimal((end - quarter).days)
+
+
+def plan_to_date(*, ended: Decimal, current: Decimal, fraction: Decimal) -> Decimal:
+    return (ended + current * fraction).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def burn_status(*, plan_to_date: Decimal, actual: Decimal) -> str:
+    """on_plan, at_risk, over_plan, under_plan or no_plan (thresholds in the module docstring)."""
+    if plan_to_date <= 0:
+        return "over_plan" if actual > 0 else "no_plan"
+    ratio = actual / plan_to_date
+    if ratio > OVER_PLAN:
+        return "over_plan"
+    if ratio > AT_RISK:
+        return "at_risk"
+    if ratio < UNDER_PLAN:
+        return "under_plan"
+    return "on_plan"
+
+
+BURN_LABELS = {
+    "on_plan": "On plan",
+    "at_risk": "Over by 5-10%",
+    "over_plan": "Over plan",
+    "under_plan": "Under plan",
+    "no_plan": "No plan",
+}
+# Colours of the shared status badges (status_badge.html / spm.css) for each burn status.
+BURN_BADGE = {
+    "on_plan": "on_target",
+    "at_risk": "at_risk",
+    "over_plan": "off_target",
+    "under_plan": "no_target",
+    "no_plan": "no_data",
+}
+
+
+@dataclass
+class MoneyRow:
+    """Money of one group (a portfolio, objective, stage, …, or one product) over some quarters."""
+
+    key: str
+    label: str
+    capex: Decimal = ZERO
+    opex: Decimal = ZERO
+    actual: Decimal = ZERO
+    ended: Decimal = ZERO  # planned in quarters that have ended
+    current: Decimal = ZERO  # planned in the quarter under way
+    fraction: Decimal = Decimal(0)
+    products: int = 0
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def planned(self) -> Decimal:
+        return self.capex + self.opex
+
+    @property
+    def plan_to_date(self) -> Decimal:
+        return plan_to_date(ended=self.ended, current=self.current, fraction=self.fraction)
+
+    @property
+    def variance(self) -> Decimal:
+        return self.actual - self.plan_to_date
+
+    @property
+    def burn(self) -> Decimal | None:
+        """Actual as a percentage of plan to date."""
+        if self.plan_to_date <= 0:
+            return None
+        return (self.actual * 100 / self.plan_to_date).quantize(Decimal("1"), rounding=ROUND_HALF_UP)
+
+    @property
+    def status(self) -> str:
+        return burn_status(plan_to_date=self.plan_to_date, actual=self.actual)
+
+    @property
+    def status_label(self) -> str:
+        return BURN_LABELS[self.status]
+
+    @property
+    def badge(self) -> str:
+        return BURN_BADGE[self.status]
+
+    def add(self, other: MoneyRow, share: Decimal = Decimal(1)) -> None:
+        self.capex += other.capex * share
+        self.opex += other.opex * share
+        self.actual += other.actual * share
+        self.ended += other.ended * share
+        self.current += other.current * share
+
+    def rounded(self) -> MoneyRow:
+        for name in ("capex", "opex", "actual", "ended", "current"):
+            setattr(self, name, getattr(self, name).quantize(CENT, rounding=ROUND_HALF_UP))
+        return self
+
+
+def _money_annotations(today: dt.date) -> dict:
+    current = quarter_start(today)
+
+    def planned_when(condition: Q) -> Sum:
+        return Coalesce(
+            Sum(Case(When(condition, then=F("planned")), default=Value(ZERO), output_field=MONEY_FIELD)),
+            Value(ZERO),
+            output_field=MONEY_FIELD,
+        )
+
+    return {
+        "capex": planned_when(Q(kind=BudgetKind.CAPEX)),
+        "opex": planned_when(Q(kind=BudgetKind.OPEX)),
+        "actual_sum": Coalesce(Sum("actual"), Value(ZERO), output_field=MONEY_FIELD),
+        "ended": planned_when(Q(quarter__lt=current)),
+        "current_q": planned_when(Q(quarter=current)),
+    }
+
+
+def budget_lines(*, products: QuerySet[Product], quarters: Sequence[dt.date]) -> QuerySet[BudgetLine]:
+    return BudgetLine.objects.filter(product__in=products.order_by().values("pk"), quarter__in=list(quarters))
+
+
+def _row(key: str, label: str, values: dict, fraction: Decimal) -> MoneyRow:
+    return MoneyRow(
+        key=key,
+        label=label,
+        capex=Decimal(values["capex"]),
+        opex=Decimal(values["opex"]),
+        actual=Decimal(values["actual_sum"]),
+        ended=Decimal(values["ended"]),
+        current=Decimal(values["current_q"]),
+        fraction=fraction,
+        products=values.get("n", 0),
+    )
+
+
+def _current_fraction(quarters: Sequence[dt.date], today: dt.date) -> Decimal:
+    current = quarter_start(today)
+    return elapsed_fraction(current, today) if current in quarters else Decimal(0)
+
+
+def investment_totals(
+    *, products: QuerySet[Product], quarters: Sequence[dt.date], today: dt.date | None = None
+) -> MoneyRow:
+    """The money of ``products`` over ``quarters``: one aggregate query."""
+    today = today or timezone.localdate()
+    values = budget_lines(products=products, quarters=quarters).aggregate(**_money_annotations(today))
+    return _row("total", "Total", values, _current_fraction(quarters, today))
+
+
+def investment_rollup(
+    *,
+    products: QuerySet[Product],
+    quarters: Sequence[dt.date],
+    dimension: str,
+    today: dt.date | None = None,
+) -> list[MoneyRow]:
+    """Money of ``products`` over ``quarters`` grouped by ``dimension`` (``DIMENSIONS``), largest plan first
+    (quarters in order). Two queries (three by objective), whatever the number of products."""
+    today = today or timezone.localdate()
+    fraction = _current_fraction(quarters, today)
+    lines = budget_lines(products=products, quarters=quarters)
+    if dimension == "objective":
+        return _by_objective(lines, fraction=fraction, today=today)
+    from django.db.models import Count
+
+    field_name = DIMENSION_FIELDS[dimension]
+    groups = (
+        lines.order_by()
+        .values(key=F(field_name))
+        .annotate(n=Count("product", distinct=True), **_money_annotations(today))
+    )
+    labels: dict = {}
+    if dimension == "portfolio":
+        labels = dict(Portfolio.objects.values_list("slug", "name"))
+    rows = []
+    for values in groups:
+        key = values["key"]
+        if dimension == "quarter":
+            row_fraction = elapsed_fraction(key, today)
+            row = _row(key.isoformat(), quarter_label(key), values, Decimal(0))
+            # One quarter: ended, under way (prorated) or ahead.
+            row.ended, row.current, row.fraction = (
+                (row.planned, ZERO, Decimal(0)) if row_fraction == 1 else (ZERO, row.planned, row_fraction)
+            )
+        else:
+            label = labels.get(key, CHOICE_LABELS.get(dimension, {}).get(key, key))
+            row = _row(key, str(label), values, fraction)
+        rows.append(row)
+    if dimension == "quarter":
+        return sorted(rows, key=lambda row: row.key)
+    if dimension in CHOICE_LABELS:
+        order = list(CHOICE_LABELS[dimension])
+        return sorted(rows, key=lambda row: order.index(row.key) if row.key in order else len(order))
+    return sorted(rows, key=lambda row: (-row.planned, row.label))
+
+
+def product_shares(alignments: Iterable[tuple[int, int, int]]) -> dict[int, list[tuple[int, Decimal]]]:
+    """{product id: [(objective id, share)]} from (product id, objective id, weight percent) rows; a product's
+    shares add up to at most 1 (weights over 100 in total are scaled down)."""
+    by_product: dict[int, list[tuple[int, int]]] = {}
+    for product_id, objective_id, weight in alignments:
+        by_product.setdefault(product_id, []).append((objective_id, weight))
+    shares = {}
+    for product_id, weights in by_product.items():
+        total = Decimal(max(100, sum(weight for _, weight in weights)))
+        shares[product_id] = [(objective_id, Decimal(weight) / total) for objective_id, weight in weights]
+    return shares
+
+
+def _by_objective(lines: QuerySet[BudgetLine], *, fraction: Decimal, today: dt.date) -> list[MoneyRow]:
+    per_product = lines.order_by().values("product_id").annotate(**_money_annotations(today))
+    product_ids = []
+    money = {}
+    for values in per_product:
+        product_ids.append(values["product_id"])
+        money[values["product_id"]] = _row("", "", values, fraction)
+    alignments = Alignment.objects.filter(product_id__in=lines.values("product_id")).values_list(
+        "product_id", "objective_id", "weight"
+    )
+    shares = product_shares(alignments)
+    objectives = {
+        objective.pk: objective
+        for objective in Objective.objects.select_related("portfolio").filter(
+            pk__in={objective_id for items in shares.values() for objective_id, _ in items}
+        )
+    }
+    rows: dict[str, MoneyRow] = {}
+    unaligned = MoneyRow(key=NOT_ALIGNED, label="Not aligned to any objective", fraction=fraction)
+    for product_id, product_money in money.items():
+        left = Decimal(1)
+        for objective_id, share in shares.get(product_id, []):
+            objective = objectives[objective_id]
+            key = str(objective_id)
+            if key not in rows:
+                scope = objective.portfolio.name if objective.portfolio else "Organisation"
+                rows[key] = MoneyRow(key=key, label=f"{objective.title} ({scope})", fraction=fraction)
+            rows[key].add(product_money, share)
+            rows[key].products += 1
+            left -= share
+        if left > 0:
+            unaligned.add(product_money, left)
+            unaligned.products += 1
+    ordered = sorted((row.rounded() for row in rows.values()), key=lambda row: (-row.planned, row.label))
+    if unaligned.products:
+        ordered.append(unaligned.rounded())
+    return ordered
+
+
+def product_money_rows(
+    *, products: QuerySet[Product], quarters: Sequence[dt.date], today: dt.date | None = None
+) -> QuerySet:
+    """Per product money over ``quarters`` as a values queryset (slug, name, portfolio, capex, opex, actual, …),
+    largest overspend first; page it, then wrap rows with ``money_row``."""
+    today = today or timezone.localdate()
+    lines = budget_lines(products=products, quarters=quarters)
+    return (
+        lines.order_by()
+        .values("product_id", "product__slug", "product__name", "product__portfolio__name")
+        .annotate(**_money_annotations(today))
+        .annotate(over=F("actual_sum") - F("ended"))
+        .order_by("-over", "product__name", "product_id")
+    )
+
+
+def money_row(values: dict, *, quarters: Sequence[dt.date], today: dt.date | None = None) -> MoneyRow:
+    today = today or timezone.localdate()
+    row = _row(values["product__slug"], values["product__name"], values, _current_fraction(quarters, today))
+    row.extra = {"portfolio": values["product__portfolio__name"]}
+    return row
+
+
+def line_years() -> list[int]:
+    """The years that have budget lines, newest first (two years around today when there are none)."""
+    from django.db.models.functions import ExtractYear
+
+    years = sorted(
+        set(
+            BudgetLine.objects.annotate(year=ExtractYear("quarter"))
+            .order_by()
+            .values_list("year", flat=True)
+            .distinct()
+        ),
+        reverse=True,
+    )
+    return years or [timezone.localdate().year]
+
+
+def product_quarter_lines(*, product: Product) -> list[BudgetLine]:
+    return list(BudgetLine.objects.filter(product=product).order_by("quarter", "kind"))
+
+
+def horizon_planned(*, products: QuerySet[Product], quarters: Sequence[dt.date]) -> dict[int, Decimal]:
+    """{product id: planned money over ``quarters``} for products with lines there: one grouped query."""
+    rows = (
+        budget_lines(products=products, quarters=quarters)
+        .order_by()
+        .values_list("product_id")
+        .annotate(total=Sum("planned"))
+    )
+    return {product_id: Decimal(total) for product_id, total in rows}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Writes
+# ---------------------------------------------------------------------------------------------------------
+
+
+def products_sync_money(*, product_ids: Iterable[int]) -> None:
+    """Set ``Product.planned_budget`` and ``actual_spend`` to the sums of the products' budget lines (all
+    quarters), bumping their version so that an edit form loaded before is a conflict, not an overwrite."""
+    ids = list(set(product_ids))
+    if not ids:
+        return
+    lines = BudgetLine.objects.filter(product=OuterRef("pk")).order_by().values("product")
+    with_lines = BudgetLine.objects.filter(product_id__in=ids).values("product_id")
+    Product.objects.filter(pk__in=with_lines).update(
+        planned_budget=Coalesce(Subquery(lines.annotate(s=Sum("planned")).values("s")[:1]), Value(ZERO)),
+        actual_spend=Coalesce(Subquery(lines.annotate(s=Sum("actual")).values("s")[:1]), Value(ZERO)),
+        version=F("version") + 1,
+        updated_at=timezone.now(),
+    )
+
+
+def parse_money(raw: object, *, label: str) -> Decimal:
+    try:
+        value = Decimal(str(raw).strip().replace(",", ""))
+    except (ArithmeticError, ValueError):
+        raise BudgetInvalid(f"{label} must be an amount of money, e.g. 125000 or 125000.50.") from None
+    if not value.is_finite() or value < 0:
+        raise BudgetInvalid(f"{label} must be zero or more.")
+    if value >= Decimal("1e12"):
+        raise BudgetInvalid(f"{label} must be less than a trillion.")
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+@transaction.atomic
+def budget_line_set(
+    *, product: Product, quarter: dt.date, kind: str, planned: Decimal, actual: Decimal, by: User | None
+) -> BudgetLine:
+    """Create or replace one budget line of the live plan; syncs the product's totals and records the change."""
+    if not is_quarter_start(quarter):
+        raise BudgetInvalid("A budget line's quarter starts on 1 January, April, July or October.")
+    if kind not in BudgetKind.values:
+        raise BudgetInvalid("A budget line is capex or opex.")
+    if planned < 0 or actual < 0:
+        raise BudgetInvalid("Planned budget and actual spend are zero or more.")
+    before = BudgetLine.objects.filter(product=product, quarter=quarter, kind=kind).first()
+    summary = f"{product.name} {quarter_label(quarter)} {kind}: planned {planned}, actual {actual}"
+    details = [
+        {
+            "product": product.slug,
+            "quarter": quarter.isoformat(),
+            "kind": kind,
+            "planned": [str(before.planned) if before else None, str(planned)],
+            "actual": [str(before.actual) if before else None, str(actual)],
+        }
+    ]
+    with plan_change(by=by, summary=summary, portfolio=product.portfolio, details=details):
+        line, _ = BudgetLine.objects.update_or_create(
+            product=product, quarter=quarter, kind=kind, defaults={"planned": planned, "actual": actual}
+        )
+        products_sync_money(product_ids=[product.pk])
+    return line
