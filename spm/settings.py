@@ -50,6 +50,8 @@ if not DEBUG and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("SPM_ALLOWED_HOSTS is not set: list the host names this site answers to.")
 
 SPM_DEMO_PASSWORD = os.environ.get("SPM_DEMO_PASSWORD", "")
+# The currency of every budget and spend (ISO 4217 code), shown by the `money` template filter (docs/strategy.md).
+SPM_CURRENCY = os.environ.get("SPM_CURRENCY", "EUR").strip().upper() or "EUR"
 
 TIME_ZONE = "UTC"
 USE_TZ = True
