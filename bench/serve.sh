@@ -17,7 +17,6 @@ if [ -z "${SPM_SECRET_KEY:-}" ]; then
   echo "SPM_SECRET_KEY unset: using a random key for this run (sessions end when it stops)"
 fi
 PORT="${PORT:-8000}"
-WORKERS="${WEB_CONCURRENCY:-4}"
 
 pg_isready -q -d "$DATABASE_URL" || { echo "PostgreSQL is not reachable at DATABASE_URL" >&2; exit 1; }
 "$BIN/python" - <<'PY'
@@ -35,9 +34,10 @@ PY
 pids=()
 stop() { trap - INT TERM EXIT; kill "${pids[@]}" 2>/dev/null || true; wait || true; }
 trap stop INT TERM EXIT
-"$BIN/gunicorn" spm.wsgi --bind "127.0.0.1:$PORT" --workers "$WORKERS" --access-logfile - & pids+=($!)
+# Workers, threads and the web processes' statement timeout: spm/gunicorn.conf.py.
+"$BIN/gunicorn" spm.wsgi --config spm/gunicorn.conf.py --bind "127.0.0.1:$PORT" & pids+=($!)
 "$BIN/celery" -A spm worker --loglevel=INFO --concurrency=2 & pids+=($!)
 "$BIN/celery" -A spm beat --loglevel=INFO --schedule /tmp/spm-celerybeat-schedule & pids+=($!)
-echo "SPM Dashboard (production shape) at http://127.0.0.1:$PORT/ — gunicorn ×$WORKERS, Celery worker, Celery beat"
+echo "SPM Dashboard (production shape) at http://127.0.0.1:$PORT/ — gunicorn, Celery worker, Celery beat"
 wait -n
 echo "a process stopped: stopping the others" >&2

@@ -128,6 +128,13 @@ TEMPLATES = [
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+    # A query running longer than this is cancelled, so a slow query answers a friendly 503 page (spm.views)
+    # instead of holding a web worker. Set for the web processes only (bench/serve.sh, docker-compose.yml):
+    # the rollup worker's full recompute and seeding run long statements on purpose. Unset or 0: no limit.
+    STATEMENT_TIMEOUT_MS = int(os.environ.get("SPM_STATEMENT_TIMEOUT_MS") or 0)
+    if STATEMENT_TIMEOUT_MS and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        options = DATABASES["default"].setdefault("OPTIONS", {})
+        options["options"] = f"-c statement_timeout={STATEMENT_TIMEOUT_MS}"
 else:
     DATABASES = {
         "default": {

@@ -84,6 +84,9 @@
     if (status === 400 || status === 422) {
       return ["The request was not accepted.", "Check the values you entered and try again."];
     }
+    if (status === 503) {
+      return ["The database is busy or restarting (error 503).", "Nothing was changed. Retry in a few seconds."];
+    }
     if (status >= 500) {
       return ["Something went wrong on our side (error " + status + ").", "Retry, or reload the page."];
     }
