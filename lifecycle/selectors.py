@@ -1,14 +1,38 @@
-"""Reads about the lifecycle: timelines and the board."""
+"""Reads about the lifecycle: timelines, the board, work products and their gate checklists."""
 
+import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlencode
 
-from django.db.models import F, Q, Window
-from django.db.models.functions import RowNumber
+from django.db import models
+from django.db.models import Count, F, OuterRef, Q, Subquery, Value, Window
+from django.db.models.functions import Coalesce, Length, RowNumber
 from django.utils import timezone
 
-from lifecycle.models import StageTransition
+from lifecycle.gates import FEEDBACK_WINDOW_DAYS, GateResult, WorkSummary, gate_evaluate
+from lifecycle.models import (
+    Competitor,
+    EvidenceLink,
+    Experiment,
+    ExperimentStatus,
+    FeedbackItem,
+    Goal,
+    Hypothesis,
+    Milestone,
+    MilestoneStatus,
+    Outcome,
+    PainPoint,
+    Persona,
+    Release,
+    ReleaseStatus,
+    ResearchNote,
+    RoadmapItem,
+    RoadmapStatus,
+    StageTransition,
+    SuccessCriterion,
+)
 from products.models import Health, Product, Stage
 from products.selectors import product_filter, stage_counts
 
@@ -62,6 +86,7 @@ class BoardCard:
     move_url: str = ""
     may_move: bool = False
     move_form: object = None
+    checklist: GateResult | None = None
 
     @property
     def health_label(self) -> str:
@@ -165,3 +190,106 @@ def board_columns(
         BoardColumn(stage=stage, count=counts[stage.value], cards=by_stage[stage.value], filters=filters)
         for stage in Stage
     ]
+
+
+def _count(model: type[models.Model], condition: Q | None = None) -> Coalesce:
+    """A correlated count of a product's rows of ``model`` (matching ``condition``), 0 when none."""
+    rows = model.objects.filter(product=OuterRef("pk"))
+    if condition is not None:
+        rows = rows.filter(condition)
+    counted = rows.order_by().values("product").annotate(n=Count("pk")).values("n")[:1]
+    return Coalesce(Subquery(counted, output_field=models.IntegerField()), Value(0))
+
+
+def _filled(path: str) -> Coalesce:
+    """The length of a text field on a one-to-one work sheet (0 when the sheet or the text is missing)."""
+    return Coalesce(Length(path), Value(0))
+
+
+def work_summaries(*, product_ids: Iterable[int], today: dt.date | None = None) -> dict[int, WorkSummary]:
+    """The gate rules' view of each product's work products, by product id. One query whatever the number of
+    products: the one-to-one sheets by left joins, every list by a correlated count."""
+    today = today or timezone.localdate()
+    recent_since = today - dt.timedelta(days=FEEDBACK_WINDOW_DAYS)
+    recent = Q(received_on__gt=recent_since, received_on__lte=today)
+    counts = {
+        "pain_points": _count(PainPoint),
+        "personas": _count(Persona),
+        "competitors": _count(Competitor),
+        "evidence_links": _count(EvidenceLink),
+        "goals": _count(Goal),
+        "goals_with_objective": _count(Goal, Q(objective__isnull=False)),
+        "hypotheses": _count(Hypothesis),
+        "validated_hypotheses": _count(Hypothesis, Q(outcome=Outcome.VALIDATED)),
+        "experiments": _count(Experiment),
+        "experiments_done": _count(Experiment, Q(status=ExperimentStatus.DONE)),
+        "research_notes": _count(ResearchNote),
+        "success_criteria": _count(SuccessCriterion),
+        "success_criteria_with_kpi": _count(SuccessCriterion, Q(kpi__isnull=False)),
+        "feedback_items": _count(FeedbackItem),
+        "recent_feedback": _count(FeedbackItem, recent),
+        "recent_feedback_themed": _count(FeedbackItem, recent & Q(theme__isnull=False)),
+        "feedback_with_kpi": _count(FeedbackItem, Q(kpi__isnull=False)),
+        "roadmap_items": _count(RoadmapItem, ~Q(status=RoadmapStatus.DROPPED)),
+        "dated_roadmap_items": _count(
+            RoadmapItem, Q(target_date__isnull=False) & ~Q(status=RoadmapStatus.DROPPED)
+        ),
+        "releases": _count(Release, ~Q(status=ReleaseStatus.CANCELLED)),
+        "releases_shipped": _count(Release, Q(status=ReleaseStatus.SHIPPED)),
+        "milestones_finished": _count(Milestone, Q(status=MilestoneStatus.DONE, actual_date__isnull=False)),
+        "milestones_on_time": _count(
+            Milestone, Q(status=MilestoneStatus.DONE, actual_date__lte=F("planned_date"))
+        ),
+    }
+    # Texts count as written when not empty: their lengths, not the texts, come back.
+    written = {
+        "problem_statement": _filled("problem__statement"),
+        "business_case": _filled("opportunity__business_case"),
+        "mvp_scope": _filled("mvp__scope"),
+        "mvp_result": _filled("mvp__result"),
+        "positioning": _filled("strategy__positioning"),
+        "pricing_notes": _filled("strategy__pricing_notes"),
+    }
+    # Facts read as they are, from the one-to-one sheets (left joins).
+    facts = {
+        "tam": "opportunity__tam",
+        "sam": "opportunity__sam",
+        "som": "opportunity__som",
+        "expected_return": "opportunity__expected_return",
+        "investment": "opportunity__investment",
+        "target_date": "opportunity__target_date",
+        "launch_date": "mvp__launch_date",
+    }
+    # Prefixed: the plain names are the products' related names.
+    rows = (
+        Product.objects.filter(pk__in=list(product_ids))
+        .order_by()
+        .annotate(**{f"work_{name}": expression for name, expression in {**counts, **written}.items()})
+        .values("pk", *(f"work_{name}" for name in [*counts, *written]), *facts.values())
+    )
+    return {
+        row["pk"]: WorkSummary(
+            product_id=row["pk"],
+            **{name: row[f"work_{name}"] for name in counts},
+            **{name: bool(row[f"work_{name}"]) for name in written},
+            **{name: row[path] for name, path in facts.items()},
+        )
+        for row in rows
+    }
+
+
+def work_summary(*, product: Product, today: dt.date | None = None) -> WorkSummary:
+    """One product's ``WorkSummary`` (one query)."""
+    return work_summaries(product_ids=[product.pk], today=today).get(
+        product.pk, WorkSummary(product_id=product.pk)
+    )
+
+
+def checklists(*, stages: dict[int, str], today: dt.date | None = None) -> dict[int, GateResult]:
+    """The current stage's checklist of each product (``stages``: product id to its stage), in one query."""
+    today = today or timezone.localdate()
+    works = work_summaries(product_ids=stages, today=today)
+    return {
+        pk: gate_evaluate(work=works.get(pk, WorkSummary(product_id=pk)), stage=stage, today=today)
+        for pk, stage in stages.items()
+    }

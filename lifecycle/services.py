@@ -1,42 +1,104 @@
-"""Writes to the lifecycle. ``product_move_stage`` is the only way a product's stage changes."""
+"""Writes to the lifecycle. ``product_move_stage`` is the only way a product's stage changes; work products are
+written by ``work_product_save`` and ``work_product_delete``."""
+
+import datetime as dt
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
+from lifecycle.gates import CriterionResult, unmet_for_move
 from lifecycle.models import StageTransition
+from lifecycle.selectors import work_summary
 from lifecycle.signals import stage_changed
 from products.models import Product, Stage, User
-from products.permissions import can_move_stage
+from products.permissions import can_edit_product, can_move_stage, can_override_gate
+
+OVERRIDE_REASON_MAX_LENGTH = 2000
 
 
 class StageMoveRefused(ValidationError):
     """A move that the rules refuse, with a reason a person can act on."""
 
 
-def check_move(*, product: Product, to: Stage, note: str) -> None:
-    """Rules every move obeys; gate criteria slot in here. Raises ``StageMoveRefused``."""
+class GateNotMet(StageMoveRefused):
+    """A forward move whose gate criteria are not all met. ``unmet`` lists them; ``may_override`` says whether
+    the person moving could override the gate with a written reason."""
+
+    def __init__(self, message: str, *, unmet: list[CriterionResult], may_override: bool) -> None:
+        super().__init__(message, code="gate_not_met")
+        self.unmet = unmet
+        self.may_override = may_override
+
+
+def check_move(
+    *,
+    product: Product,
+    to: str,
+    note: str,
+    by: User | None = None,
+    override_reason: str = "",
+    today: dt.date | None = None,
+) -> list[CriterionResult]:
+    """Rules every move obeys. Returns the gate criteria a permitted override passes over (empty: the gate is
+    met, or the move goes backwards). Raises ``StageMoveRefused`` (``GateNotMet`` for unmet criteria without
+    an override this person may give) or ``PermissionDenied`` for an override they may not give."""
     if to not in Stage.values:
         raise StageMoveRefused(f"“{to}” is not a lifecycle stage.")
     if product.stage == to:
         raise StageMoveRefused(f"{product.name} is already in {Stage(to).label}.")
-    if Stage(to).position < Stage(product.stage).position and not note.strip():
-        raise StageMoveRefused(
-            f"Moving {product.name} back to {Stage(to).label} needs a note saying why.", code="note_required"
-        )
+    if Stage(to).position < Stage(product.stage).position:
+        if not note.strip():
+            raise StageMoveRefused(
+                f"Moving {product.name} back to {Stage(to).label} needs a note saying why.",
+                code="note_required",
+            )
+        return []
+    today = today or timezone.localdate()
+    unmet = unmet_for_move(
+        work=work_summary(product=product, today=today), from_stage=product.stage, to_stage=to, today=today
+    )
+    if not unmet:
+        return []
+    may_override = by is not None and can_override_gate(by, product)
+    if override_reason.strip():
+        if not may_override:
+            raise PermissionDenied("Only a director of this portfolio or a VP may override a stage gate.")
+        return unmet
+    names = "; ".join(criterion.name for criterion in unmet)
+    raise GateNotMet(
+        f"{product.name} is not ready to leave {Stage(product.stage).label}: {len(unmet)} "
+        f"criteri{'on' if len(unmet) == 1 else 'a'} unmet ({names}).",
+        unmet=unmet,
+        may_override=may_override,
+    )
 
 
 @transaction.atomic
-def product_move_stage(*, product: Product, to: str, by: User, note: str = "") -> StageTransition:
-    """Move a product to another stage, recording who, when and why. Raises ``PermissionDenied`` or
-    ``StageMoveRefused``; on either, nothing changes."""
+def product_move_stage(
+    *, product: Product, to: str, by: User, note: str = "", override_reason: str = ""
+) -> StageTransition:
+    """Move a product to another stage, recording who, when and why.
+
+    A forward move needs every gate criterion of the stages it leaves (``lifecycle.gates``), or an
+    ``override_reason`` from someone who ``can_override_gate``: the transition then records the override, the
+    reason and the unmet criteria. A move back needs a ``note``. Raises ``PermissionDenied`` or
+    ``StageMoveRefused`` (``GateNotMet``); on either, nothing changes."""
     if not can_move_stage(by, product):
         raise PermissionDenied("You may not move this product between stages.")
     product = Product.objects.select_for_update().get(pk=product.pk)
-    check_move(product=product, to=to, note=note)
+    overridden = check_move(product=product, to=to, note=note, by=by, override_reason=override_reason)
     now = timezone.now()
     transition = StageTransition.objects.create(
-        product=product, from_stage=product.stage, to_stage=to, at=now, by=by, note=note.strip()
+        product=product,
+        from_stage=product.stage,
+        to_stage=to,
+        at=now,
+        by=by,
+        note=note.strip(),
+        gate_overridden=bool(overridden),
+        override_reason=override_reason.strip() if overridden else "",
+        unmet_criteria=[f"{criterion.name}: {criterion.reason}" for criterion in overridden],
     )
     product.stage = to
     product.stage_entered_at = now
@@ -47,3 +109,24 @@ def product_move_stage(*, product: Product, to: str, by: User, note: str = "") -
     product.save(update_fields=["stage", "stage_entered_at", "version", "updated_at"])
     stage_changed.send(sender=Product, product_id=product.pk, changes={"stage": (transition.from_stage, to)})
     return transition
+
+
+@transaction.atomic
+def work_product_save(*, product: Product, instance: models.Model, by: User) -> models.Model:
+    """Save one work product (a new row or an edited one, validated by its form) of ``product``.
+
+    Raises ``PermissionDenied`` unless ``by`` may edit the product; the row is always tied to ``product``,
+    whatever the form said."""
+    if not can_edit_product(by, product):
+        raise PermissionDenied("You may not edit this product's lifecycle work.")
+    instance.product = product
+    instance.save()
+    return instance
+
+
+@transaction.atomic
+def work_product_delete(*, product: Product, instance: models.Model, by: User) -> None:
+    """Delete one work product of ``product``. Raises ``PermissionDenied`` unless ``by`` may edit it."""
+    if not can_edit_product(by, product) or instance.product_id != product.pk:
+        raise PermissionDenied("You may not edit this product's lifecycle work.")
+    instance.delete()

@@ -15,7 +15,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import reswap, retarget
 
 from lifecycle.forms import StageMoveForm
-from lifecycle.selectors import BoardCard, board_columns, stages_around
+from lifecycle.selectors import BoardCard, board_columns, checklists, stages_around
 from lifecycle.services import StageMoveRefused, product_move_stage
 from portfolio.selectors import portfolios
 from products.forms import ProductFilterForm
@@ -84,11 +84,14 @@ def board_context(
     columns = board_columns(filters=active, include=card.pk if card else None)
     cards = [shown for column in columns for shown in column.cards]
     movable = product_ids_user_may_edit(request.user, [shown.pk for shown in cards])
+    # Each card's current-stage gate checklist, for every card in one query.
+    gates = checklists(stages={shown.pk: shown.stage for shown in cards})
     filter_query = urlencode(active)
     product_url, move_url = slug_url("products:detail"), slug_url("lifecycle:move")
     for shown in cards:
         shown.url = product_url(shown.slug)
         shown.may_move = shown.pk in movable
+        shown.checklist = gates.get(shown.pk)
         if shown.may_move:
             # The filters ride along, so the answer (or the redirect without JavaScript) keeps them.
             shown.move_url = (
@@ -130,13 +133,23 @@ def move(request: HttpRequest, slug: str) -> HttpResponse:
     if form.is_valid():
         try:
             transition = product_move_stage(
-                product=product, to=form.cleaned_data["to"], by=request.user, note=form.cleaned_data["note"]
+                product=product,
+                to=form.cleaned_data["to"],
+                by=request.user,
+                note=form.cleaned_data["note"],
+                override_reason=form.cleaned_data["override_reason"],
             )
         except StageMoveRefused as refusal:
             form.add_refusal(refusal)
         else:
             from_stage, to_stage = Stage(transition.from_stage), Stage(transition.to_stage)
             messages.success(request, f"Moved {product.name} from {from_stage.label} to {to_stage.label}.")
+            if transition.gate_overridden:
+                messages.warning(
+                    request,
+                    f"Gate overridden: {len(transition.unmet_criteria)} unmet criteri"
+                    f"{'on' if len(transition.unmet_criteria) == 1 else 'a'} recorded with your reason.",
+                )
             if is_region_request(request):
                 context = board_context(request, card=product, moved=True, region=True)
                 response = render(request, f"{BOARD}#move-result", context)

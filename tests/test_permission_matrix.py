@@ -26,6 +26,7 @@ from tests.factories import (
     RollupFactory,
     UserFactory,
 )
+from tests.lifecycle.factories import fill_gates
 
 # The people of the matrix. "Member" and "owner" are about the one product every product URL names.
 ANONYMOUS = "anonymous"
@@ -244,6 +245,7 @@ def world(db) -> World:
     product = ProductFactory(
         slug="target", name="Target", portfolio=directed, owner=owner, stage=Stage.PROBLEM
     )
+    fill_gates(product)  # its gates are met: a forward move is about who may make it
     kpi = KPIFactory(name=KPI)
     MeasurementFactory(product=product, kpi=kpi, period=PERIOD, value=10)
     RollupFactory(kpi=kpi, period=PERIOD)

@@ -14,6 +14,7 @@ from lifecycle.selectors import BOARD_CARDS_PER_STAGE, board_columns
 from products.models import Market, Product, Role, Stage
 from products.permissions import can_edit_product, product_ids_user_may_edit
 from tests.factories import MembershipFactory, PortfolioFactory, ProductFactory, UserFactory
+from tests.lifecycle.factories import fill_gates
 
 pytestmark = pytest.mark.django_db
 
@@ -328,13 +329,16 @@ def test_anonymous_users_may_edit_nothing():
 
 @pytest.fixture
 def mvp_product(portfolio, pm):
-    return ProductFactory(
-        portfolio=portfolio,
-        owner=pm,
-        stage=Stage.MVP,
-        slug="atlas",
-        name="Atlas",
-        stage_entered_at=timezone.now() - dt.timedelta(days=40),
+    # Its work meets every gate ahead: these tests are about the board's moves (test_gate_moves.py: the gates).
+    return fill_gates(
+        ProductFactory(
+            portfolio=portfolio,
+            owner=pm,
+            stage=Stage.MVP,
+            slug="atlas",
+            name="Atlas",
+            stage_entered_at=timezone.now() - dt.timedelta(days=40),
+        )
     )
 
 
@@ -532,22 +536,23 @@ def test_the_board_and_its_region_take_a_fixed_number_of_queries(
     make_products(size)
     user = {"pm": pm, "director": portfolio.director, "vp": UserFactory(role=Role.VP)}[who]
     client = client_as(user)
-    # session, user, portfolios, owners (filter choices), stage counts, cards, who may move which card
-    with django_assert_max_num_queries(7):
+    # session, user, portfolios, owners (filter choices), stage counts, cards, who may move which card, the
+    # cards' gate checklists
+    with django_assert_max_num_queries(8):
         response = client.get(BOARD, {"market": "b2b"}, headers=headers)
     assert response.status_code == 200
 
 
 @pytest.mark.parametrize("size", [5, 60])
-@pytest.mark.parametrize(("headers", "queries"), [(MOVE_FROM_BOARD, 16), ({}, 11)])
+@pytest.mark.parametrize(("headers", "queries"), [(MOVE_FROM_BOARD, 18), ({}, 12)])
 def test_a_move_takes_a_fixed_number_of_queries(
     django_assert_max_num_queries, client_as, pm, mvp_product, make_products, size, headers, queries
 ):
     make_products(size)
     client = client_as(pm)
-    # session, user, product; in a savepoint: lock, transition and its history row, update and its history
-    # row, the stale-rollup mark of the stage_changed receiver; then (htmx) the board region as above, or
-    # (plain) a redirect
+    # session, user, product; in a savepoint: lock, the gate's work summary, transition and its history row,
+    # update and its history row, the stale-rollup mark of the stage_changed receiver; then (htmx) the board
+    # region as above, or (plain) a redirect
     with django_assert_max_num_queries(queries):
         response = client.post(move_url(mvp_product), {"to": "feedback"}, headers=headers)
     assert response.status_code in (200, 302)
@@ -563,6 +568,6 @@ def test_a_refused_move_takes_a_fixed_number_of_queries(
     with django_assert_max_num_queries(7):  # the form alone
         response = client.post(move_url(mvp_product), {"to": "problem"}, headers=MOVE_FROM_BOARD)
     assert response.status_code == 200
-    with django_assert_max_num_queries(12):  # the whole board
+    with django_assert_max_num_queries(13):  # the whole board
         response = client.post(move_url(mvp_product), {"to": "problem"})
     assert response.status_code == 422

@@ -23,6 +23,7 @@ from tests.factories import (
     ProductFactory,
     UserFactory,
 )
+from tests.lifecycle.factories import fill_gates
 from tests.products.test_admin import admin_form_data
 from tests.products.test_history import text
 
@@ -61,7 +62,7 @@ def beacon():
     )
     ben = UserFactory(username="ben", first_name="Ben", last_name="Ode", role=Role.PM)
     MembershipFactory(product=product, user=ben, role=Role.PM)
-    return product
+    return fill_gates(product)
 
 
 def open_edit_form(user) -> tuple[Client, dict[str, str]]:

@@ -24,6 +24,7 @@ from tests.factories import (
     StageTransitionFactory,
     UserFactory,
 )
+from tests.lifecycle.factories import fill_gates
 from tests.products.test_admin import admin_form_data
 
 pytestmark = pytest.mark.django_db
@@ -88,7 +89,7 @@ def test_an_edit_on_the_product_page_is_recorded_with_who_and_old_to_new():
 
 
 def test_a_stage_move_records_the_transition_and_the_products_new_stage(client_as_pm, pm_user):
-    product = ProductFactory(owner=pm_user, stage="mvp")
+    product = fill_gates(ProductFactory(owner=pm_user, stage="mvp"))
 
     client_as_pm.post(f"/lifecycle/board/move/{product.slug}/", {"to": "feedback"})
 
@@ -192,6 +193,7 @@ def product_with_a_story():
     product = ProductFactory(
         name="Beacon", slug="beacon", owner=owner, stage="mvp", planned_budget=Decimal("100000")
     )
+    fill_gates(product)
     client = logged_in(owner)
     client.post("/products/beacon/edit/", edit_form(product, name="Beacon EU", planned_budget="250000"))
     client.post("/lifecycle/board/move/beacon/", {"to": "feedback"})
