@@ -88,6 +88,28 @@ PRODUCT_JOINS = """
 """
 EFFECTIVE_TARGET = "COALESCE(t.target, k.default_target)"
 
+# A recompute first writes each product's scope keys to a small temporary table (one row per product), so the
+# big scans join one table rather than three. ``combo_id`` numbers each combination of portfolio, stage, market
+# and focus: PostgreSQL's first grouping pass hashes that integer (and the owner's id) instead of five strings.
+PRODUCTS_TABLE = "spm_rollup_products"
+RECOMPUTE_JOINS = f"""
+    JOIN {PRODUCTS_TABLE} kp ON kp.product_id = m.product_id
+    JOIN portfolio_kpi k ON k.id = m.kpi_id
+    LEFT JOIN portfolio_kpitarget t ON t.product_id = m.product_id AND t.kpi_id = m.kpi_id
+"""
+RECOMPUTE_KEYS = ", ".join(["kp.combo_id", "kp.owner_id", *(f"kp.{column}" for column in KEY_COLUMNS)])
+
+
+def _products_table_sql() -> str:
+    combo = "DENSE_RANK() OVER (ORDER BY pf.slug, p.stage, p.market, p.focus)"
+    return f"""
+        CREATE TEMPORARY TABLE {PRODUCTS_TABLE} AS
+        SELECT p.id AS product_id, {combo} AS combo_id, p.owner_id, {KEYS_SELECT}
+        FROM products_product p
+        JOIN portfolio_portfolio pf ON pf.id = p.portfolio_id
+        JOIN products_user u ON u.id = p.owner_id
+    """
+
 
 def _month_sql(column: str) -> str:
     if connection.vendor == "postgresql":
@@ -157,33 +179,34 @@ def _grouped_two_level_sql(source: str, aggregates: str) -> str:
     portfolio, stage, market and focus (and once by owner), then those few partial sums, minima, maxima and
     counts are grouped per scope. Sums of partial sums equal the sums, up to float rounding."""
     combo = ["portfolio_key", "stage_key", "market_key", "focus_key"]
-    combo_columns = ", ".join(f"b.{column}" for column in combo)
     partial = f"""
-        SELECT b.kpi_id, b.bucket, {combo_columns}, b.owner_key, GROUPING(b.owner_key) AS by_combo, {aggregates}
+        SELECT b.kpi_id, b.bucket, b.combo_id, b.owner_id, GROUPING(b.owner_id) AS by_combo, {aggregates}
         FROM {source} b
-        GROUP BY GROUPING SETS ((b.kpi_id, b.bucket, {combo_columns}), (b.kpi_id, b.bucket, b.owner_key))
+        GROUP BY GROUPING SETS ((b.kpi_id, b.bucket, b.combo_id), (b.kpi_id, b.bucket, b.owner_id))
     """
     merged = (
         "SUM(c.v_sum) AS v_sum, MIN(c.v_min) AS v_min, MAX(c.v_max) AS v_max, "
         "SUM(c.t_sum) AS t_sum, MIN(c.t_min) AS t_min, MAX(c.t_max) AS t_max, "
         "CAST(SUM(c.products) AS bigint) AS products, CAST(SUM(c.targeted) AS bigint) AS targeted"
     )
-    sets = ", ".join(["(c.kpi_id, c.bucket)", *[f"(c.kpi_id, c.bucket, c.{column})" for column in combo]])
+    sets = ", ".join(["(c.kpi_id, c.bucket)", *[f"(c.kpi_id, c.bucket, ck.{column})" for column in combo]])
     scope = " ".join(
-        f"WHEN GROUPING(c.{column}) = 0 THEN '{s}'"
+        f"WHEN GROUPING(ck.{column}) = 0 THEN '{s}'"
         for s, (column, _) in SCOPE_COLUMNS.items()
         if column in combo
     )
     return f"""
-        WITH partial AS MATERIALIZED ({partial})
+        WITH partial AS MATERIALIZED ({partial}),
+        combos AS (SELECT DISTINCT combo_id, {", ".join(combo)} FROM {PRODUCTS_TABLE}),
+        owners AS (SELECT DISTINCT owner_id, owner_key FROM {PRODUCTS_TABLE})
         SELECT c.kpi_id, c.bucket, CASE {scope} ELSE 'organisation' END AS scope,
-               COALESCE({", ".join(f"c.{column}" for column in combo)}, 'all') AS scope_key, {merged}
-        FROM partial c WHERE c.by_combo = 1
+               COALESCE({", ".join(f"ck.{column}" for column in combo)}, 'all') AS scope_key, {merged}
+        FROM partial c JOIN combos ck ON ck.combo_id = c.combo_id WHERE c.by_combo = 1
         GROUP BY GROUPING SETS ({sets})
         UNION ALL
-        SELECT c.kpi_id, c.bucket, 'owner', c.owner_key, c.v_sum, c.v_min, c.v_max, c.t_sum, c.t_min, c.t_max,
+        SELECT c.kpi_id, c.bucket, 'owner', o.owner_key, c.v_sum, c.v_min, c.v_max, c.t_sum, c.t_min, c.t_max,
                c.products, c.targeted
-        FROM partial c WHERE c.by_combo = 0
+        FROM partial c JOIN owners o ON o.owner_id = c.owner_id WHERE c.by_combo = 0
     """
 
 
@@ -212,8 +235,8 @@ def _insert_sql(grain: str, source_cte: str, source: str, scopes: tuple[str, ...
 
 def _native_sql(where: str, scopes: tuple[str, ...] = tuple(Scope)) -> str:
     source = f"""native AS (
-        SELECT m.kpi_id, m.period AS bucket, m.value, {EFFECTIVE_TARGET} AS target, {KEYS_SELECT}
-        FROM portfolio_measurement m {PRODUCT_JOINS} WHERE {where}
+        SELECT m.kpi_id, m.period AS bucket, m.value, {EFFECTIVE_TARGET} AS target, {RECOMPUTE_KEYS}
+        FROM portfolio_measurement m {RECOMPUTE_JOINS} WHERE {where}
     ), """
     return _insert_sql(Grain.NATIVE, source, "native", scopes)
 
@@ -222,46 +245,45 @@ MONTHS_TABLE = "spm_rollup_months"
 
 
 def _months_table_sql(where: str) -> str:
-    """Per product and month: sum and count of values, latest period, effective target (rule 1's inputs)."""
+    """Per product and month: sum and count of values, latest period, effective target (rule 1's inputs).
+    The scope keys are joined later, per product: grouping by them here would only cost time."""
     month = _month_sql("m.period")
-    key_expressions = ", ".join(expression for _, expression in SCOPE_COLUMNS.values())
     return f"""
         CREATE TEMPORARY TABLE {MONTHS_TABLE} AS
         SELECT m.kpi_id, m.product_id, {month} AS month, k.time_aggregation,
                SUM(m.value) AS v_sum, COUNT(*) AS v_count, MAX(m.period) AS last_period,
-               MAX({EFFECTIVE_TARGET}) AS target, {KEYS_SELECT}
-        FROM portfolio_measurement m {PRODUCT_JOINS}
+               MAX({EFFECTIVE_TARGET}) AS target
+        FROM portfolio_measurement m {RECOMPUTE_JOINS}
         WHERE {where}
-        GROUP BY m.kpi_id, m.product_id, {month}, k.time_aggregation, {key_expressions}
+        GROUP BY m.kpi_id, m.product_id, {month}, k.time_aggregation
     """
 
 
 def _calendar_sql(grain: str, scopes: tuple[str, ...] = tuple(Scope)) -> str:
     """Rule 1 for months or quarters, from the months table: one value and target per product and bucket."""
     bucket = "mo.month" if grain == Grain.MONTH else _quarter_sql("mo.month")
-    keys = ", ".join(f"mo.{c}" for c in KEY_COLUMNS)
     if grain == Grain.MONTH:  # the months table already holds one row per product and month
         per_product = f"""
-            SELECT mo.kpi_id, mo.product_id, mo.month AS bucket, mo.time_aggregation, {keys},
+            SELECT mo.kpi_id, mo.product_id, mo.month AS bucket, mo.time_aggregation,
                    mo.v_sum, mo.v_count, mo.last_period, mo.target
             FROM {MONTHS_TABLE} mo
         """
     else:
         per_product = f"""
-            SELECT mo.kpi_id, mo.product_id, {bucket} AS bucket, mo.time_aggregation, {keys},
+            SELECT mo.kpi_id, mo.product_id, {bucket} AS bucket, mo.time_aggregation,
                    SUM(mo.v_sum) AS v_sum, SUM(mo.v_count) AS v_count, MAX(mo.last_period) AS last_period,
                    MAX(mo.target) AS target
             FROM {MONTHS_TABLE} mo
-            GROUP BY mo.kpi_id, mo.product_id, {bucket}, mo.time_aggregation, {keys}
+            GROUP BY mo.kpi_id, mo.product_id, {bucket}, mo.time_aggregation
         """
     source = f"""per_product AS ({per_product}),
         calendar AS (
-            SELECT c.kpi_id, c.bucket, {", ".join(f"c.{col}" for col in KEY_COLUMNS)},
+            SELECT c.kpi_id, c.bucket, {RECOMPUTE_KEYS},
                    CASE c.time_aggregation WHEN 'sum' THEN c.v_sum WHEN 'avg' THEN c.v_sum / c.v_count
                         ELSE (SELECT lm.value FROM portfolio_measurement lm WHERE lm.product_id = c.product_id
                               AND lm.kpi_id = c.kpi_id AND lm.period = c.last_period) END AS value,
                    CASE c.time_aggregation WHEN 'sum' THEN c.target * c.v_count ELSE c.target END AS target
-            FROM per_product c
+            FROM per_product c JOIN {PRODUCTS_TABLE} kp ON kp.product_id = c.product_id
         ), """
     return _insert_sql(grain, source, "calendar", scopes)
 
@@ -283,7 +305,7 @@ class RollupSelection:
     def measurement_filter(self, grain: str) -> tuple[str, list]:
         clauses, params = [], []
         if self.scope and self.scope != Scope.ORGANISATION and self.scope_keys:
-            expression = SCOPE_COLUMNS[self.scope][1]
+            expression = f"kp.{SCOPE_COLUMNS[self.scope][0]}"
             clauses.append(f"{expression} IN ({', '.join(['%s'] * len(self.scope_keys))})")
             params.extend(self.scope_keys)
         if self.kpi_ids:
@@ -358,10 +380,19 @@ def rollups_recompute(
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ROLLUP_WRITERS_LOCK])
             # Room for the hash aggregates to stay in memory; this transaction only.
             cursor.execute("SET LOCAL work_mem = '256MB'")
+            # JIT compiling these statements costs more than it saves (up to a second, when the planner's
+            # estimates for the temporary tables run high).
+            cursor.execute("SET LOCAL jit = off")
             # Rollups are derived: a crash that loses the last recompute loses nothing the next one won't redo,
             # so the commit need not wait for its WAL to reach the disk.
             cursor.execute("SET LOCAL synchronous_commit = off")
         selection.delete_rollups()
+        cursor.execute(f"DROP TABLE IF EXISTS {PRODUCTS_TABLE}")
+        cursor.execute(_products_table_sql())
+        if connection.vendor == "postgresql":
+            cursor.execute(f"ANALYZE {PRODUCTS_TABLE}")  # temporary tables have no statistics otherwise
+        else:
+            cursor.execute(f"CREATE INDEX {PRODUCTS_TABLE}_product ON {PRODUCTS_TABLE} (product_id)")
         where, params = selection.measurement_filter(Grain.NATIVE)
         cursor.execute(_native_sql(where, selection.scopes), [*params, now])
         step("native periods")
@@ -372,6 +403,7 @@ def rollups_recompute(
         step("months")
         cursor.execute(_calendar_sql(Grain.QUARTER, selection.scopes), [now])
         cursor.execute(f"DROP TABLE {MONTHS_TABLE}")
+        cursor.execute(f"DROP TABLE {PRODUCTS_TABLE}")
         step("quarters")
         if not selection.periods:
             # Period-restricted recomputes follow measurement writes, whose service refreshes the health of
