@@ -3,7 +3,7 @@
 from celery import shared_task
 from celery.signals import worker_ready
 
-from portfolio import services
+from portfolio import import_runs, services
 
 RETRY = {
     "acks_late": True,
@@ -31,3 +31,9 @@ def rollups_reconcile() -> None:
 def resume_stale_rollups(**_signal) -> None:
     """A worker that starts after another died mid-refresh finishes the work: the stale marks are still there."""
     services.rollups_resume_after_restart()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def import_run(run_id: int) -> None:
+    """Check or apply one uploaded CSV file (a problem in the file is its outcome, not a retry)."""
+    import_runs.import_run_execute(run_id=run_id)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from django.db.models import Q, QuerySet
 
-from products.models import Membership, Product, Role
+from products.models import ImportKind, Membership, Product, Role
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -136,3 +136,49 @@ def product_ids_user_may_edit(user: User | AnonymousUser, product_ids: Iterable[
         .values_list("pk", flat=True)
         .distinct()
     )
+
+
+# --------------------------------------------------------------------------------------------------
+# CSV imports (docs/imports.md). The page and the kinds go by the person's role; each row is then checked
+# against the product it names, with the rules above.
+# --------------------------------------------------------------------------------------------------
+
+
+def can_import(user: User | AnonymousUser) -> bool:
+    """The Import page (and its menu item): PM-level people and leadership. Juniors never bulk-import."""
+    if not user.is_authenticated:
+        return False
+    return user.is_superuser or user.role in LEADERSHIP or user.role in PM_LEVEL
+
+
+def import_kinds_allowed(user: User | AnonymousUser) -> list[str]:
+    """The kinds of file the user may import: products and measurements (row by row, for the products they
+    may edit); KPI definitions, which every product shares, only for VPs and superusers."""
+    if not can_import(user):
+        return []
+    kinds = [ImportKind.MEASUREMENTS, ImportKind.PRODUCTS]
+    if user.is_superuser or user.role == Role.VP:
+        kinds.append(ImportKind.KPIS)
+    return kinds
+
+
+def can_create_product(user: User | AnonymousUser, portfolio) -> bool:
+    """A new product (by import): VPs and superusers anywhere, a director in the portfolios they direct."""
+    return can_edit_portfolio(user, portfolio) and portfolio is not None
+
+
+def can_reassign_product(user: User | AnonymousUser, product: Product, portfolio) -> bool:
+    """Changing a product's owner or moving it to ``portfolio`` (by import): VPs and superusers, or a director
+    who directs both its portfolio and the new one. PMs edit their products but never hand them over."""
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser or user.role == Role.VP:
+        return True
+    return directs(user, product) and can_edit_portfolio(user, portfolio)
+
+
+def can_see_import_run(user: User | AnonymousUser, run) -> bool:
+    """An import's page: the person who brought the file, VPs and superusers."""
+    if not user.is_authenticated:
+        return False
+    return user.is_superuser or user.role == Role.VP or run.uploaded_by_id == user.pk
