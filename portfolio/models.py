@@ -217,9 +217,12 @@ class Rollup(models.Model):
 
     scope = models.CharField(max_length=12, choices=Scope.choices)
     scope_key = models.CharField(max_length=150)
-    # Derived rows, rewritten in bulk: no database-level foreign key to check per inserted row. Django still
+    # Derived rows, rewritten in bulk: no database-level foreign key to check per inserted row, and no index of
+    # its own to update per row (readers use the unique index below; deleting a KPI, rare, scans). Django still
     # deletes a KPI's rollups with the KPI.
-    kpi = models.ForeignKey(KPI, on_delete=models.CASCADE, related_name="rollups", db_constraint=False)
+    kpi = models.ForeignKey(
+        KPI, on_delete=models.CASCADE, related_name="rollups", db_constraint=False, db_index=False
+    )
     grain = models.CharField(max_length=7, choices=Grain.choices)
     period = models.DateField()
     value = models.FloatField()
