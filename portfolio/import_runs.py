@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from portfolio.imports import ImportOutcome, ImportRequest, import_csv, throttled
 from products.imports import CHUNK_BYTES
-from products.models import ImportChunk, ImportRun, ImportSource, ImportStatus, ImportStep, User
+from products.models import ImportChunk, ImportRun, ImportSource, ImportStatus, ImportStep, Role, User
 
 logger = logging.getLogger(__name__)
 
@@ -168,3 +168,14 @@ def import_run_for_command(
     run.save()
     import_run_record(run, outcome)
     return run
+
+
+RECENT_RUNS = 20
+
+
+def import_runs_recent(*, user: User) -> list[ImportRun]:
+    """The latest imports the user may see (their own; everyone's for VPs and superusers), in one query."""
+    runs = ImportRun.objects.select_related("uploaded_by").order_by("-created_at", "-pk")
+    if not (user.is_superuser or user.role == Role.VP):
+        runs = runs.filter(uploaded_by=user)
+    return list(runs[:RECENT_RUNS])

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portfolio import views
+from portfolio import import_views, views
 
 app_name = "portfolio"
 
@@ -10,4 +10,7 @@ urlpatterns = [
     path("portfolio/rollups/cell/", views.rollup_cell, name="rollup-cell"),
     path("portfolio/kpis/", views.kpis, name="kpis"),
     path("portfolio/measurements/", views.measurements, name="measurements"),
+    path("portfolio/imports/", import_views.imports, name="imports"),
+    path("portfolio/imports/<int:pk>/", import_views.import_run, name="import-run"),
+    path("portfolio/imports/<int:pk>/apply/", import_views.import_apply, name="import-apply"),
 ]
