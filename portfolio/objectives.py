@@ -78,7 +78,9 @@ class KeyResultView:
 class ObjectiveView:
     objective: Objective
     key_results: list[KeyResultView] = field(default_factory=list)
-    aligned: list[tuple[str, str, int]] = field(default_factory=list)  # (slug, name, weight), first few
+    aligned: list[tuple] = field(
+        default_factory=list
+    )  # (slug, name, weight, alignment id, product id), first few
     aligned_count: int = 0
     funding: Decimal | None = None
 
@@ -119,13 +121,13 @@ def coverage(
     alignments = (
         Alignment.objects.filter(objective_id__in=views, product__in=products.order_by().values("pk"))
         .order_by("objective_id", "-weight", "product__name")
-        .values_list("objective_id", "product__slug", "product__name", "weight")
+        .values_list("objective_id", "product__slug", "product__name", "weight", "pk", "product_id")
     )
-    for objective_id, slug, name, weight in alignments:
+    for objective_id, *aligned in alignments:
         view = views[objective_id]
         view.aligned_count += 1
         if len(view.aligned) < ALIGNED_NAMES_SHOWN:
-            view.aligned.append((slug, name, weight))
+            view.aligned.append(tuple(aligned))
     for key, amount in (funding or {}).items():
         if key.isdigit() and int(key) in views:
             views[int(key)].funding = amount

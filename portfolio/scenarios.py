@@ -543,7 +543,7 @@ def _scope_objectives(scenario: Scenario) -> list[Objective]:
 
 def scenario_lines(*, scenario: Scenario, changed_only: bool = False) -> QuerySet[ScenarioLine]:
     """The scenario's lines for its table: proposed products first, then by product name."""
-    lines = scenario.lines.select_related("product", "new_portfolio", "new_objective")
+    lines = scenario.lines.select_related("product__portfolio", "new_portfolio", "new_objective")
     if changed_only:
         lines = lines.filter(Q(product__isnull=True) | Q(paused=True) | ~Q(planned=F("base_planned")))
     return lines.order_by(F("product").asc(nulls_first=True), "product__name", "pk")

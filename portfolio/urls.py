@@ -1,6 +1,7 @@
 from django.urls import path
 
 from portfolio import import_views, views
+from portfolio.strategy_urls import urlpatterns as strategy_urlpatterns
 
 app_name = "portfolio"
 
@@ -14,3 +15,6 @@ urlpatterns = [
     path("portfolio/imports/<int:pk>/", import_views.import_run, name="import-run"),
     path("portfolio/imports/<int:pk>/apply/", import_views.import_apply, name="import-apply"),
 ]
+
+# Objectives, investment, priorities, roadmap and scenarios (docs/strategy.md).
+urlpatterns += strategy_urlpatterns
