@@ -8,6 +8,7 @@ the matrix, and ``tests/products/test_staff.py`` checks the role groups. A refus
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from dataclasses import dataclass, field
 
 import pytest
@@ -27,6 +28,7 @@ from tests.factories import (
     UserFactory,
 )
 from tests.lifecycle.factories import fill_gates
+from tests.portfolio import strategy_matrix
 
 # The people of the matrix. "Member" and "owner" are about the one product every product URL names.
 ANONYMOUS = "anonymous"
@@ -194,6 +196,9 @@ EXPECTED: dict[str, Entry] = {
     ),
 }
 
+# Objectives, investment, priorities and scenarios (issue 7).
+EXPECTED.update(strategy_matrix.entries(sys.modules[__name__]))
+
 
 def url_patterns() -> dict[str, str]:
     """Qualified URL name (or route) -> route, for every pattern outside the admin, plus the admin index."""
@@ -289,12 +294,13 @@ def state() -> tuple:
         Membership.objects.count(),
         KPITarget.objects.count(),
         Objective.objects.count(),
+        strategy_matrix.state(),
     )
 
 
 def url_for(name: str, world: World) -> str:
     route = url_patterns()[name]
-    return route.replace("<slug:slug>", world.product.slug)
+    return strategy_matrix.fill(route.replace("<slug:slug>", world.product.slug), world)
 
 
 def body(response) -> bytes:
@@ -327,13 +333,17 @@ def test_matrix(client, world, name, role, method):
     expected = (entry.get if method == "GET" else entry.post)[role]
     for request in entry.gets if method == "GET" else entry.posts:
         headers = {"HX-Request": "true", "HX-Target": request.htmx_target} if request.htmx_target else {}
-        target = f"{url}?{request.query}" if request.query else url
+        query = strategy_matrix.placeholder(request.query, world)
+        target = f"{url}?{query}" if query else url
         where = f"{method} {target} {request.label} as {role}"
         before = state()
         if method == "GET":
             response = client.get(target, headers=headers)
         else:
-            data = {k: (str(world.kpi.pk) if v == "<kpi>" else v) for k, v in request.data.items()}
+            data = {
+                k: (str(world.kpi.pk) if v == "<kpi>" else strategy_matrix.placeholder(v, world))
+                for k, v in request.data.items()
+            }
             response = client.post(target, data, headers=headers)
         check_status(response, expected, where=where)
         if method == "GET" and response.status_code == 200:
