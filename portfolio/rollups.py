@@ -320,11 +320,10 @@ class RollupSelection:
         return (" AND ".join(clauses) or "1=1"), params
 
     def delete_rollups(self) -> None:
-        rollups = Rollup.objects.all()
-        if self.scope:
-            rollups = rollups.filter(scope=self.scope)
-            if self.scope_keys:
-                rollups = rollups.filter(scope_key__in=self.scope_keys)
+        # The scope condition, even when it names every scope, lets the unique index (scope first) find the rows.
+        rollups = Rollup.objects.filter(scope__in=self.scopes)
+        if self.scope and self.scope_keys:
+            rollups = rollups.filter(scope_key__in=self.scope_keys)
         if self.kpi_ids:
             rollups = rollups.filter(kpi_id__in=self.kpi_ids)
         if self.periods:
