@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -43,32 +44,43 @@ def _require_import(request: HttpRequest) -> list[str]:
     return kinds
 
 
+@csrf_exempt  # checked below, once the size is known to be acceptable
 @require_http_methods(["GET", "POST"])
 def imports(request: HttpRequest) -> HttpResponse:
-    """The upload form and the recent imports (GET); an upload is stored and checked (POST), then its page."""
+    """The upload form and the recent imports (GET); an upload is stored and checked (POST), then its page.
+
+    A body larger than the limit is refused from its Content-Length, before it is read (the CSRF check would
+    read it): such a request writes nothing, so it needs no token."""
     kinds = _require_import(request)
-    status = 200
+    length = int(request.META.get("CONTENT_LENGTH") or 0)
+    if request.method == "POST" and length > settings.IMPORT_MAX_BYTES + FORM_OVERHEAD:
+        form = ImportUploadForm(kinds=kinds, initial={"kind": request.GET.get("kind")})
+        return _imports_page(request, form, kinds, refused=too_big_message(length), status=413)
+    return _imports_checked(request, kinds)
+
+
+@csrf_protect
+def _imports_checked(request: HttpRequest, kinds: list[str]) -> HttpResponse:
     if request.method == "POST":
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-        if length > settings.IMPORT_MAX_BYTES + FORM_OVERHEAD:
-            # Refused before the body is read: a file over the limit is never stored.
-            form = ImportUploadForm(kinds=kinds, initial={"kind": request.GET.get("kind")})
-            form.add_error(None, too_big_message(length))
-            status = 413
-        else:
-            form = ImportUploadForm(request.POST, request.FILES, kinds=kinds)
-            if form.is_valid():
-                run = import_run_create(
-                    kind=form.cleaned_data["kind"], upload=form.cleaned_data["file"], by=request.user
-                )
-                import_run_start(run=run, step=ImportStep.CHECK)
-                return redirect(run)
-            status = 400
-    else:
-        kind = request.GET.get("kind")
-        form = ImportUploadForm(kinds=kinds, initial={"kind": kind if kind in kinds else kinds[0]})
+        form = ImportUploadForm(request.POST, request.FILES, kinds=kinds)
+        if form.is_valid():
+            run = import_run_create(
+                kind=form.cleaned_data["kind"], upload=form.cleaned_data["file"], by=request.user
+            )
+            import_run_start(run=run, step=ImportStep.CHECK)
+            return redirect(run)
+        return _imports_page(request, form, kinds, status=400)
+    kind = request.GET.get("kind")
+    form = ImportUploadForm(kinds=kinds, initial={"kind": kind if kind in kinds else kinds[0]})
+    return _imports_page(request, form, kinds)
+
+
+def _imports_page(
+    request: HttpRequest, form: ImportUploadForm, kinds: list[str], *, refused: str = "", status: int = 200
+) -> HttpResponse:
     context = {
         "form": form,
+        "refused": refused,
         "runs": import_runs_recent(user=request.user),
         "formats": [(ImportKind(kind), *EXPORTS[kind]) for kind in kinds],
         "max_size": size_label(settings.IMPORT_MAX_BYTES),

@@ -64,7 +64,9 @@ def import_limits() -> tuple[int, int]:
 
 
 def size_label(size: int) -> str:
-    return f"{size / 1024 / 1024:.1f} MB" if size >= 1024 * 1024 else f"{max(size, 1) / 1024:.0f} KB"
+    if size < 1024:
+        return f"{size} bytes"
+    return f"{size / 1024 / 1024:.1f} MB" if size >= 1024 * 1024 else f"{size / 1024:.0f} KB"
 
 
 def unescape_cell(cell: str) -> str:

@@ -1,0 +1,7 @@
+from portfolio.import_command import ImportCommand
+from products.models import ImportKind
+
+
+class Command(ImportCommand):
+    help = "Import KPI definitions (kpi, unit, direction, aggregation, time_aggregation, target, tolerance, frequency) from a CSV file; --dry-run only checks it. Exit 1 on any invalid row."
+    kind = ImportKind.KPIS
