@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import slug_re
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -630,11 +631,12 @@ def _product_row(
     errors = outcome.error_count
     if not slug:
         outcome.add(line, "slug", "The slug is missing.")
-    elif slugify(slug) != slug or len(slug) > 80:
+    elif not slug_re.match(slug) or len(slug) > 80:
         outcome.add(
             line,
             "slug",
-            f"“{slug}” is not a slug: use at most 80 lower-case letters, digits and hyphens (e.g. {slugify(slug)[:80] or 'my-product'}).",
+            f"“{slug}” is not a slug: use at most 80 letters, digits, hyphens and underscores "
+            f"(e.g. {slugify(slug)[:80] or 'my-product'}).",
         )
     if not name:
         outcome.add(line, "name", "The name is missing.")
