@@ -37,6 +37,7 @@ from django.utils.text import slugify
 from tqdm import tqdm
 
 from lifecycle.models import StageTransition
+from portfolio.demo_strategy import seed_strategy
 from portfolio.models import (
     KPI,
     Aggregation,
@@ -1062,6 +1063,10 @@ def demo_seed(
         KPITarget(product=product, kpi=kpi_by_name[name], target=target)
         for product, plan_product in zip(product_rows, plan.products, strict=True)
         for name, target in plan_product.targets
+    )
+    # Key results, alignments, quarterly budget lines, scores and a draft scenario (docs/strategy.md).
+    seed_strategy(
+        products=product_rows, portfolios=portfolios, objectives=objectives, kpis=kpis, today=today, seed=seed
     )
 
     periods = {

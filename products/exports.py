@@ -41,7 +41,7 @@ def csv_cell(value: object) -> object:
     if value is None:
         return ""
     if isinstance(value, str):
-        return f"'{value}" if value.startswith(FORMULA_PREFIXES) else value
+        return f"'{value}" if _needs_escape(value) else value
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float | Decimal):
@@ -49,6 +49,14 @@ def csv_cell(value: object) -> object:
     if isinstance(value, dt.date):
         return value.isoformat()
     return csv_cell(str(value))
+
+
+def _needs_escape(text: str) -> bool:
+    """A formula character first; or an apostrophe before one (or before another apostrophe), so that the import,
+    which drops one such apostrophe (``products.imports.unescape_cell``), gives back exactly this text."""
+    if text.startswith(FORMULA_PREFIXES):
+        return True
+    return text.startswith("'") and text[1:].startswith((*FORMULA_PREFIXES, "'"))
 
 
 class _Line:
