@@ -86,6 +86,7 @@ def _detail_context(request: HttpRequest, product: Product, **overrides) -> dict
         "product": product,
         "members": selectors.product_members(product=product),
         "timeline": lifecycle_selectors.product_timeline(product=product),
+        "lifecycle_gate": lifecycle_selectors.product_gate(product=product),
         "cards": cards,
         "chart_figures": chart_figures,
         "activity": portfolio_selectors.product_recent_measurements(product=product),

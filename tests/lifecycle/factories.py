@@ -134,7 +134,7 @@ def fill_stage(product: Product, stage: str) -> None:
         )
         SuccessCriterion.objects.create(product=product, description="Activation up", kpi=KPIFactory())
     elif stage == Stage.FEEDBACK:
-        theme = FeedbackTheme.objects.create(product=product, name="Speed")
+        theme, _ = FeedbackTheme.objects.get_or_create(product=product, name="Speed")
         kpi = KPIFactory()
         FeedbackItem.objects.bulk_create(
             FeedbackItem(

@@ -1,0 +1,274 @@
+"""The product page's lifecycle work: every stage's work products added, edited and deleted in place, the
+checklists that follow the work, the stage move from the product page, permissions and query counts."""
+
+import datetime as dt
+import re
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from lifecycle.models import Hypothesis, PainPoint, ProblemStatement, Release, StageTransition
+from products.models import Product, Role, Stage
+from tests.factories import MembershipFactory, PortfolioFactory, ProductFactory, UserFactory
+from tests.lifecycle.factories import FeedbackItemFactory, fill_gates, fill_stage
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HX-Request": "true", "HX-Target": "lifecycle-work"}
+
+
+@pytest.fixture
+def portfolio():
+    return PortfolioFactory(name="Payments", slug="payments")
+
+
+@pytest.fixture
+def pm():
+    return UserFactory(username="pm", role=Role.PM)
+
+
+@pytest.fixture
+def product(portfolio, pm):
+    return ProductFactory(name="Atlas", slug="atlas", portfolio=portfolio, owner=pm, stage=Stage.PROBLEM)
+
+
+def logged_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def work_url(product: Product, tail: str = "") -> str:
+    return f"/lifecycle/products/{product.slug}/work/{tail}"
+
+
+def test_the_product_page_shows_the_current_gate_and_loads_the_work_section(product, pm):
+    html = logged_in(pm).get(product.get_absolute_url()).content.decode()
+    section = html.split('id="lifecycle-work"', 1)[1].split("</section>", 1)[0]
+    assert 'hx-get="/lifecycle/products/atlas/work/"' in section
+    assert "Gate to leave Problem" in section
+    assert "0 of 4</strong> gate criteria met" in section
+    assert "Problem statement written" in section
+    assert 'href="/lifecycle/products/atlas/work/"' in section  # works without JavaScript too
+
+
+def test_the_work_section_lists_every_stage_with_its_checklist(product, pm):
+    response = logged_in(pm).get(work_url(product), headers=HTMX)
+    html = response.content.decode()
+    assert "<html" not in html
+    assert response["Vary"].count("HX-Request") == 1
+    stages = re.findall(r'<details class="work-stage stage stage--(\w+)" id="work-\w+"( open)?>', html)
+    assert [stage for stage, _ in stages] == list(Stage.values)
+    assert [stage for stage, is_open in stages if is_open] == ["problem"]  # the current stage is open
+    assert "At least 2 pain points" in html
+    assert "0 pain points recorded; 2 needed." in html
+
+
+def test_adding_work_products_ticks_the_checklist(product, pm):
+    client = logged_in(pm)
+    response = client.post(
+        work_url(product, "problem-statement/add/"), {"statement": "Invoices take weeks."}, headers=HTMX
+    )
+    assert response.status_code == 200
+    assert ProblemStatement.objects.get(product=product).statement == "Invoices take weeks."
+    for description in ("Manual matching", "Late fees"):
+        response = client.post(
+            work_url(product, "pain-points/add/"),
+            {"description": description, "severity": "high"},
+            headers=HTMX,
+        )
+    html = response.content.decode()
+    assert "Saved pain point: Late fees." in html
+    assert "2 pain points recorded." in html
+    assert "2 of 4</strong> gate criteria met to leave Problem" in html
+    assert list(PainPoint.objects.filter(product=product).values_list("description", flat=True)) == [
+        "Manual matching",
+        "Late fees",
+    ]
+
+
+def test_a_sheet_is_written_once_and_edited_after(product, pm):
+    client = logged_in(pm)
+    client.post(work_url(product, "problem-statement/add/"), {"statement": "First"}, headers=HTMX)
+    client.post(work_url(product, "problem-statement/add/"), {"statement": "Second"}, headers=HTMX)
+    assert list(ProblemStatement.objects.values_list("statement", flat=True)) == ["Second"]
+
+
+def test_bad_input_keeps_the_form_with_its_errors_and_saves_nothing(product, pm):
+    response = logged_in(pm).post(
+        work_url(product, "opportunity/add/"), {"tam": "100", "sam": "500", "som": "10"}, headers=HTMX
+    )
+    html = response.content.decode()
+    assert "SAM cannot be larger than TAM." in html
+    assert 'value="500"' in html  # the input is kept
+    assert not product.__class__.objects.get(pk=product.pk).__dict__.get("opportunity")
+    from lifecycle.models import OpportunityCase
+
+    assert not OpportunityCase.objects.exists()
+
+
+def test_editing_a_row_opens_its_form_in_place_and_saves(product, pm):
+    pain = PainPoint.objects.create(product=product, description="Slow", severity="low")
+    client = logged_in(pm)
+    html = client.get(work_url(product, f"pain-points/{pain.pk}/edit/"), headers=HTMX).content.decode()
+    entry = html.split(f'id="work-pain-points-{pain.pk}"', 1)[1].split("</li>", 1)[0]
+    assert f'hx-post="/lifecycle/products/atlas/work/pain-points/{pain.pk}/edit/"' in entry
+    assert 'value="Slow"' in entry
+    client.post(
+        work_url(product, f"pain-points/{pain.pk}/edit/"),
+        {"description": "Very slow", "severity": "critical"},
+        headers=HTMX,
+    )
+    pain.refresh_from_db()
+    assert (pain.description, pain.severity) == ("Very slow", "critical")
+
+
+def test_deleting_a_row(product, pm):
+    pain = PainPoint.objects.create(product=product, description="Slow")
+    response = logged_in(pm).post(work_url(product, f"pain-points/{pain.pk}/delete/"), headers=HTMX)
+    assert "Deleted pain point: Slow." in response.content.decode()
+    assert not PainPoint.objects.exists()
+
+
+def test_without_javascript_a_write_redirects_to_the_work_page_and_errors_get_a_page(product, pm):
+    client = logged_in(pm)
+    response = client.post(work_url(product, "personas/add/"), {"name": "Finance lead"})
+    assert response.status_code == 302
+    assert response["Location"] == "/lifecycle/products/atlas/work/#work-problem"
+    page = client.get(response["Location"])
+    assert "Finance lead" in page.content.decode()
+    response = client.post(work_url(product, "personas/add/"), {"name": ""})
+    assert response.status_code == 422
+    assert "This field is required." in response.content.decode()
+
+
+def test_a_row_of_another_product_is_not_found(product, pm, portfolio):
+    other = ProductFactory(portfolio=portfolio, owner=pm)
+    pain = PainPoint.objects.create(product=other, description="Not yours")
+    client = logged_in(pm)
+    assert client.post(work_url(product, f"pain-points/{pain.pk}/delete/")).status_code == 404
+    assert client.get(work_url(product, "no-such-kind/add/")).status_code == 404
+    assert PainPoint.objects.filter(pk=pain.pk).exists()
+
+
+def test_choices_of_related_rows_are_the_products_own(product, pm, portfolio):
+    Hypothesis.objects.create(product=product, statement="Ours")
+    Hypothesis.objects.create(product=ProductFactory(portfolio=portfolio), statement="Theirs")
+    html = logged_in(pm).get(work_url(product), headers=HTMX).content.decode()
+    experiment_form = html.split('id="work-block-experiments"', 1)[1].split("</section>", 1)[0]
+    assert ">Ours</option>" in experiment_form
+    assert "Theirs" not in experiment_form
+
+
+@pytest.mark.parametrize("role", [Role.JUNIOR_PM, Role.INTERN])
+def test_people_who_may_not_edit_see_the_work_but_no_forms_and_get_403_on_writes(product, role):
+    member = MembershipFactory(product=product, role=role).user
+    PainPoint.objects.create(product=product, description="Slow")
+    client = logged_in(member)
+    html = client.get(work_url(product), headers=HTMX).content.decode()
+    assert "Slow" in html
+    assert "<form" not in html
+    response = client.post(work_url(product, "pain-points/add/"), {"description": "Mine"}, headers=HTMX)
+    assert response.status_code == 403
+    assert PainPoint.objects.count() == 1
+
+
+def test_money_of_the_business_case_only_for_those_who_may_see_the_budget(product):
+    from lifecycle.models import OpportunityCase
+
+    OpportunityCase.objects.create(product=product, tam=1000, sam=100, som=10, expected_return=777777)
+    stranger = UserFactory(role=Role.PM)
+    html = logged_in(stranger).get(work_url(product), headers=HTMX).content.decode()
+    assert "TAM €1,000" in html
+    assert "777,777" not in html
+
+
+def test_feedback_counts_and_sentiment_trend(product, pm):
+    today = timezone.localdate()
+    FeedbackItemFactory.create_batch(3, product=product, sentiment="positive", received_on=today)
+    FeedbackItemFactory(product=product, sentiment="negative", received_on=today, segment="b2c")
+    html = logged_in(pm).get(work_url(product), headers=HTMX).content.decode()
+    assert "<strong>4</strong> feedback items:" in html
+    assert "3 positive, 0 neutral, 1 negative" in html
+    assert "B2B 3, B2C 1" in html
+    row = re.search(rf"<tr><td>{today:%b %Y}</td>(.*?)</tr>", html).group(1)
+    assert re.findall(r">(-?\d+)<", row) == ["3", "0", "1", "50"]
+
+
+def test_the_on_time_rate_of_releases_and_milestones(product, pm):
+    today = timezone.localdate()
+    Release.objects.create(
+        product=product, name="1.0", planned_date=today, actual_date=today, status="shipped"
+    )
+    Release.objects.create(
+        product=product,
+        name="1.1",
+        planned_date=today - dt.timedelta(days=9),
+        actual_date=today,
+        status="shipped",
+    )
+    Release.objects.create(product=product, name="2.0", planned_date=today - dt.timedelta(days=1))
+    html = logged_in(pm).get(work_url(product), headers=HTMX).content.decode()
+    assert "On-time rate <strong>50%</strong>: 1 of 2" in html
+    assert html.count('status--off_target">Late</span>') == 2  # shipped late, and overdue
+
+
+@pytest.mark.parametrize("size", [1, 12])
+def test_the_work_section_takes_a_fixed_number_of_queries(product, pm, django_assert_max_num_queries, size):
+    for _ in range(size):
+        fill_stage(product, Stage.PROBLEM)
+        fill_stage(product, Stage.FEEDBACK)
+        fill_stage(product, Stage.EXECUTION)
+    client = logged_in(pm)
+    # session, user, product, permission checks, the work summary, the sheets, one per list, the feedback
+    # stats, and the choices of the add forms (objectives, hypotheses, KPIs, themes, releases)
+    with django_assert_max_num_queries(26):
+        response = client.get(work_url(product), headers=HTMX)
+    assert response.status_code == 200
+
+
+# ------------------------------------------------------------------------------------------- moves from the page
+
+
+def test_a_move_from_the_page_with_the_gate_met_reloads_the_page(product, pm):
+    fill_gates(product)
+    response = logged_in(pm).post(
+        f"/lifecycle/products/{product.slug}/move/", {"to": "opportunity"}, headers=HTMX
+    )
+    assert response.status_code == 204
+    assert response["HX-Redirect"] == "/products/atlas/#lifecycle-work"
+    assert Product.objects.get(pk=product.pk).stage == "opportunity"
+
+
+def test_a_move_with_unmet_criteria_lists_them_and_a_pm_cannot_override(product, pm):
+    PainPoint.objects.create(product=product, description="Slow")
+    client = logged_in(pm)
+    html = client.post(
+        f"/lifecycle/products/{product.slug}/move/", {"to": "opportunity"}, headers=HTMX
+    ).content.decode()
+    assert "Atlas is not ready to leave Problem: 4 criteria unmet" in html
+    assert 'name="override_reason"' not in html
+    response = client.post(
+        f"/lifecycle/products/{product.slug}/move/",
+        {"to": "opportunity", "override_reason": "Trust me"},
+        headers=HTMX,
+    )
+    assert response.status_code == 403
+    assert Product.objects.get(pk=product.pk).stage == "problem"
+
+
+def test_the_director_overrides_with_a_reason_recorded_on_the_transition(product, portfolio):
+    client = logged_in(portfolio.director)
+    html = client.get(work_url(product), headers=HTMX).content.decode()
+    assert 'name="override_reason"' in html  # offered up front: the gate is not met
+    client.post(
+        f"/lifecycle/products/{product.slug}/move/",
+        {"to": "opportunity", "override_reason": "Board asked for a sizing now."},
+        headers=HTMX,
+    )
+    transition = StageTransition.objects.get(product=product)
+    assert transition.gate_overridden
+    assert transition.override_reason == "Board asked for a sizing now."
+    assert "Problem statement written: No problem statement yet." in transition.unmet_criteria
+    assert transition.history.get().override_reason == "Board asked for a sizing now."
