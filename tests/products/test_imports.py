@@ -8,10 +8,14 @@ from io import StringIO
 import pytest
 from django.core.management import ManagementUtility, call_command
 from django.core.management.base import CommandError
+from hypothesis import given
+from hypothesis import strategies as st
 
 from lifecycle.models import StageTransition
 from portfolio.imports import ImportRequest, import_csv
 from portfolio.models import Measurement, StaleRollup
+from products.exports import csv_cell
+from products.imports import unescape_cell
 from products.models import ImportKind, ImportRun, ImportSource, ImportStatus, Product, Role, Stage
 from tests.factories import KPIFactory, MeasurementFactory, PortfolioFactory, ProductFactory, UserFactory
 
@@ -314,3 +318,20 @@ def test_a_missing_file_or_user_is_a_clear_error(world, tmp_path):
     path = write(tmp_path, "p.csv", HEADER)
     with pytest.raises(CommandError, match=r"There is no superuser to import as: pass --user USERNAME\."):
         call_command("import_products", str(path))
+
+
+# --------------------------------------------------------------------------------------------------
+# Formula escaping: the export defuses, the import reverses, for any text
+# --------------------------------------------------------------------------------------------------
+
+
+@given(st.text())
+def test_the_import_reverses_the_exports_formula_escaping_for_any_text(text):
+    cell = csv_cell(text)
+    assert not cell.startswith(("=", "+", "-", "@"))  # a spreadsheet never reads it as a formula
+    assert unescape_cell(cell) == text
+
+
+@given(st.one_of(st.integers(), st.floats(allow_nan=False), st.decimals(allow_nan=False)))
+def test_numbers_negative_ones_included_stay_numbers(number):
+    assert csv_cell(number) == number
