@@ -28,7 +28,7 @@ from tests.factories import (
     UserFactory,
 )
 from tests.lifecycle.factories import fill_gates
-from tests.portfolio import strategy_matrix
+from tests.portfolio import import_matrix, strategy_matrix
 
 # The people of the matrix. "Member" and "owner" are about the one product every product URL names.
 ANONYMOUS = "anonymous"
@@ -198,6 +198,8 @@ EXPECTED: dict[str, Entry] = {
 
 # Objectives, investment, priorities and scenarios (issue 7).
 EXPECTED.update(strategy_matrix.entries(sys.modules[__name__]))
+# CSV imports (issue 8).
+EXPECTED.update(import_matrix.entries(sys.modules[__name__]))
 
 
 def url_patterns() -> dict[str, str]:
@@ -295,11 +297,13 @@ def state() -> tuple:
         KPITarget.objects.count(),
         Objective.objects.count(),
         strategy_matrix.state(),
+        import_matrix.state(),
     )
 
 
 def url_for(name: str, world: World) -> str:
     route = url_patterns()[name]
+    route = import_matrix.fill(route, world)
     return strategy_matrix.fill(route.replace("<slug:slug>", world.product.slug), world)
 
 
