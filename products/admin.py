@@ -24,7 +24,7 @@ from portfolio.services import rollups_mark_stale
 from products.admin_history import HistoryAdmin, VersionCheckedAdminMixin, VersionCheckedForm
 from products.admin_paginator import CountedDeletionMixin
 from products.admin_permissions import RowPermissionAdminMixin
-from products.models import Membership, Product, User
+from products.models import ImportRun, Membership, Product, User
 from products.permissions import can_edit_product, can_move_stage
 
 ADMIN_STAGE_NOTE = "Stage set in Django admin."
@@ -291,3 +291,46 @@ class MembershipAdmin(RowPermissionAdminMixin, HistoryAdmin):
     autocomplete_fields = ("product", "user")
     list_select_related = ("product", "user")
     ordering = ("product__name", "user__username")
+
+
+@admin.register(ImportRun)
+class ImportRunAdmin(admin.ModelAdmin):
+    """The audit list of CSV imports (docs/imports.md): read-only. The uploaded bytes (``ImportChunk``) have no
+    admin page: an upload is never served back."""
+
+    list_display = (
+        "pk",
+        "created_at",
+        "kind",
+        "file_name",
+        "uploaded_by",
+        "source",
+        "status",
+        "created",
+        "updated",
+        "unchanged",
+        "error_count",
+    )
+    list_filter = ("kind", "status", "source")
+    search_fields = ("file_name", "uploaded_by__username")
+    list_select_related = ("uploaded_by",)
+    date_hierarchy = "created_at"
+    exclude = ("errors",)
+    readonly_fields = ("problems",)
+
+    @admin.display(description="problems (the first ones kept)")
+    def problems(self, run: ImportRun) -> str:
+        return (
+            format_html_join(
+                "\n",
+                "<div>line {}, {}: {}</div>",
+                ((line, column or "whole line", message) for line, column, message in run.errors),
+            )
+            or "—"
+        )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False

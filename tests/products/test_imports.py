@@ -335,3 +335,21 @@ def test_the_import_reverses_the_exports_formula_escaping_for_any_text(text):
 @given(st.one_of(st.integers(), st.floats(allow_nan=False), st.decimals(allow_nan=False)))
 def test_numbers_negative_ones_included_stay_numbers(number):
     assert csv_cell(number) == number
+
+
+def test_the_admin_lists_imports_read_only(admin_client, world):
+    run = ImportRun.objects.create(
+        kind=ImportKind.MEASUREMENTS,
+        file_name="kpis.csv",
+        uploaded_by=world["owner"],
+        status=ImportStatus.INVALID,
+        error_count=1,
+        errors=[[3, "value", "“x” is not a number."]],
+    )
+    listing = admin_client.get("/admin/products/importrun/")
+    assert listing.status_code == 200
+    assert b"kpis.csv" in listing.content
+    page = admin_client.get(f"/admin/products/importrun/{run.pk}/change/").content.decode()
+    assert "line 3, value: “x” is not a number." in page
+    assert 'type="submit"' not in page or "Save" not in page
+    assert admin_client.get("/admin/products/importrun/add/").status_code == 403
