@@ -224,14 +224,19 @@ def _row(key: str, label: str, values: dict, fraction: Decimal) -> MoneyRow:
     return MoneyRow(
         key=key,
         label=label,
-        capex=Decimal(values["capex"]),
-        opex=Decimal(values["opex"]),
-        actual=Decimal(values["actual_sum"]),
-        ended=Decimal(values["ended"]),
-        current=Decimal(values["current_q"]),
+        capex=_cents(values["capex"]),
+        opex=_cents(values["opex"]),
+        actual=_cents(values["actual_sum"]),
+        ended=_cents(values["ended"]),
+        current=_cents(values["current_q"]),
         fraction=fraction,
         products=values.get("n", 0),
     )
+
+
+def _cents(value) -> Decimal:
+    """A sum as money: SQLite hands back Decimals without their places (``Decimal('120000')``)."""
+    return Decimal(value or 0).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def _current_fraction(quarters: Sequence[dt.date], today: dt.date) -> Decimal:
@@ -398,7 +403,7 @@ def horizon_planned(*, products: QuerySet[Product], quarters: Sequence[dt.date])
         .values_list("product_id")
         .annotate(total=Sum("planned"))
     )
-    return {product_id: Decimal(total) for product_id, total in rows}
+    return {product_id: _cents(total) for product_id, total in rows}
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -129,7 +129,7 @@ def build_world() -> World:
     line(ads, YEAR[1], "opex", "80000", "10000")
     line(ads, dt.date(2025, 10, 1), "opex", "5000", "5000")
     score(checkout, reach=2000, impact="2", confidence=50, effort="4", bv=13, tc=8, rr=5, size=13)
-    score(wallet, reach=500, impact="1", confidence=100, effort="1", bv=5, tc=3, rr=2, size=2)
+    score(wallet, reach=400, impact="1", confidence=100, effort="1", bv=5, tc=3, rr=2, size=2)
     return World(
         director=director,
         other_director=other_director,

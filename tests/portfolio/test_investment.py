@@ -1,0 +1,261 @@
+"""Investment: rollups against a hand computation, burn status, budget lines and who sees or edits money.
+
+The world (tests/portfolio/strategy_data.py), in 2026 (today 16 May: 45 of Q2's 91 days gone):
+  Checkout (Payments, MVP, B2C, customer): Q1 capex 100k/110k spent, Q1 opex 50k/50k, Q2 opex 100k/60k, Q3 opex 100k
+  Wallet (Payments, execution, B2B, business): Q1 opex 40k/40k, Q2 capex 20k
+  Ads (Growth, MVP, B2C, business): Q2 opex 80k/10k (and 5k in Q4 2025, outside the year)
+"""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from portfolio.investment import (
+    BudgetInvalid,
+    budget_line_set,
+    burn_status,
+    elapsed_fraction,
+    investment_rollup,
+    investment_totals,
+    plan_to_date,
+)
+from portfolio.models import BudgetLine, PlanChange
+from portfolio.plan import plan_version
+from products.models import Product
+from tests.factories import ProductFactory
+from tests.portfolio.strategy_data import TODAY, YEAR, build_world, line
+
+FRACTION = Decimal(45) / Decimal(91)
+
+
+def cents(value) -> Decimal:
+    return Decimal(value).quantize(Decimal("0.01"))
+
+
+@pytest.fixture
+def world(db):
+    return build_world()
+
+
+def test_totals_match_the_hand_computation(world):
+    totals = investment_totals(products=Product.objects.all(), quarters=YEAR, today=TODAY)
+    assert (totals.capex, totals.opex, totals.planned, totals.actual) == (120_000, 370_000, 490_000, 270_000)
+    # Q1 ended (190k planned); Q2 under way (200k planned, 45/91 of it due).
+    assert totals.plan_to_date == cents(190_000 + 200_000 * FRACTION) == Decimal("288901.10")
+    assert totals.variance == Decimal("-18901.10")
+    assert totals.status == "on_plan"
+
+
+def test_rollup_by_portfolio(world):
+    rows = {
+        row.key: row
+        for row in investment_rollup(
+            products=Product.objects.all(), quarters=YEAR, dimension="portfolio", today=TODAY
+        )
+    }
+    assert (rows["payments"].planned, rows["payments"].actual, rows["payments"].products) == (
+        410_000,
+        260_000,
+        2,
+    )
+    assert rows["payments"].plan_to_date == cents(190_000 + 120_000 * FRACTION)
+    assert rows["payments"].label == "Payments"
+    assert rows["growth"].planned == 80_000
+    assert rows["growth"].actual == 10_000
+    assert rows["growth"].status == "under_plan"  # 10k of 39.6k due
+
+
+def test_rollup_by_objective_splits_money_by_alignment_weight(world):
+    rows = {
+        row.label.split(" (")[0]: row
+        for row in investment_rollup(
+            products=Product.objects.all(), quarters=YEAR, dimension="objective", today=TODAY
+        )
+    }
+    # Checkout 60 % speed, 40 % reach; Wallet 50 % speed and 50 % nothing; Ads nothing.
+    assert rows["Faster payments"].planned == 350_000 * Decimal("0.6") + 60_000 * Decimal("0.5") == 240_000
+    assert rows["Faster payments"].actual == 152_000
+    assert rows["More merchants"].planned == 140_000
+    assert rows["More merchants"].actual == 88_000
+    assert rows["Not aligned to any objective"].planned == 110_000
+    assert sum(row.planned for row in rows.values()) == 490_000
+
+
+def test_weights_over_100_are_scaled_down(world):
+    from portfolio.models import Alignment
+
+    Alignment.objects.filter(product=world.wallet).update(weight=100)
+    Alignment.objects.create(product=world.wallet, objective=world.reach, weight=100)
+    rows = {
+        row.key: row
+        for row in investment_rollup(
+            products=Product.objects.filter(pk=world.wallet.pk),
+            quarters=YEAR,
+            dimension="objective",
+            today=TODAY,
+        )
+    }
+    assert rows[str(world.speed.pk)].planned == rows[str(world.reach.pk)].planned == 30_000
+    assert "not aligned" not in rows
+
+
+@pytest.mark.parametrize(
+    ("dimension", "expected"),
+    [
+        ("stage", {"mvp": 430_000, "execution": 60_000}),
+        ("market", {"b2c": 430_000, "b2b": 60_000}),
+        ("focus", {"customer": 350_000, "business": 140_000}),
+        ("quarter", {"2026-01-01": 190_000, "2026-04-01": 200_000, "2026-07-01": 100_000}),
+    ],
+)
+def test_rollup_by_stage_market_focus_and_quarter(world, dimension, expected):
+    rows = investment_rollup(products=Product.objects.all(), quarters=YEAR, dimension=dimension, today=TODAY)
+    assert {row.key: row.planned for row in rows} == expected
+
+
+def test_a_quarter_row_is_due_in_full_once_ended_and_prorated_while_under_way(world):
+    rows = {
+        row.key: row
+        for row in investment_rollup(
+            products=Product.objects.all(), quarters=YEAR, dimension="quarter", today=TODAY
+        )
+    }
+    assert rows["2026-01-01"].plan_to_date == 190_000
+    assert rows["2026-04-01"].plan_to_date == cents(200_000 * FRACTION)
+    assert rows["2026-07-01"].plan_to_date == 0
+    assert rows["2026-07-01"].status == "no_plan"
+
+
+def test_burn_status_thresholds():
+    assert burn_status(plan_to_date=Decimal(100), actual=Decimal(111)) == "over_plan"
+    assert burn_status(plan_to_date=Decimal(100), actual=Decimal(110)) == "at_risk"
+    assert burn_status(plan_to_date=Decimal(100), actual=Decimal(105)) == "on_plan"
+    assert burn_status(plan_to_date=Decimal(100), actual=Decimal(80)) == "on_plan"
+    assert burn_status(plan_to_date=Decimal(100), actual=Decimal(79)) == "under_plan"
+    assert burn_status(plan_to_date=Decimal(0), actual=Decimal(1)) == "over_plan"
+    assert burn_status(plan_to_date=Decimal(0), actual=Decimal(0)) == "no_plan"
+    assert elapsed_fraction(dt.date(2026, 4, 1), dt.date(2026, 3, 31)) == 0
+    assert elapsed_fraction(dt.date(2026, 4, 1), dt.date(2026, 7, 1)) == 1
+    assert plan_to_date(ended=Decimal(10), current=Decimal(91), fraction=FRACTION) == Decimal("55.00")
+
+
+def test_investment_page_shows_the_totals_and_the_over_plan_product_first(client, world, monkeypatch):
+    monkeypatch.setattr("django.utils.timezone.localdate", lambda *a: TODAY)
+    client.force_login(world.director)
+    response = client.get("/portfolio/investment/?year=2026")
+    assert response.status_code == 200
+    assert response.context["totals"].planned == 490_000
+    first = response.context["product_rows"][0]
+    assert first.key == "checkout"
+    assert first.status == "over_plan"
+    assert "€490,000" in response.content.decode()
+
+
+def test_money_follows_budget_visibility(client, world, monkeypatch):
+    monkeypatch.setattr("django.utils.timezone.localdate", lambda *a: TODAY)
+    client.force_login(world.pm)  # owns Checkout and Wallet, not Ads
+    assert client.get("/portfolio/investment/?year=2026").context["totals"].planned == 410_000
+    client.force_login(world.junior)  # on no product
+    response = client.get("/portfolio/investment/?year=2026")
+    assert response.context["totals"].planned == 0
+    assert b"only the products whose budget is shared with you" in response.content
+    assert client.get("/portfolio/investment/checkout/").status_code == 403
+
+
+def test_investment_csv_matches_the_rollup(client, world, monkeypatch):
+    monkeypatch.setattr("django.utils.timezone.localdate", lambda *a: TODAY)
+    client.force_login(world.vp)
+    response = client.get("/portfolio/investment/?year=2026&dimension=portfolio&format=csv")
+    lines = b"".join(response.streaming_content).decode().splitlines()
+    assert (
+        lines[0]
+        == "group_by,key,label,quarters,planned_capex,planned_opex,planned,actual,plan_to_date,variance,status"
+    )
+    assert lines[1].startswith(
+        "portfolio,payments,Payments,2026-01-01/2026-10-01,120000.00,290000.00,410000.00,260000.00"
+    )
+    products = b"".join(
+        client.get("/portfolio/investment/?year=2026&format=csv&table=products").streaming_content
+    )
+    assert (
+        products.decode()
+        .splitlines()[1]
+        .startswith("checkout,Checkout,Payments,100000.00,250000.00,350000.00,220000.00")
+    )
+
+
+def test_invalid_filters_are_named_and_the_rest_still_applies(client, world):
+    client.force_login(world.director)
+    response = client.get("/portfolio/investment/?year=2026&dimension=colour&portfolio=growth")
+    assert "a way to group the money" in response.content.decode()
+    assert response.context["totals"].planned == 80_000
+
+
+def test_budget_line_set_syncs_product_totals_and_records_the_change(world):
+    version = plan_version()
+    budget_line_set(
+        product=world.wallet,
+        quarter=YEAR[2],
+        kind="opex",
+        planned=Decimal("5000.50"),
+        actual=Decimal("0"),
+        by=world.director,
+    )
+    world.wallet.refresh_from_db()
+    assert world.wallet.planned_budget == Decimal("65000.50")
+    assert world.wallet.actual_spend == 40_000
+    assert plan_version() == version + 1
+    assert PlanChange.objects.get(version=version + 1).portfolio == world.payments
+    with pytest.raises(BudgetInvalid):
+        budget_line_set(
+            product=world.wallet,
+            quarter=dt.date(2026, 5, 1),
+            kind="opex",
+            planned=Decimal(1),
+            actual=Decimal(0),
+            by=None,
+        )
+
+
+def test_leadership_of_the_portfolio_edits_lines_others_get_403(client, world):
+    data = {"quarter": "2026-07-01", "kind": "capex", "planned": "12,500", "actual": ""}
+    client.force_login(world.pm)  # sees the money, may not change it
+    assert client.get("/portfolio/investment/checkout/").status_code == 200
+    assert client.post("/portfolio/investment/checkout/", data).status_code == 403
+    client.force_login(world.other_director)
+    assert client.post("/portfolio/investment/checkout/", data).status_code == 403
+    assert not BudgetLine.objects.filter(product=world.checkout, quarter=YEAR[2], kind="capex").exists()
+    client.force_login(world.director)
+    response = client.post("/portfolio/investment/checkout/", data, headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert b"<html" not in response.content
+    assert BudgetLine.objects.get(product=world.checkout, quarter=YEAR[2], kind="capex").planned == Decimal(
+        "12500.00"
+    )
+
+
+def test_a_bad_line_is_refused_with_a_message(client, world):
+    client.force_login(world.director)
+    response = client.post(
+        "/portfolio/investment/checkout/", {"quarter": "2026-05-01", "kind": "opex", "planned": "-3"}
+    )
+    assert response.status_code == 400
+    assert "first day of a quarter" in response.content.decode()
+    assert BudgetLine.objects.filter(product=world.checkout).count() == 4
+
+
+def test_investment_queries_do_not_grow(client, world, django_assert_max_num_queries):
+    client.force_login(world.director)
+    counts = []
+    for extra in (3, 40):
+        for _ in range(extra):
+            product = ProductFactory(portfolio=world.payments)
+            line(product, YEAR[1], "opex", "1000", "900")
+        for dimension in ("portfolio", "objective"):
+            with django_assert_max_num_queries(16) as captured:
+                assert (
+                    client.get(f"/portfolio/investment/?year=2026&dimension={dimension}").status_code == 200
+                )
+            counts.append(len(captured))
+    assert counts[:2] == counts[2:]
