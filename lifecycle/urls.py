@@ -7,6 +7,7 @@ app_name = "lifecycle"
 urlpatterns = [
     path("board/", views.board, name="board"),
     path("board/move/<slug:slug>/", views.move, name="move"),
+    path("analytics/", views.analytics, name="analytics"),
     path("products/<slug:slug>/move/", views.product_move, name="product-move"),
     path("products/<slug:slug>/work/", views.work, name="work"),
     path("products/<slug:slug>/work/<slug:kind>/add/", views.work_add, name="work-add"),

@@ -15,7 +15,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import reswap, retarget
 
-from lifecycle.forms import StageMoveForm, work_form
+from lifecycle import charts
+from lifecycle.analytics import lifecycle_analytics
+from lifecycle.forms import AnalyticsFilterForm, StageMoveForm, work_form
 from lifecycle.selectors import (
     BoardCard,
     board_columns,
@@ -353,3 +355,30 @@ def product_move(request: HttpRequest, slug: str) -> HttpResponse:
         return _work_section(request, product, move_form=form)
     context = {"product": product, "move_form": form, "gate_refusal": form.gate_refusal}
     return render(request, WORK_FORM_PAGE, context, status=422)
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Lifecycle analytics: one URL for the page and its results region (a filter change swaps the results).
+# ------------------------------------------------------------------------------------------------------------
+
+ANALYTICS = "lifecycle/analytics.html"
+ANALYTICS_REGIONS = ("analytics-results",)
+
+
+@require_GET
+@vary_on_headers("HX-Request", "HX-Target")
+def analytics(request: HttpRequest) -> HttpResponse:
+    """Funnel, conversion, time in stage, stuck products, overrides and cumulative flow for a window and a
+    scope from the query string. Everyone signed in may see it: it shows no money."""
+    form = AnalyticsFilterForm(request.GET or None, portfolios=portfolios().only("slug", "name"))
+    filters = form.filters()
+    report = lifecycle_analytics(filters)
+    context = {
+        "form": form,
+        "report": report,
+        "funnel_figure": charts.figure_json(charts.funnel(report.funnel, report.conversion)),
+        "flow_figure": charts.figure_json(charts.cumulative_flow(report.flow)),
+    }
+    region = request.htmx.target if is_region_request(request) else None
+    template = f"{ANALYTICS}#{region}" if region in ANALYTICS_REGIONS else ANALYTICS
+    return render(request, template, context)

@@ -1,0 +1,360 @@
+"""Lifecycle analytics: how products flow through the stages (docs/lifecycle.md, "Analytics").
+
+Every number comes from a fixed number of SQL queries whatever the number of products or transitions:
+
+- **funnel**: products in each stage now (one grouped count);
+- **conversion**: of the products that entered stage X during the window, how many went on to a later stage
+  by the end of the window (one grouped count with an ``EXISTS`` per entry);
+- **time in stage**: median and 90th percentile of the days a stay lasted, for stays that ended in the window
+  (one query numbering each product's transitions with ``LEAD``; the percentiles of those durations are taken
+  in Python, as SQLite has no percentile function);
+- **stuck**: products in a stage for longer than its threshold (``StageThreshold``, defaults below), counted
+  per stage and the longest-waiting listed (two queries);
+- **overrides**: forward moves made past unmet gate criteria in the window (a count and the latest ones);
+- **cumulative flow**: products in each stage at each day or week of the window, from arrivals and departures
+  grouped by day (two grouped counts, summed up in Python).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, When, Window
+from django.db.models.functions import Lead, TruncDate
+from django.utils import timezone
+
+from lifecycle.models import StageThreshold, StageTransition
+from products.models import Product, Stage
+
+#: Days in a stage after which a product counts as stuck, for a stage without a ``StageThreshold`` row.
+DEFAULT_STUCK_DAYS = {
+    Stage.PROBLEM: 60,
+    Stage.OPPORTUNITY: 45,
+    Stage.RESEARCH: 60,
+    Stage.MVP: 120,
+    Stage.FEEDBACK: 90,
+    Stage.STRATEGY: 60,
+    Stage.EXECUTION: 365,
+}
+STUCK_LISTED = 25
+OVERRIDES_LISTED = 25
+#: Windows up to this many days are charted day by day, longer ones week by week.
+DAILY_FLOW_MAX_DAYS = 120
+
+
+@dataclass(frozen=True)
+class AnalyticsFilters:
+    start: dt.date
+    end: dt.date
+    portfolio: str = ""
+    market: str = ""
+    focus: str = ""
+
+    def products(self) -> QuerySet[Product]:
+        products = Product.objects.all()
+        if self.portfolio:
+            products = products.filter(portfolio__slug=self.portfolio)
+        if self.market:
+            products = products.filter(market=self.market)
+        if self.focus:
+            products = products.filter(focus=self.focus)
+        return products
+
+    def transitions(self) -> QuerySet[StageTransition]:
+        transitions = StageTransition.objects.all()
+        if self.portfolio:
+            transitions = transitions.filter(product__portfolio__slug=self.portfolio)
+        if self.market:
+            transitions = transitions.filter(product__market=self.market)
+        if self.focus:
+            transitions = transitions.filter(product__focus=self.focus)
+        return transitions
+
+    @property
+    def start_at(self) -> dt.datetime:
+        return timezone.make_aware(dt.datetime.combine(self.start, dt.time.min))
+
+    @property
+    def end_at(self) -> dt.datetime:
+        """The end of the window's last day (exclusive bound)."""
+        return timezone.make_aware(dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time.min))
+
+
+def _position(field_name: str) -> Case:
+    """A stage column as its position in the lifecycle (0 for problem), for comparing stages in SQL."""
+    return Case(
+        *(When(**{field_name: stage.value}, then=Value(stage.position)) for stage in Stage),
+        default=Value(-1),
+        output_field=IntegerField(),
+    )
+
+
+def stuck_thresholds() -> dict[str, int]:
+    """Days after which a product is stuck, by stage: the admin's ``StageThreshold`` rows over the defaults."""
+    thresholds = {stage.value: days for stage, days in DEFAULT_STUCK_DAYS.items()}
+    thresholds.update(StageThreshold.objects.values_list("stage", "stuck_after_days"))
+    return thresholds
+
+
+def stage_funnel(filters: AnalyticsFilters) -> dict[str, int]:
+    """Products in each stage now."""
+    counts = dict.fromkeys(Stage.values, 0)
+    counts.update(
+        filters.products().order_by().values_list("stage").annotate(n=Count("pk")).values_list("stage", "n")
+    )
+    return counts
+
+
+@dataclass(frozen=True)
+class Conversion:
+    stage: Stage
+    entered: int
+    went_on: int
+
+    @property
+    def next_stage(self) -> Stage:
+        return list(Stage)[self.stage.position + 1]
+
+    @property
+    def rate(self) -> float | None:
+        return self.went_on / self.entered if self.entered else None
+
+
+def stage_conversion(filters: AnalyticsFilters) -> list[Conversion]:
+    """For each stage but the last: the products that entered it in the window, and how many of them then
+    moved forward out of it (to any later stage) by the end of the window. A product counts once per stage."""
+    moved_on = (
+        StageTransition.objects.filter(
+            product=OuterRef("product"),
+            from_stage=OuterRef("to_stage"),
+            at__gte=OuterRef("at"),
+            at__lt=filters.end_at,
+        )
+        .annotate(from_position=_position("from_stage"), to_position=_position("to_stage"))
+        .filter(to_position__gt=F("from_position"))
+    )
+    rows = (
+        filters.transitions()
+        .filter(at__gte=filters.start_at, at__lt=filters.end_at)
+        .exclude(to_stage=Stage.EXECUTION)
+        .annotate(went_on=Exists(moved_on))
+        .order_by()
+        .values("to_stage")
+        .annotate(
+            entered=Count("product", distinct=True),
+            went_on_count=Count(Case(When(went_on=True, then="product")), distinct=True),
+        )
+    )
+    found = {row["to_stage"]: row for row in rows}
+    return [
+        Conversion(
+            stage=stage,
+            entered=found.get(stage.value, {}).get("entered", 0),
+            went_on=found.get(stage.value, {}).get("went_on_count", 0),
+        )
+        for stage in list(Stage)[:-1]
+    ]
+
+
+def percentile(values: Sequence[float], fraction: float) -> float | None:
+    """The ``fraction`` quantile of ``values`` by linear interpolation between closest ranks (0.5: the
+    median); None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * fraction
+    low, high = math.floor(rank), math.ceil(rank)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+@dataclass(frozen=True)
+class StageTime:
+    stage: Stage
+    stays: int
+    median_days: float | None
+    p90_days: float | None
+    threshold: int
+
+
+def time_in_stage(filters: AnalyticsFilters, thresholds: dict[str, int]) -> list[StageTime]:
+    """Median and 90th percentile of the days a product stayed in each stage, over the stays that ended (the
+    product moved on or back) within the window."""
+    stays = (
+        filters.transitions()
+        .order_by()
+        .annotate(
+            left_at=Window(Lead("at"), partition_by=[F("product_id")], order_by=["at", "pk"]),
+        )
+        .filter(left_at__gte=filters.start_at, left_at__lt=filters.end_at)
+        .values_list("to_stage", "at", "left_at")
+    )
+    days: dict[str, list[float]] = defaultdict(list)
+    for stage, at, left_at in stays:
+        days[stage].append((left_at - at).total_seconds() / 86400)
+    return [
+        StageTime(
+            stage=stage,
+            stays=len(days[stage.value]),
+            median_days=percentile(days[stage.value], 0.5),
+            p90_days=percentile(days[stage.value], 0.9),
+            threshold=thresholds[stage.value],
+        )
+        for stage in Stage
+    ]
+
+
+@dataclass(frozen=True)
+class StuckProduct:
+    slug: str
+    name: str
+    stage: Stage
+    owner: str
+    days: int
+    threshold: int
+
+
+@dataclass(frozen=True)
+class Stuck:
+    counts: dict[str, int]
+    products: list[StuckProduct]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def stuck_products(
+    filters: AnalyticsFilters, thresholds: dict[str, int], *, now: dt.datetime | None = None
+) -> Stuck:
+    """Products in their stage for longer than the stage's threshold, now: counts per stage and the
+    longest-waiting ``STUCK_LISTED``."""
+    now = now or timezone.now()
+    stuck = Q()
+    for stage, days in thresholds.items():
+        stuck |= Q(stage=stage, stage_entered_at__lt=now - dt.timedelta(days=days))
+    products = filters.products().filter(stuck)
+    counts = dict.fromkeys(Stage.values, 0)
+    counts.update(products.order_by().values_list("stage").annotate(n=Count("pk")).values_list("stage", "n"))
+    listed = products.order_by("stage_entered_at", "pk").values(
+        "slug",
+        "name",
+        "stage",
+        "stage_entered_at",
+        "owner__username",
+        "owner__first_name",
+        "owner__last_name",
+    )[:STUCK_LISTED]
+    return Stuck(
+        counts=counts,
+        products=[
+            StuckProduct(
+                slug=row["slug"],
+                name=row["name"],
+                stage=Stage(row["stage"]),
+                owner=f"{row['owner__first_name']} {row['owner__last_name']}".strip()
+                or row["owner__username"],
+                days=(now - row["stage_entered_at"]).days,
+                threshold=thresholds[row["stage"]],
+            )
+            for row in listed
+        ],
+    )
+
+
+@dataclass(frozen=True)
+class Overrides:
+    count: int
+    latest: list[StageTransition] = field(default_factory=list)
+
+
+def gate_overrides(filters: AnalyticsFilters) -> Overrides:
+    """Forward moves past unmet gate criteria made in the window: how many, and the latest with their reasons."""
+    overridden = filters.transitions().filter(
+        gate_overridden=True, at__gte=filters.start_at, at__lt=filters.end_at
+    )
+    latest = list(overridden.select_related("product", "by").order_by("-at", "-pk")[:OVERRIDES_LISTED])
+    count = len(latest) if len(latest) < OVERRIDES_LISTED else overridden.count()
+    return Overrides(count=count, latest=latest)
+
+
+@dataclass(frozen=True)
+class CumulativeFlow:
+    """Products in each stage at the end of each day (or week) of the window."""
+
+    days: list[dt.date]
+    stages: dict[str, list[int]]
+
+
+def cumulative_flow(filters: AnalyticsFilters) -> CumulativeFlow:
+    """From the transitions: in stage X at day d = arrivals in X up to d minus departures from X up to d.
+    Products that never had a recorded transition are not in it (every product gets one when it is created
+    through the admin, the demo seed or an import)."""
+    transitions = filters.transitions().filter(at__lt=filters.end_at).order_by()
+    arrivals = (
+        transitions.annotate(day=TruncDate("at")).values_list("to_stage", "day").annotate(n=Count("pk"))
+    )
+    departures = (
+        transitions.exclude(from_stage="")
+        .annotate(day=TruncDate("at"))
+        .values_list("from_stage", "day")
+        .annotate(n=Count("pk"))
+    )
+    changes: dict[dt.date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for stage, day, count in arrivals:
+        changes[day][stage] += count
+    for stage, day, count in departures:
+        changes[day][stage] -= count
+    step = 1 if (filters.end - filters.start).days <= DAILY_FLOW_MAX_DAYS else 7
+    points = [
+        filters.start + dt.timedelta(days=offset)
+        for offset in range(0, (filters.end - filters.start).days + 1, step)
+    ]
+    if points[-1] != filters.end:
+        points.append(filters.end)
+    level = dict.fromkeys(Stage.values, 0)
+    series: dict[str, list[int]] = {stage: [] for stage in Stage.values}
+    pending = sorted(changes.items())
+    index = 0
+    for point in points:
+        while index < len(pending) and pending[index][0] <= point:
+            for stage, delta in pending[index][1].items():
+                level[stage] += delta
+            index += 1
+        for stage in Stage.values:
+            series[stage].append(level[stage])
+    return CumulativeFlow(days=points, stages=series)
+
+
+@dataclass(frozen=True)
+class LifecycleAnalytics:
+    filters: AnalyticsFilters
+    funnel: dict[str, int]
+    conversion: list[Conversion]
+    times: list[StageTime]
+    stuck: Stuck
+    overrides: Overrides
+    flow: CumulativeFlow
+    thresholds: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.funnel.values())
+
+
+def lifecycle_analytics(filters: AnalyticsFilters) -> LifecycleAnalytics:
+    """Everything the analytics page shows, for the products ``filters`` select (about a dozen queries)."""
+    thresholds = stuck_thresholds()
+    return LifecycleAnalytics(
+        filters=filters,
+        funnel=stage_funnel(filters),
+        conversion=stage_conversion(filters),
+        times=time_in_stage(filters, thresholds),
+        stuck=stuck_products(filters, thresholds),
+        overrides=gate_overrides(filters),
+        flow=cumulative_flow(filters),
+        thresholds=thresholds,
+    )
