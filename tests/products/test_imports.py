@@ -1,12 +1,11 @@
 """CSV import of products (portfolio/imports.py through the services) and the three import commands."""
 
 import datetime as dt
-from contextlib import redirect_stderr
 from decimal import Decimal
 from io import StringIO
 
 import pytest
-from django.core.management import ManagementUtility, call_command
+from django.core.management import call_command
 from django.core.management.base import CommandError
 from hypothesis import given
 from hypothesis import strategies as st
@@ -277,10 +276,11 @@ def test_import_measurements_exits_1_and_prints_every_problem(world, tmp_path):
         "product,kpi,period,value,target\nalpha,Revenue,2026-03-09,5,\nalpha,Revenue,2026-03-10,x,\n",
     )
     err = StringIO()
-    # As from a shell: `manage.py import_measurements FILE` exits with status 1.
-    with redirect_stderr(err), pytest.raises(SystemExit) as exit_:
-        ManagementUtility(["manage.py", "import_measurements", str(path)]).execute()
-    assert exit_.value.code == 1
+    with pytest.raises(CommandError) as failure:
+        call_command("import_measurements", str(path), stdout=StringIO(), stderr=err)
+    # From a shell, `manage.py import_measurements FILE` exits with this status (BaseCommand.run_from_argv).
+    assert failure.value.returncode == 1
+    err.write(str(failure.value))
     text = err.getvalue()
     assert "kpis.csv: line 3, column period: 2026-03-10 does not start a period" in text
     assert "kpis.csv: line 3, column value: “x” is not a number." in text
