@@ -172,6 +172,66 @@ def bench_rollups(results: dict) -> None:
     results["kpis"] = KPI.objects.count()
 
 
+IMPORT_ROWS = int(os.environ.get("BENCH_IMPORT_ROWS", "200000"))
+
+
+def bench_import(results: dict) -> None:
+    """CSV import of measurements (docs/imports.md): a file of ``IMPORT_ROWS`` rows in the export's format, taken
+    from the seeded measurements with every value changed, checked (dry run), then applied: parse, validate and
+    write, all rows updated. The apply runs in a transaction that is rolled back, so the cached portfolio stays
+    as seeded (the commit itself and the rollup refresh after it are not timed)."""
+    from django.db import transaction
+
+    from portfolio.exports import MEASUREMENT_COLUMNS
+    from portfolio.imports import ImportRequest, import_csv
+    from portfolio.models import KPI, KPITarget, Measurement
+    from products.exports import csv_lines
+    from products.imports import file_chunks
+    from products.models import ImportKind, User
+
+    names = dict(KPI.objects.values_list("pk", "name"))
+    defaults = dict(KPI.objects.values_list("pk", "default_target"))
+    own = {(p, k): t for p, k, t in KPITarget.objects.values_list("product_id", "kpi_id", "target")}
+    rows = (
+        Measurement.objects.order_by("product_id", "kpi_id", "period")
+        .values_list("product_id", "product__slug", "kpi_id", "period", "value")[:IMPORT_ROWS]
+        .iterator(chunk_size=5000)
+    )
+    path = CACHE / "import-measurements.csv"
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        lines = csv_lines(
+            MEASUREMENT_COLUMNS,
+            (
+                (slug, names[kpi], period, value + 1, own.get((product, kpi), defaults[kpi]))
+                for product, slug, kpi, period, value in rows
+            ),
+        )
+        handle.writelines(lines)
+    user = User.objects.get(username="admin")
+
+    def run(apply: bool) -> tuple[float, object]:
+        started = time.perf_counter()
+        outcome = import_csv(
+            ImportRequest(kind=ImportKind.MEASUREMENTS, chunks=file_chunks(path), user=user, apply=apply)
+        )
+        return time.perf_counter() - started, outcome
+
+    check_s, checked = run(False)
+    assert checked.ok, checked.errors[:5]
+    with transaction.atomic():
+        apply_s, applied = run(True)
+        assert applied.applied and applied.updated == applied.rows, applied.summary()
+        transaction.set_rollback(True)
+    results["import"] = {
+        "rows": applied.rows,
+        "mb": round(path.stat().st_size / 1024 / 1024, 1),
+        "check_s": round(check_s, 2),
+        "apply_s": round(apply_s, 2),
+        "check_rows_per_s": round(applied.rows / check_s),
+        "apply_rows_per_s": round(applied.rows / apply_s),
+    }
+
+
 # (name, path, the HX-Target a browser sends for the partial, or None for the full page)
 PAGES = [
     ("dashboard", "/", None),
@@ -216,6 +276,7 @@ def main() -> None:
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
     bench_rollups(results)
+    bench_import(results)
     client = Client()
     client.force_login(User.objects.get(username="director"))
     slug = Product.objects.filter(owner__username="pm").values_list("slug", flat=True).first()
@@ -237,6 +298,11 @@ def main() -> None:
     print(
         f"  seed: {results['seed']['seconds']} s   full rollup recompute: {results['rollups_full_s']} s "
         f"({results['rollup_rows']:,} rows; {results['rollups_full_replace_s']} s replacing them)   after one measurement: {results['rollups_after_one_measurement_ms']} ms"
+    )
+    figures = results["import"]
+    print(
+        f"  CSV import of {figures['rows']:,} measurements ({figures['mb']} MB): check {figures['check_s']} s "
+        f"({figures['check_rows_per_s']:,} rows/s), apply {figures['apply_s']} s ({figures['apply_rows_per_s']:,} rows/s)"
     )
     print(f"  {'page':<38} {'p50 ms':>8} {'p95 ms':>8} {'queries':>8} {'KB':>7}")
     for name, figures in pages.items():

@@ -1,0 +1,375 @@
+"""Scenarios: the copy, changes, the side-by-side summary, approval applying exactly its changes, refusal when
+the live plan moved unless confirmed, and who may do what.
+
+Today is 16 May 2026: a scenario plans Q2 2026 to Q1 2027. In the world (tests/portfolio/strategy_data.py) the
+Payments portfolio plans Checkout 200k there (Q2 100k, Q3 100k opex) and Wallet 20k (Q2 capex).
+"""
+
+from decimal import Decimal
+
+import pytest
+
+from portfolio.investment import budget_line_set
+from portfolio.models import Alignment, BudgetLine, PlanChange, Scenario, ScenarioStatus
+from portfolio.scenarios import (
+    LivePlanChanged,
+    ScenarioRefused,
+    scenario_add_product,
+    scenario_approve,
+    scenario_change_budget,
+    scenario_create_from_live,
+    scenario_pause_product,
+    scenario_summary,
+)
+from products.models import Focus, Market, Product, Stage
+from tests.factories import ProductFactory
+from tests.portfolio.strategy_data import TODAY, YEAR, build_world, line
+
+
+@pytest.fixture
+def world(db):
+    return build_world()
+
+
+@pytest.fixture
+def scenario(world):
+    return scenario_create_from_live(name="Cut", portfolio=world.payments, by=world.director, today=TODAY)
+
+
+def lines_of(scenario):
+    return {
+        line.product.slug if line.product else line.new_name: line
+        for line in scenario.lines.select_related("product")
+    }
+
+
+def budget_state() -> dict:
+    return {
+        (product, quarter.isoformat(), kind): (planned, actual)
+        for product, quarter, kind, planned, actual in BudgetLine.objects.values_list(
+            "product__slug", "quarter", "kind", "planned", "actual"
+        )
+    }
+
+
+def test_a_copy_holds_each_products_money_over_the_next_four_quarters(scenario):
+    lines = lines_of(scenario)
+    assert set(lines) == {"checkout", "wallet"}  # Payments only
+    assert lines["checkout"].base_planned == lines["checkout"].planned == 200_000
+    assert lines["wallet"].planned == 20_000
+    assert scenario.status == ScenarioStatus.DRAFT
+    assert str(scenario.horizon_start) == "2026-04-01"
+
+
+def test_summary_side_by_side(world, scenario):
+    lines = lines_of(scenario)
+    scenario_change_budget(scenario=scenario, line=lines["checkout"], planned=Decimal("150000"))
+    scenario_pause_product(scenario=scenario, line=lines["wallet"])
+    scenario_add_product(
+        scenario=scenario,
+        name="Payouts",
+        portfolio=world.payments,
+        owner=world.pm,
+        market=Market.B2B,
+        focus=Focus.BUSINESS,
+        objective=world.reach,
+        planned=Decimal("40000"),
+    )
+    summary = scenario_summary(scenario=scenario)
+    assert summary.live.budget == 220_000
+    assert summary.proposed.budget == 190_000
+    assert summary.ceiling == 1_000_000
+    assert summary.live.covered == {world.speed.pk, world.reach.pk}
+    assert summary.proposed.covered == {world.speed.pk, world.reach.pk}
+    assert (summary.proposed.paused_products, summary.proposed.new_products, summary.changed_lines) == (
+        1,
+        1,
+        3,
+    )
+    # RICE: Checkout 500, Wallet 400; effort 4 and 1 person-months.
+    assert (summary.live.value, summary.proposed.value) == (900, 500)
+    assert (summary.live.effort, summary.proposed.effort) == (5, 4)
+    funding = {item.objective.title: item for item in summary.objectives}
+    assert funding["Faster payments"].live == 200_000 * Decimal("0.6") + 20_000 * Decimal("0.5")
+    assert funding["Faster payments"].scenario == 90_000
+    assert funding["More merchants"].scenario == 60_000 + 40_000
+    assert funding["Grow retention"].expected.startswith("unfunded")
+
+
+def test_pausing_the_only_product_of_an_objective_loses_it(world, scenario):
+    lines = lines_of(scenario)
+    scenario_pause_product(scenario=scenario, line=lines["checkout"])
+    summary = scenario_summary(scenario=scenario)
+    assert [item.objective for item in summary.lost_objectives] == [world.reach]
+
+
+def test_approval_applies_exactly_its_changes_and_nothing_else(world, scenario):
+    lines = lines_of(scenario)
+    scenario_change_budget(scenario=scenario, line=lines["checkout"], planned=Decimal("150000"))
+    scenario_pause_product(scenario=scenario, line=lines["wallet"])
+    scenario_add_product(
+        scenario=scenario,
+        name="Payouts",
+        portfolio=world.payments,
+        owner=world.pm,
+        market=Market.B2B,
+        focus=Focus.BUSINESS,
+        objective=world.reach,
+        planned=Decimal("40000"),
+    )
+    before = budget_state()
+    products_before = set(Product.objects.values_list("slug", flat=True))
+    change = scenario_approve(scenario=scenario, by=world.director)
+    after = budget_state()
+    expected = dict(before)
+    # Checkout's two horizon lines scale from 200k to 150k; Q1 (before the horizon) keeps its plan.
+    expected[("checkout", "2026-04-01", "opex")] = (
+        Decimal("75000.00"),
+        before[("checkout", "2026-04-01", "opex")][1],
+    )
+    expected[("checkout", "2026-07-01", "opex")] = (Decimal("75000.00"), Decimal("0.00"))
+    expected[("wallet", "2026-04-01", "capex")] = (Decimal("0.00"), Decimal("0.00"))
+    for quarter in ("2026-04-01", "2026-07-01", "2026-10-01", "2027-01-01"):
+        expected[("payouts", quarter, "opex")] = (Decimal("10000.00"), Decimal("0.00"))
+    assert after == expected
+    assert set(Product.objects.values_list("slug", flat=True)) == products_before | {"payouts"}
+    payouts = Product.objects.get(slug="payouts")
+    assert (payouts.stage, payouts.owner, payouts.portfolio) == (Stage.PROBLEM, world.pm, world.payments)
+    assert list(Alignment.objects.filter(product=payouts).values_list("objective", "weight")) == [
+        (world.reach.pk, 100)
+    ]
+    world.checkout.refresh_from_db()
+    assert world.checkout.planned_budget == 300_000  # Q1 150k + 75k + 75k
+    scenario.refresh_from_db()
+    assert (scenario.status, scenario.decided_by) == (ScenarioStatus.APPROVED, world.director)
+    assert change.scenario == scenario
+    assert len(change.details) == 3
+    with pytest.raises(ScenarioRefused):
+        scenario_approve(scenario=scenario, by=world.director)
+
+
+def test_an_unchanged_scenario_changes_no_money(world, scenario):
+    before = budget_state()
+    scenario_approve(scenario=scenario, by=world.director)
+    assert budget_state() == before
+
+
+def test_approval_refuses_when_the_live_plan_changed_until_confirmed(world, scenario):
+    lines = lines_of(scenario)
+    scenario_change_budget(scenario=scenario, line=lines["checkout"], planned=Decimal("100000"))
+    budget_line_set(
+        product=world.wallet,
+        quarter=YEAR[2],
+        kind="opex",
+        planned=Decimal("30000"),
+        actual=Decimal(0),
+        by=world.vp,
+    )
+    before = budget_state()
+    with pytest.raises(LivePlanChanged) as changed:
+        scenario_approve(scenario=scenario, by=world.director)
+    assert budget_state() == before
+    scenario.refresh_from_db()
+    assert scenario.status == ScenarioStatus.DRAFT
+    assert [c["slug"] for c in changed.value.conflicts] == ["wallet"]
+    assert changed.value.conflicts[0]["live"] == 50_000
+    assert "Wallet" in changed.value.changes[0].summary
+    # Someone changes the plan again after the warning: the old confirmation no longer counts.
+    budget_line_set(
+        product=world.wallet,
+        quarter=YEAR[3],
+        kind="opex",
+        planned=Decimal("1"),
+        actual=Decimal(0),
+        by=world.vp,
+    )
+    with pytest.raises(LivePlanChanged) as again:
+        scenario_approve(scenario=scenario, by=world.director, confirm_version=changed.value.version)
+    scenario_approve(scenario=scenario, by=world.director, confirm_version=again.value.version)
+    after = budget_state()
+    # Only Checkout changed; the VP's Wallet lines stay as they are.
+    assert {key for key in after if after[key] != before.get(key)} == {
+        ("checkout", "2026-04-01", "opex"),
+        ("checkout", "2026-07-01", "opex"),
+        ("wallet", "2026-10-01", "opex"),
+    }
+    assert after[("wallet", "2026-07-01", "opex")] == (Decimal("30000.00"), Decimal("0.00"))
+
+
+def test_a_change_in_another_portfolio_does_not_block(world, scenario):
+    budget_line_set(
+        product=world.ads, quarter=YEAR[2], kind="opex", planned=Decimal("1"), actual=Decimal(0), by=world.vp
+    )
+    scenario_approve(scenario=scenario, by=world.director)
+    assert Scenario.objects.get(pk=scenario.pk).status == ScenarioStatus.APPROVED
+
+
+def test_a_budget_change_with_no_live_lines_spreads_as_opex(world):
+    empty = ProductFactory(slug="empty", portfolio=world.payments)
+    scenario = scenario_create_from_live(
+        name="Fund it", portfolio=world.payments, by=world.director, today=TODAY
+    )
+    scenario_change_budget(
+        scenario=scenario, line=scenario.lines.get(product=empty), planned=Decimal("100.01")
+    )
+    scenario_approve(scenario=scenario, by=world.director)
+    planned = list(
+        BudgetLine.objects.filter(product=empty).order_by("quarter").values_list("planned", flat=True)
+    )
+    assert planned == [Decimal("25.00"), Decimal("25.00"), Decimal("25.00"), Decimal("25.01")]
+
+
+def test_drafts_only_and_lines_of_this_scenario_only(world, scenario):
+    other = scenario_create_from_live(
+        name="Other", portfolio=world.growth, by=world.other_director, today=TODAY
+    )
+    with pytest.raises(ScenarioRefused):
+        scenario_change_budget(scenario=scenario, line=other.lines.first(), planned=Decimal(1))
+    with pytest.raises(ScenarioRefused):
+        scenario_add_product(
+            scenario=scenario,
+            name="Elsewhere",
+            portfolio=world.growth,
+            owner=world.pm,
+            market=Market.B2B,
+            focus=Focus.BUSINESS,
+            objective=None,
+            planned=Decimal(1),
+        )
+    scenario_approve(scenario=scenario, by=world.director)
+    with pytest.raises(ScenarioRefused):
+        scenario_pause_product(scenario=scenario, line=lines_of(scenario)["wallet"])
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Through the pages
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_director_builds_and_approves_through_the_pages(client, world, monkeypatch):
+    monkeypatch.setattr("django.utils.timezone.localdate", lambda *a: TODAY)
+    client.force_login(world.director)
+    created = client.post("/portfolio/scenarios/", {"name": "Leaner Payments", "portfolio": "payments"})
+    scenario = Scenario.objects.get(name="Leaner Payments")
+    assert created["Location"] == f"/portfolio/scenarios/{scenario.pk}/"
+    lines = lines_of(scenario)
+    edit = client.post(
+        f"/portfolio/scenarios/{scenario.pk}/lines/{lines['checkout'].pk}/",
+        {"planned": "180,000"},
+        headers={"HX-Request": "true", "HX-Target": "scenario-lines"},
+    )
+    assert edit.status_code == 200
+    assert b"<html" not in edit.content
+    assert edit["HX-Trigger"] == "scenario-changed"
+    summary = client.get(
+        f"/portfolio/scenarios/{scenario.pk}/",
+        headers={"HX-Request": "true", "HX-Target": "scenario-summary"},
+    )
+    assert b"\xe2\x82\xac200,000" in summary.content  # scenario: 180k + 20k
+    bad = client.post(f"/portfolio/scenarios/{scenario.pk}/lines/{lines['wallet'].pk}/", {"planned": "lots"})
+    assert bad.status_code == 302
+    assert lines_of(scenario)["wallet"].planned == 20_000
+    approved = client.post(f"/portfolio/scenarios/{scenario.pk}/approve/")
+    assert approved.status_code == 302
+    assert BudgetLine.objects.get(product=world.checkout, quarter=YEAR[1], kind="opex").planned == 90_000
+    assert PlanChange.objects.filter(scenario=scenario).exists()
+
+
+def test_the_page_shows_what_changed_and_approves_after_confirmation(client, world, scenario, monkeypatch):
+    monkeypatch.setattr("django.utils.timezone.localdate", lambda *a: TODAY)
+    scenario_change_budget(scenario=scenario, line=lines_of(scenario)["checkout"], planned=Decimal("1000"))
+    budget_line_set(
+        product=world.wallet,
+        quarter=YEAR[1],
+        kind="capex",
+        planned=Decimal("25000"),
+        actual=Decimal(0),
+        by=world.vp,
+    )
+    client.force_login(world.director)
+    refused = client.post(f"/portfolio/scenarios/{scenario.pk}/approve/")
+    assert refused.status_code == 409
+    page = refused.content.decode()
+    assert "The live plan changed since this scenario was copied" in page
+    assert "Wallet" in page
+    assert "approve anyway" in page
+    assert Scenario.objects.get(pk=scenario.pk).status == ScenarioStatus.DRAFT
+    version = refused.context["conflict"].version
+    confirmed = client.post(f"/portfolio/scenarios/{scenario.pk}/approve/", {"confirm_version": str(version)})
+    assert confirmed.status_code == 302
+    assert Scenario.objects.get(pk=scenario.pk).status == ScenarioStatus.APPROVED
+    assert BudgetLine.objects.get(product=world.wallet, quarter=YEAR[1], kind="capex").planned == 25_000
+
+
+@pytest.mark.parametrize("who", ["pm", "junior"])
+def test_people_outside_leadership_see_no_scenarios(client, world, scenario, who):
+    client.force_login(getattr(world, who))
+    assert client.get("/portfolio/scenarios/").status_code == 403
+    assert client.get(f"/portfolio/scenarios/{scenario.pk}/").status_code == 403
+    assert client.post(f"/portfolio/scenarios/{scenario.pk}/approve/").status_code == 403
+    assert Scenario.objects.get(pk=scenario.pk).status == ScenarioStatus.DRAFT
+
+
+def test_another_director_reads_but_may_not_change_or_approve(client, world, scenario):
+    client.force_login(world.other_director)
+    assert client.get(f"/portfolio/scenarios/{scenario.pk}/").status_code == 200
+    line = lines_of(scenario)["checkout"]
+    assert (
+        client.post(f"/portfolio/scenarios/{scenario.pk}/lines/{line.pk}/", {"planned": "1"}).status_code
+        == 403
+    )
+    assert client.post(f"/portfolio/scenarios/{scenario.pk}/approve/").status_code == 403
+    assert client.post(f"/portfolio/scenarios/{scenario.pk}/discard/").status_code == 403
+    assert (
+        client.post("/portfolio/scenarios/", {"name": "Theirs", "portfolio": "payments"}).status_code == 400
+    )
+    assert client.post("/portfolio/scenarios/", {"name": "Org", "portfolio": ""}).status_code == 400
+    assert lines_of(scenario)["checkout"].planned == 200_000
+    assert Scenario.objects.count() == 1
+
+
+def test_a_vp_plans_the_whole_organisation(client, world):
+    client.force_login(world.vp)
+    client.post("/portfolio/scenarios/", {"name": "Everything", "portfolio": ""})
+    scenario = Scenario.objects.get(name="Everything")
+    assert scenario.portfolio is None
+    assert scenario.lines.count() == 3
+
+
+def test_compare_two_scenarios(client, world, scenario):
+    other = scenario_create_from_live(name="Bolder", portfolio=world.payments, by=world.director, today=TODAY)
+    scenario_pause_product(scenario=other, line=lines_of(other)["checkout"])
+    client.force_login(world.vp)
+    response = client.get(f"/portfolio/scenarios/compare/?s={scenario.pk}&s={other.pk}")
+    assert [s.scenario.name for s in response.context["summaries"]] == ["Cut", "Bolder"]
+    assert [s.proposed.budget for s in response.context["summaries"]] == [220_000, 20_000]
+    rows = b"".join(
+        client.get(f"/portfolio/scenarios/compare/?s={scenario.pk}&s={other.pk}&format=csv").streaming_content
+    )
+    assert rows.decode().splitlines()[2].startswith("Bolder,220000.00,20000.00,1000000")
+
+
+def test_scenario_lines_csv(client, world, scenario):
+    client.force_login(world.director)
+    rows = (
+        b"".join(client.get(f"/portfolio/scenarios/{scenario.pk}/?format=csv").streaming_content)
+        .decode()
+        .splitlines()
+    )
+    assert rows[0] == "product,name,portfolio,new,base_planned,planned,paused,change"
+    assert rows[1] == "checkout,Checkout,payments,false,200000.00,200000.00,false,false"
+
+
+def test_scenario_page_queries_do_not_grow(client, world, django_assert_max_num_queries):
+    client.force_login(world.director)
+    counts = []
+    for extra in (3, 40):
+        for _ in range(extra):
+            line(ProductFactory(portfolio=world.payments), YEAR[2], "opex", "1000")
+        scenario = scenario_create_from_live(
+            name=f"S{extra}", portfolio=world.payments, by=world.director, today=TODAY
+        )
+        with django_assert_max_num_queries(25) as captured:
+            assert client.get(f"/portfolio/scenarios/{scenario.pk}/").status_code == 200
+        counts.append(len(captured))
+    assert counts[0] == counts[1]
