@@ -220,7 +220,8 @@ def bench_import(results: dict) -> None:
     assert checked.ok, checked.errors[:5]
     with transaction.atomic():
         apply_s, applied = run(True)
-        assert applied.applied and applied.updated == applied.rows, applied.summary()
+        assert applied.applied, applied.errors[:5]
+        assert applied.updated == applied.rows, applied.summary()
         transaction.set_rollback(True)
     results["import"] = {
         "rows": applied.rows,

@@ -166,7 +166,10 @@ class AlignmentForm(forms.Form):
         min_value=1,
         max_value=100,
         initial=100,
-        error_messages={"min_value": "The weight is 1 to 100 %.", "max_value": "The weight is 1 to 100 %."},
+        error_messages={
+            "min_value": "The weight is from 1 to 100.",
+            "max_value": "The weight is from 1 to 100.",
+        },
     )
 
 

@@ -1,0 +1,144 @@
+"""Objectives and coverage: key results from the KPI rollups, alignment with weights, the gaps, permissions."""
+
+import pytest
+
+from portfolio.models import Alignment, KeyResult, PlanChange
+from portfolio.objectives import AlignmentInvalid, alignment_set, coverage
+from products.models import Product, Role
+from tests.factories import MembershipFactory, ObjectiveFactory, ProductFactory, UserFactory
+from tests.portfolio.strategy_data import build_world
+
+
+@pytest.fixture
+def world(db):
+    return build_world()
+
+
+def test_coverage_names_the_objectives_and_products_without_each_other(world):
+    view = coverage(portfolio=None, products=Product.objects.all())
+    assert [v.objective.title for v in view.uncovered] == ["Grow retention", "Nobody works on this"]
+    assert list(view.unaligned_products.values_list("slug", flat=True)) == ["ads"]
+    assert (view.unaligned_count, view.products) == (1, 3)
+    speed = next(v for v in view.objectives if v.objective == world.speed)
+    assert speed.aligned_count == 2
+    assert [name for _, name, *_ in speed.aligned] == ["Checkout", "Wallet"]  # heaviest weight first
+
+
+def test_a_portfolio_view_keeps_its_objectives_and_the_organisations(world):
+    view = coverage(portfolio=world.growth, products=Product.objects.filter(portfolio=world.growth))
+    assert {v.objective.title for v in view.objectives} == {"Nobody works on this", "Grow retention"}
+
+
+def test_key_result_reads_the_latest_portfolio_rollup(world):
+    view = coverage(portfolio=world.payments, products=Product.objects.all())
+    speed = next(v for v in view.objectives if v.objective == world.speed)
+    (kr,) = speed.key_results
+    assert kr.key_result.current == 57.0  # the 4 May rollup, not the 27 April one
+    assert kr.status == "at_risk"  # 57 against 60 with 10 % tolerance
+    assert kr.progress == 95
+
+
+def test_an_organisation_key_result_reads_the_organisation_rollup(world):
+    from tests.factories import RollupFactory
+
+    KeyResult.objects.create(objective=world.org_objective, title="Org", kpi=world.kpi, target=10.0)
+    RollupFactory(kpi=world.kpi, scope="organisation", scope_key="all", value=12.0, target=10.0)
+    view = coverage(portfolio=None, products=Product.objects.all())
+    org = next(v for v in view.objectives if v.objective == world.org_objective)
+    assert org.key_results[0].key_result.current == 12.0
+    assert org.key_results[0].status == "on_target"
+
+
+def test_alignment_to_another_portfolios_objective_is_refused(world):
+    with pytest.raises(AlignmentInvalid):
+        alignment_set(product=world.checkout, objective=world.orphan_objective, weight=50, by=None)
+    alignment_set(product=world.ads, objective=world.org_objective, weight=30, by=None)
+    assert Alignment.objects.get(product=world.ads).weight == 30
+    assert PlanChange.objects.count() == 1
+
+
+def test_objectives_page_shows_gaps_funding_and_key_results(client, world):
+    client.force_login(world.director)
+    response = client.get("/portfolio/objectives/")
+    page = response.content.decode()
+    assert "No product serves this objective." in page
+    assert "Conversion to 60%" in page
+    assert response.context["coverage"].unaligned_count == 1
+    assert "Products that serve no objective" in page
+
+
+def test_owner_aligns_their_product_and_changes_the_weight(client, world):
+    client.force_login(world.pm)
+    response = client.post(
+        f"/portfolio/objectives/{world.reach.pk}/align/", {"product": "wallet", "weight": "25"}
+    )
+    assert response.status_code == 302
+    assert Alignment.objects.get(product=world.wallet, objective=world.reach).weight == 25
+    client.post(f"/portfolio/objectives/{world.reach.pk}/align/", {"product": "Wallet", "weight": "40"})
+    assert Alignment.objects.get(product=world.wallet, objective=world.reach).weight == 40
+
+
+def test_bad_alignment_input_changes_nothing(client, world):
+    client.force_login(world.pm)
+    before = list(Alignment.objects.values_list("pk", "weight"))
+    client.post(f"/portfolio/objectives/{world.reach.pk}/align/", {"product": "wallet", "weight": "0"})
+    client.post(f"/portfolio/objectives/{world.reach.pk}/align/", {"product": "nope", "weight": "10"})
+    response = client.get("/portfolio/objectives/")
+    assert "No product called" in response.content.decode()
+    assert list(Alignment.objects.values_list("pk", "weight")) == before
+
+
+@pytest.mark.parametrize("role", [Role.JUNIOR_PM, Role.PM, Role.DIRECTOR])
+def test_people_who_do_not_edit_the_product_may_not_align_it(client, world, role):
+    person = UserFactory(role=role)
+    if role == Role.JUNIOR_PM:
+        MembershipFactory(product=world.wallet, user=person, role=Role.JUNIOR_PM)
+    client.force_login(person)
+    response = client.post(
+        f"/portfolio/objectives/{world.reach.pk}/align/", {"product": "wallet", "weight": "25"}
+    )
+    assert response.status_code == 403
+    alignment = Alignment.objects.get(product=world.checkout, objective=world.reach)
+    assert client.post(f"/portfolio/objectives/alignments/{alignment.pk}/remove/").status_code == 403
+    assert Alignment.objects.count() == 3
+
+
+def test_a_product_may_not_serve_another_portfolios_objective(client, world):
+    client.force_login(world.vp)
+    response = client.post(
+        f"/portfolio/objectives/{world.orphan_objective.pk}/align/", {"product": "checkout", "weight": "25"}
+    )
+    assert response.status_code == 403
+    assert not Alignment.objects.filter(objective=world.orphan_objective).exists()
+
+
+def test_director_removes_an_alignment(client, world):
+    alignment = Alignment.objects.get(product=world.checkout, objective=world.reach)
+    client.force_login(world.director)
+    assert client.post(f"/portfolio/objectives/alignments/{alignment.pk}/remove/").status_code == 302
+    assert not Alignment.objects.filter(pk=alignment.pk).exists()
+
+
+def test_objectives_csv_and_unaligned_csv(client, world):
+    client.force_login(world.junior)
+    rows = b"".join(client.get("/portfolio/objectives/?format=csv").streaming_content).decode().splitlines()
+    assert rows[0] == "objective,portfolio,target_date,key_results,aligned_products,planned_this_year,covered"
+    assert any(row.startswith("Faster payments,payments,,Conversion to 60%,2,") for row in rows)
+    unaligned = b"".join(client.get("/portfolio/objectives/?format=csv&table=unaligned").streaming_content)
+    assert unaligned.decode().splitlines() == ["product,name,portfolio,stage", "ads,Ads,growth,mvp"]
+
+
+def test_objectives_page_queries_do_not_grow(client, world, django_assert_max_num_queries):
+    client.force_login(world.director)
+    counts = []
+    for extra in (3, 40):
+        objective = ObjectiveFactory(portfolio=world.payments)
+        for _ in range(extra):
+            Alignment.objects.create(
+                product=ProductFactory(portfolio=world.payments), objective=objective, weight=50
+            )
+            ProductFactory(portfolio=world.growth)
+        with django_assert_max_num_queries(16) as captured:
+            assert client.get("/portfolio/objectives/").status_code == 200
+        counts.append(len(captured))
+    assert counts[0] == counts[1]
