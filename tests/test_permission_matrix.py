@@ -27,6 +27,7 @@ from tests.factories import (
     RollupFactory,
     UserFactory,
 )
+from tests.lifecycle import lifecycle_matrix
 from tests.lifecycle.factories import fill_gates
 from tests.portfolio import import_matrix, strategy_matrix
 
@@ -200,6 +201,8 @@ EXPECTED: dict[str, Entry] = {
 EXPECTED.update(strategy_matrix.entries(sys.modules[__name__]))
 # CSV imports (issue 8).
 EXPECTED.update(import_matrix.entries(sys.modules[__name__]))
+# Lifecycle work products, the stage move from the product page, lifecycle analytics (issue 6).
+EXPECTED.update(lifecycle_matrix.entries(sys.modules[__name__]))
 
 
 def url_patterns() -> dict[str, str]:
@@ -298,12 +301,13 @@ def state() -> tuple:
         Objective.objects.count(),
         strategy_matrix.state(),
         import_matrix.state(),
+        lifecycle_matrix.state(),
     )
 
 
 def url_for(name: str, world: World) -> str:
     route = url_patterns()[name]
-    route = import_matrix.fill(route, world)
+    route = lifecycle_matrix.fill(import_matrix.fill(route, world), world)
     return strategy_matrix.fill(route.replace("<slug:slug>", world.product.slug), world)
 
 
