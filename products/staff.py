@@ -32,6 +32,31 @@ DOMAIN_MODELS = (
     "portfolio.measurement",
     "portfolio.rollup",
     "lifecycle.stagetransition",
+    "lifecycle.stagethreshold",
+)
+#: A product's lifecycle work products (docs/lifecycle.md): changed by the people who edit the product.
+LIFECYCLE_WORK_MODELS = tuple(
+    f"lifecycle.{model}"
+    for model in (
+        "problemstatement",
+        "painpoint",
+        "persona",
+        "competitor",
+        "evidencelink",
+        "opportunitycase",
+        "goal",
+        "hypothesis",
+        "experiment",
+        "researchnote",
+        "mvpplan",
+        "successcriterion",
+        "feedbacktheme",
+        "feedbackitem",
+        "strategybrief",
+        "roadmapitem",
+        "release",
+        "milestone",
+    )
 )
 
 LEADERSHIP_GROUP = "VPs of product"
@@ -41,7 +66,7 @@ PM_GROUP = "Product managers"
 #: Group name -> {"app_label.model": actions}. A model left out is not in that group's admin at all.
 ROLE_GROUP_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     # VPs edit everything (rollups are computed, never edited: the admin itself refuses their change).
-    LEADERSHIP_GROUP: dict.fromkeys(DOMAIN_MODELS, ALL),
+    LEADERSHIP_GROUP: dict.fromkeys(DOMAIN_MODELS + LIFECYCLE_WORK_MODELS, ALL),
     # Directors edit products, objectives and KPI targets; ``products.admin_permissions`` narrows the rows they
     # may change to the portfolios they direct. They read the rest.
     DIRECTOR_GROUP: {
@@ -50,6 +75,7 @@ ROLE_GROUP_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "products.membership": ALL,
         "portfolio.objective": ALL,
         "portfolio.kpitarget": ALL,
+        **dict.fromkeys(LIFECYCLE_WORK_MODELS, ALL),
     },
     # PM-level people read KPI data and the lifecycle. Products and portfolios carry money, which they may see
     # only on their own products: those they read in the app, not in the admin.
@@ -58,6 +84,19 @@ ROLE_GROUP_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         (VIEW,),
     ),
 }
+
+# Strategy (docs/strategy.md): leadership edits key results, budget lines, alignments and scores (the rows narrowed
+# by ``portfolio.permissions``); scenarios and the plan history are read here and changed only on their pages.
+STRATEGY_MODELS = {
+    "portfolio.keyresult": ALL,
+    "portfolio.budgetline": ALL,
+    "portfolio.alignment": ALL,
+    "portfolio.priorityscore": ALL,
+    "portfolio.scenario": (VIEW,),
+    "portfolio.planchange": (VIEW,),
+}
+ROLE_GROUP_PERMISSIONS[LEADERSHIP_GROUP].update(STRATEGY_MODELS)
+ROLE_GROUP_PERMISSIONS[DIRECTOR_GROUP].update(STRATEGY_MODELS)
 
 #: A person's role -> their admin group. Intern, associate PM and junior PM have none: no admin at all.
 ROLE_GROUPS: dict[str, str] = {

@@ -1,0 +1,49 @@
+"""The strategy models' admin: every page opens, and writes go through the services (plan version, totals)."""
+
+import pytest
+
+from portfolio.models import BudgetLine, PlanChange, Scenario
+from portfolio.scenarios import scenario_create_from_live
+from tests.portfolio.strategy_data import TODAY, build_world
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "model", ["keyresult", "alignment", "budgetline", "priorityscore", "scenario", "planchange", "planstate"]
+)
+def test_changelists_open(admin_client, model):
+    world = build_world()
+    scenario_create_from_live(name="Admin", portfolio=world.payments, by=world.director, today=TODAY)
+    assert admin_client.get(f"/admin/portfolio/{model}/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_budget_line_saved_in_the_admin_syncs_the_product_and_records_the_change(admin_client):
+    world = build_world()
+    line = BudgetLine.objects.get(product=world.wallet, kind="opex")
+    response = admin_client.post(
+        f"/admin/portfolio/budgetline/{line.pk}/change/",
+        {
+            "product": world.wallet.pk,
+            "quarter": "2026-01-01",
+            "kind": "opex",
+            "planned": "41000",
+            "actual": "40000",
+        },
+    )
+    assert response.status_code == 302
+    world.wallet.refresh_from_db()
+    assert world.wallet.planned_budget == 61_000
+    assert PlanChange.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_scenarios_are_read_only_in_the_admin(admin_client):
+    world = build_world()
+    scenario = scenario_create_from_live(
+        name="Admin", portfolio=world.payments, by=world.director, today=TODAY
+    )
+    page = admin_client.get(f"/admin/portfolio/scenario/{scenario.pk}/change/")
+    assert page.status_code == 200
+    admin_client.post(f"/admin/portfolio/scenario/{scenario.pk}/change/", {"name": "Renamed"})
+    assert Scenario.objects.get(pk=scenario.pk).name == "Admin"
