@@ -17,6 +17,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from lifecycle.admin import PRODUCT_INLINES, move_to_stage
 from lifecycle.models import StageTransition
 from lifecycle.services import StageMoveRefused, check_move, product_move_stage
 from portfolio.models import Measurement
@@ -209,8 +210,9 @@ class ProductAdmin(RowPermissionAdminMixin, CountedDeletionMixin, VersionChecked
         ),
         ("Record", {"fields": ("created_at", "updated_at")}),
     )
-    inlines = (MembershipInline, StageTransitionInline)
+    inlines = (MembershipInline, StageTransitionInline, *PRODUCT_INLINES)
     form = ProductAdminForm
+    actions = (move_to_stage,)
 
     def get_form(self, request: HttpRequest, obj: Product | None = None, change: bool = False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
