@@ -211,3 +211,14 @@ def compare_csv(summaries: Sequence):
         for s in summaries
     )
     return csv_response(COMPARE_COLUMNS, rows, filename=csv_filename("scenario-comparison"))
+
+
+ROADMAP_COLUMNS = ("kind", "product", "portfolio", "title", "planned", "actual", "status", "late")
+
+
+def roadmap_csv(rows: Sequence):
+    lines = (
+        (row.kind, row.product_slug, row.portfolio, row.title, row.planned, row.actual, row.status, row.late)
+        for row in rows
+    )
+    return csv_response(ROADMAP_COLUMNS, lines, filename=csv_filename("roadmap"))

@@ -12,6 +12,7 @@ urlpatterns = [
     path("portfolio/investment/<slug:slug>/", views.product_budget, name="product-budget"),
     path("portfolio/priorities/", views.priority_list, name="priorities"),
     path("portfolio/priorities/<slug:slug>/edit/", views.priority_edit, name="priority-edit"),
+    path("portfolio/roadmap/", views.roadmap_view, name="roadmap"),
     path("portfolio/scenarios/", views.scenario_list, name="scenarios"),
     path("portfolio/scenarios/compare/", views.scenario_compare, name="scenario-compare"),
     path("portfolio/scenarios/<int:pk>/", views.scenario_detail, name="scenario"),

@@ -610,3 +610,45 @@ def scenario_compare(request: HttpRequest) -> HttpResponse:
 
 def today() -> dt.date:
     return timezone.localdate()
+
+
+# ==========================================================================================================
+# Roadmap
+# ==========================================================================================================
+
+ROADMAP = "portfolio/strategy/roadmap.html"
+ROADMAP_REGIONS = ("roadmap-results",)
+ROADMAP_ROWS_PER_PAGE = 50
+
+
+@require_GET
+@vary_on_headers("HX-Request", "HX-Target")
+def roadmap_view(request: HttpRequest) -> HttpResponse:
+    """Roadmap items, releases and milestones across products on one timeline, filtered like the dashboard,
+    with today's line and late entries in red; the same entries as a table and ``?format=csv``."""
+    from portfolio import roadmap
+
+    day = timezone.localdate()
+    form = forms.RoadmapFilterForm(request.GET, portfolios=portfolios())
+    filters = form.cleaned_or_default()
+    rows = roadmap.roadmap_rows(
+        products=_filtered_products(filters),
+        kind=filters.get("kind") or "",
+        late_only=bool(filters.get("late")),
+        today=day,
+    )
+    if request.GET.get("format") == "csv":
+        return exports.roadmap_csv(rows)
+    shown, lanes = roadmap.chart_rows(rows)
+    page = Paginator(rows, ROADMAP_ROWS_PER_PAGE).get_page(filters["page"])
+    context = {
+        "form": form,
+        "page": page,
+        "total": len(rows),
+        "late_count": sum(row.late for row in rows),
+        "lanes": lanes,
+        "chart_lanes": min(lanes, roadmap.CHART_LANES),
+        "timeline": figure_json(charts.roadmap_timeline(rows=shown, today=day)) if shown else "",
+        "today": day,
+    }
+    return _render(request, ROADMAP, region_requested(request, ROADMAP_REGIONS), context)

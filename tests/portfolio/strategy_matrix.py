@@ -88,6 +88,11 @@ def entries(m) -> dict:
             ],
             changes_on_post=True,
         ),
+        "portfolio:roadmap": m.Entry(
+            get=m.everyone(200),
+            post=m.everyone(405),
+            gets=[request(), request(htmx_target="roadmap-results"), request(query="late=on&format=csv")],
+        ),
         "portfolio:scenarios": m.Entry(
             get=m.only(leadership, 200),
             post={**m.only(planners, m.REDIRECT), m.DIRECTOR_OTHER: 400},
