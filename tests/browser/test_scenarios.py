@@ -90,3 +90,38 @@ def test_director_builds_and_approves_a_scenario(page, plan, screenshot):
     assert sum(BudgetLine.objects.filter(product=plan["Ledger"]).values_list("planned", flat=True)) == 120_000
     screenshot(page, "scenario-approved")
     page.watch.assert_clean()
+
+
+STRATEGY_PAGES = {
+    "/portfolio/objectives/": 0,
+    "/portfolio/investment/": 2,
+    "/portfolio/investment/?dimension=objective": 2,
+    "/portfolio/priorities/": 1,
+    "/portfolio/roadmap/": 0,
+    "/portfolio/scenarios/": 0,
+}
+
+
+def test_strategy_pages_draw_their_charts_under_the_csp(page, plan, screenshot):
+    from tests.browser.test_csp import RECORD_VIOLATIONS
+
+    page.add_init_script(RECORD_VIOLATIONS)
+    log_in(page, "dana")
+    for path, charts in STRATEGY_PAGES.items():
+        page.goto(path)
+        page.wait_for_load_state("networkidle")
+        if charts:
+            page.wait_for_function(
+                f"() => document.querySelectorAll('[data-figure][data-drawn=\"true\"]').length === {charts}"
+            )
+        assert page.evaluate("window.__cspViolations") == [], path
+        if path == "/portfolio/investment/":
+            slices = page.evaluate(
+                "() => document.querySelector(\"[data-figure='allocation-figure']\").data[0].values"
+            )
+            this_year = BudgetLine.objects.filter(quarter__year=timezone.localdate().year)
+            assert slices == [
+                int(sum(this_year.values_list("planned", flat=True)))
+            ]  # one portfolio, this year
+            screenshot(page, "strategy-investment")
+    page.watch.assert_clean()
