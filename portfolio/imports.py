@@ -262,37 +262,63 @@ def _import_measurements(request: ImportRequest, outcome: ImportOutcome) -> None
         tuple[int, int], tuple[float, int]
     ] = {}  # the file's target per product and KPI, and its line
     reader = _reader(request, MEASUREMENT_COLUMNS, outcome)
+    # A period's check depends on its text and the KPI's frequency only: done once per pair, not per row.
+    periods: dict[tuple[str, str], str | CellError] = {}
+
+    def period_of(text: str, frequency: str) -> str | CellError:
+        key = (text, frequency)
+        if key not in periods:
+            try:
+                period = parse_date(text)
+                _check_period(period, frequency, latest_period)
+                periods[key] = period.isoformat()
+            except CellError as error:
+                periods[key] = error
+        return periods[key]
+
     with _MeasurementStaging() as staging:
         batch: list[tuple] = []
         for line, (slug, kpi_name, period_text, value_text, target_text) in reader:
-            errors = outcome.error_count
             product_id = products.get(slug)
-            if product_id is None:
-                outcome.add(line, "product", _unknown("product slug", slug, products))
-            elif product_id not in editable:
-                outcome.add(
-                    line, "product", f"You may not edit {slug}, so you may not import its measurements."
-                )
             kpi = kpis.get(kpi_name)
-            if kpi is None:
-                outcome.add(line, "kpi", _unknown("KPI", kpi_name, kpis))
+            period = period_of(period_text, kpi[1]) if kpi is not None else None
             try:
-                period = parse_date(period_text)
-                if kpi is not None:
-                    _check_period(period, kpi[1], latest_period)
-            except CellError as error:
-                outcome.add(line, "period", str(error))
-            try:
-                value = parse_number(value_text)
-            except CellError as error:
-                outcome.add(line, "value", str(error))
-            try:
-                target = parse_number(target_text, required=False)
-            except CellError as error:
-                outcome.add(line, "target", str(error))
-                target = None
-            if outcome.error_count != errors:
-                continue
+                value = float(value_text)
+                target = float(target_text) if target_text else None
+            except ValueError:
+                value = target = None
+            fast = (
+                product_id in editable
+                and kpi is not None
+                and type(period) is str
+                and value is not None
+                and -VALUE_LIMIT <= value <= VALUE_LIMIT  # also false for NaN and infinities
+                and (not target_text or (target is not None and -VALUE_LIMIT <= target <= VALUE_LIMIT))
+            )
+            if not fast:
+                # Some cell is wrong: find every problem of the row, with its message.
+                errors = outcome.error_count
+                if product_id is None:
+                    outcome.add(line, "product", _unknown("product slug", slug, products))
+                elif product_id not in editable:
+                    outcome.add(
+                        line, "product", f"You may not edit {slug}, so you may not import its measurements."
+                    )
+                if kpi is None:
+                    outcome.add(line, "kpi", _unknown("KPI", kpi_name, kpis))
+                    try:
+                        parse_date(period_text)
+                    except CellError as error:
+                        outcome.add(line, "period", str(error))
+                elif isinstance(period, CellError):
+                    outcome.add(line, "period", str(period))
+                for column, text, required in (("value", value_text, True), ("target", target_text, False)):
+                    try:
+                        parse_number(text, required=required)
+                    except CellError as error:
+                        outcome.add(line, column, str(error))
+                if outcome.error_count != errors:
+                    continue
             pair = (product_id, kpi[0])
             if target is not None:
                 seen = targets.setdefault(pair, (target, line))
@@ -327,12 +353,15 @@ def _import_measurements(request: ImportRequest, outcome: ImportOutcome) -> None
             outcome.created, outcome.updated, outcome.unchanged = staging.counts()
             return
         with transaction.atomic():
-            outcome.created, outcome.updated, outcome.unchanged = staging.classify()
-            now = timezone.now()
-            staging.write_measurements(by=request.user, at=now, reason=request.reason)
+            written = staging.write_measurements(by=request.user, at=timezone.now(), reason=request.reason)
+            outcome.created, outcome.updated, outcome.unchanged = (
+                written.created,
+                written.updated,
+                written.unchanged,
+            )
             _write_targets(target_changes, own=own_targets, by=request.user, reason=request.reason)
-            kpi_periods = staging.changed_kpi_periods()
-            product_ids = staging.changed_product_ids() | {product for product, _kpi in target_changes}
+            kpi_periods = written.kpi_periods
+            product_ids = written.product_ids | {product for product, _kpi in target_changes}
             _mark_stale(kpi_periods, whole_kpis={kpi for _product, kpi in target_changes})
             if product_ids:
                 products_refresh_health(
@@ -421,6 +450,7 @@ class _MeasurementStaging:
                 f"existing_id {types[0]}, existing_value {types[1]})"
             )
         self.indexed = False
+        self.rows = 0
         return self
 
     def __exit__(self, *exc) -> None:
@@ -433,10 +463,11 @@ class _MeasurementStaging:
     def write(self, rows: list[tuple]) -> None:
         if not rows:
             return
+        self.rows += len(rows)
         with connection.cursor() as cursor:
             if self.postgres:
                 text = "".join(
-                    f"{line}\t{product}\t{kpi}\t{period.isoformat()}\t{value!r}\n"
+                    f"{line}\t{product}\t{kpi}\t{period}\t{value!r}\n"
                     for line, product, kpi, period, value in rows
                 )
                 with cursor.cursor.copy(
@@ -446,10 +477,7 @@ class _MeasurementStaging:
             else:
                 cursor.executemany(
                     f"INSERT INTO {self.TABLE} (line, product_id, kpi_id, period, value) VALUES (%s, %s, %s, %s, %s)",
-                    [
-                        (line, product, kpi, period.isoformat(), value)
-                        for line, product, kpi, period, value in rows
-                    ],
+                    rows,
                 )
 
     def _index(self, cursor) -> None:
@@ -482,31 +510,79 @@ class _MeasurementStaging:
             total, created, unchanged = (int(n or 0) for n in cursor.fetchone())
         return created, total - created - unchanged, unchanged
 
-    def classify(self) -> tuple[int, int, int]:
-        """Note each row's existing measurement (inside the writing transaction); (created, updated, unchanged)."""
+    def write_measurements(self, *, by: User, at: dt.datetime, reason: str) -> Written:
+        """Insert the new values, update the changed ones and record a history row for each; leave equal
+        values alone. Returns the counts and what changed."""
+        if self.postgres:
+            return self._write_postgres(by=by, at=at, reason=reason)
+        return self._write_portable(by=by, at=at, reason=reason)
+
+    def _write_postgres(self, *, by: User, at: dt.datetime, reason: str) -> Written:
+        # One statement: the update, the insert and their history rows, answering the counts, the changed
+        # (KPI, period) pairs and products. Every sub-statement sees the table as it was before it.
+        history = Measurement.history.model._meta.db_table
+        params = {"at": at, "by": by.pk, "reason": reason[:100]}
         with connection.cursor() as cursor:
             cursor.execute(
-                f"UPDATE {self.TABLE} SET existing_id = m.id, existing_value = m.value "
-                f"FROM portfolio_measurement m WHERE m.product_id = {self.TABLE}.product_id "
-                f"AND m.kpi_id = {self.TABLE}.kpi_id AND m.period = {self.TABLE}.period"
+                f"""
+                WITH updated AS (
+                    UPDATE portfolio_measurement m
+                    SET value = s.value, recorded_at = %(at)s, recorded_by_id = %(by)s
+                    FROM {self.TABLE} s WHERE {self.JOIN} AND m.value <> s.value
+                    RETURNING m.id, m.product_id, m.kpi_id, m.period, m.value
+                ), created AS (
+                    INSERT INTO portfolio_measurement (product_id, kpi_id, period, value, recorded_at, recorded_by_id)
+                    SELECT s.product_id, s.kpi_id, s.period, s.value, %(at)s, %(by)s FROM {self.TABLE} s
+                    WHERE NOT EXISTS (SELECT 1 FROM portfolio_measurement m WHERE {self.JOIN})
+                    ON CONFLICT (product_id, kpi_id, period) DO UPDATE
+                    SET value = excluded.value, recorded_at = excluded.recorded_at, recorded_by_id = excluded.recorded_by_id
+                    RETURNING id, product_id, kpi_id, period, value
+                ), changed AS (
+                    SELECT *, '~' AS kind FROM updated UNION ALL SELECT *, '+' AS kind FROM created
+                ), recorded AS (
+                    INSERT INTO {history} (id, product_id, kpi_id, period, value, recorded_at, recorded_by_id,
+                                           history_date, history_change_reason, history_type, history_user_id)
+                    SELECT id, product_id, kpi_id, period, value, %(at)s, %(by)s, %(at)s, %(reason)s, kind, %(by)s
+                    FROM changed
+                )
+                SELECT kind, NULL::bigint, NULL::date, COUNT(*) FROM changed GROUP BY kind
+                UNION ALL SELECT 'pair', kpi_id, period, NULL FROM changed GROUP BY kpi_id, period
+                UNION ALL SELECT 'product', product_id, NULL, NULL FROM changed GROUP BY product_id
+                """,
+                params,
             )
-            cursor.execute(
-                f"SELECT COUNT(*), SUM(CASE WHEN existing_id IS NULL THEN 1 ELSE 0 END), "
-                f"SUM(CASE WHEN existing_value = value THEN 1 ELSE 0 END) FROM {self.TABLE}"
-            )
-            total, created, unchanged = (int(n or 0) for n in cursor.fetchone())
-        return created, total - created - unchanged, unchanged
+            rows = cursor.fetchall()
+        counts = {kind: count for kind, _id, _period, count in rows if kind in ("+", "~")}
+        created, updated = counts.get("+", 0), counts.get("~", 0)
+        return Written(
+            created=created,
+            updated=updated,
+            unchanged=self.rows - created - updated,
+            kpi_periods={(kpi, period) for kind, kpi, period, _n in rows if kind == "pair"},
+            product_ids={product for kind, product, _period, _n in rows if kind == "product"},
+        )
 
     CHANGED = "(s.existing_id IS NULL OR s.existing_value <> s.value)"
 
-    def write_measurements(self, *, by: User, at: dt.datetime, reason: str) -> None:
-        """Insert the new values, update the changed ones, and record a history row for each."""
+    def _write_portable(self, *, by: User, at: dt.datetime, reason: str) -> Written:
         at_db = connection.ops.adapt_datetimefield_value(at)
         history = Measurement.history.model._meta.db_table
+        table = self.TABLE
         with connection.cursor() as cursor:
+            # Note each row's current measurement first: what is created, changed or equal.
+            cursor.execute(
+                f"UPDATE {table} SET existing_id = m.id, existing_value = m.value "
+                f"FROM portfolio_measurement m WHERE m.product_id = {table}.product_id "
+                f"AND m.kpi_id = {table}.kpi_id AND m.period = {table}.period"
+            )
+            cursor.execute(
+                f"SELECT SUM(CASE WHEN existing_id IS NULL THEN 1 ELSE 0 END), "
+                f"SUM(CASE WHEN existing_value = value THEN 1 ELSE 0 END) FROM {table}"
+            )
+            created, unchanged = (int(n or 0) for n in cursor.fetchone())
             cursor.execute(
                 f"INSERT INTO portfolio_measurement (product_id, kpi_id, period, value, recorded_at, recorded_by_id) "
-                f"SELECT s.product_id, s.kpi_id, s.period, s.value, %s, %s FROM {self.TABLE} s "
+                f"SELECT s.product_id, s.kpi_id, s.period, s.value, %s, %s FROM {table} s "
                 f"WHERE s.existing_id IS NULL "
                 f"ON CONFLICT (product_id, kpi_id, period) DO UPDATE SET value = excluded.value, "
                 f"recorded_at = excluded.recorded_at, recorded_by_id = excluded.recorded_by_id",
@@ -514,7 +590,7 @@ class _MeasurementStaging:
             )
             cursor.execute(
                 f"UPDATE portfolio_measurement SET value = s.value, recorded_at = %s, recorded_by_id = %s "
-                f"FROM {self.TABLE} s WHERE portfolio_measurement.id = s.existing_id AND s.existing_value <> s.value",
+                f"FROM {table} s WHERE portfolio_measurement.id = s.existing_id AND s.existing_value <> s.value",
                 [at_db, by.pk],
             )
             cursor.execute(
@@ -522,22 +598,31 @@ class _MeasurementStaging:
                 f"history_date, history_change_reason, history_type, history_user_id) "
                 f"SELECT m.id, m.product_id, m.kpi_id, m.period, m.value, m.recorded_at, m.recorded_by_id, %s, %s, "
                 f"CASE WHEN s.existing_id IS NULL THEN '+' ELSE '~' END, %s "
-                f"FROM {self.TABLE} s JOIN portfolio_measurement m ON {self.JOIN} WHERE {self.CHANGED}",
+                f"FROM {table} s JOIN portfolio_measurement m ON {self.JOIN} WHERE {self.CHANGED}",
                 [at_db, reason[:100], by.pk],
             )
+            cursor.execute(f"SELECT DISTINCT s.kpi_id, s.period FROM {table} s WHERE {self.CHANGED}")
+            kpi_periods = {(kpi, dt.date.fromisoformat(str(period))) for kpi, period in cursor.fetchall()}
+            cursor.execute(f"SELECT DISTINCT s.product_id FROM {table} s WHERE {self.CHANGED}")
+            product_ids = {row[0] for row in cursor.fetchall()}
+        return Written(
+            created=created,
+            updated=self.rows - created - unchanged,
+            unchanged=unchanged,
+            kpi_periods=kpi_periods,
+            product_ids=product_ids,
+        )
 
-    def changed_kpi_periods(self) -> set[tuple[int, dt.date]]:
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT DISTINCT s.kpi_id, s.period FROM {self.TABLE} s WHERE {self.CHANGED}")
-            return {
-                (kpi, period if isinstance(period, dt.date) else dt.date.fromisoformat(period))
-                for kpi, period in cursor.fetchall()
-            }
 
-    def changed_product_ids(self) -> set[int]:
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT DISTINCT s.product_id FROM {self.TABLE} s WHERE {self.CHANGED}")
-            return {row[0] for row in cursor.fetchall()}
+@dataclass(frozen=True)
+class Written:
+    """What writing the staged measurements did."""
+
+    created: int
+    updated: int
+    unchanged: int
+    kpi_periods: set[tuple[int, dt.date]]
+    product_ids: set[int]
 
 
 # --------------------------------------------------------------------------------------------------
