@@ -36,6 +36,7 @@ from django.db.backends.utils import CursorWrapper
 from django.utils.text import slugify
 from tqdm import tqdm
 
+from lifecycle.demo import demo_work_clear, demo_work_seed
 from lifecycle.models import StageTransition
 from portfolio.demo_strategy import seed_strategy
 from portfolio.models import (
@@ -942,6 +943,7 @@ def demo_clear() -> None:
     else:
         Measurement.objects.all()._raw_delete(Measurement.objects.db)
     Rollup.objects.all()._raw_delete(Rollup.objects.db)
+    demo_work_clear()
     for model in (Measurement, KPITarget, KPI, StageTransition, Membership, Product):
         history = history_model(model)
         history.objects.all()._raw_delete(history.objects.db)
@@ -1051,6 +1053,17 @@ def demo_seed(
         )
         for product, plan_product in zip(product_rows, plan.products, strict=True)
         for step in plan_product.transitions
+    )
+    # Each stage's work products: earlier stages mostly done, the current one half done (lifecycle/demo.py).
+    objective_ids: dict[int | None, list[int]] = {}
+    for objective in objectives:
+        objective_ids.setdefault(objective.portfolio_id, []).append(objective.pk)
+    demo_work_seed(
+        products=product_rows,
+        seed=seed,
+        today=today,
+        kpi_ids=[kpi.pk for kpi in kpis],
+        objective_ids=objective_ids,
     )
     memberships = Membership.objects.bulk_create(
         Membership(
