@@ -256,6 +256,21 @@ PAGES = [
     ("KPIs", "/portfolio/kpis/", None),
     ("measurements", "/portfolio/measurements/", None),
     ("measurements: page 50 (HTMX)", "/portfolio/measurements/?page=50", "measurement-table"),
+    # Strategy (docs/strategy.md)
+    ("objectives", "/portfolio/objectives/", None),
+    ("objectives: Payments (HTMX)", "/portfolio/objectives/?portfolio=payments", "objectives-results"),
+    ("investment", "/portfolio/investment/", None),
+    ("investment: by objective (HTMX)", "/portfolio/investment/?dimension=objective", "investment-results"),
+    ("investment: products page 2 (HTMX)", "/portfolio/investment/?page=2", "investment-products"),
+    ("investment CSV", "/portfolio/investment/?format=csv&table=products", None),
+    ("product budget", "/portfolio/investment/{slug}/", None),
+    ("priorities", "/portfolio/priorities/", None),
+    ("priorities: WSJF page 2 (HTMX)", "/portfolio/priorities/?rank=wsjf&page=2", "priority-table"),
+    ("roadmap", "/portfolio/roadmap/", None),
+    ("roadmap: late only (HTMX)", "/portfolio/roadmap/?late=on", "roadmap-results"),
+    ("scenarios", "/portfolio/scenarios/", None),
+    ("scenario", "/portfolio/scenarios/{scenario}/", None),
+    ("scenario: lines page 2 (HTMX)", "/portfolio/scenarios/{scenario}/?page=2", "scenario-lines"),
 ]
 
 
@@ -281,9 +296,12 @@ def main() -> None:
     client = Client()
     client.force_login(User.objects.get(username="director"))
     slug = Product.objects.filter(owner__username="pm").values_list("slug", flat=True).first()
+    from portfolio.models import Scenario
+
+    scenario = Scenario.objects.order_by("pk").values_list("pk", flat=True).first()
     pages = {}
     for name, path, htmx in PAGES:
-        path = path.format(slug=slug)
+        path = path.format(slug=slug, scenario=scenario)
         try:
             resolve(path.split("?")[0])
         except Resolver404:
