@@ -72,8 +72,22 @@ browser-deps: ## Install Debian's Chromium for the browser tests when it is miss
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "note: /usr/bin/chromium is missing and cannot be installed here: browser tests will be skipped"; fi
 
+# axe-core (the accessibility test and make audit) and Lighthouse, pinned in bench/audit/package-lock.json.
+AUDIT_STAMP := bench/audit/node_modules/.installed
+$(AUDIT_STAMP): bench/audit/package-lock.json
+	@if ! command -v npm >/dev/null && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "Installing Debian's nodejs and npm for the browser audits"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; fi
+	@if command -v npm >/dev/null; then \
+	  echo "Installing axe-core and Lighthouse into bench/audit/node_modules"; \
+	  npm ci --prefix bench/audit --no-audit --no-fund --loglevel=error && touch $(AUDIT_STAMP); \
+	else echo "note: npm is missing: the accessibility test is skipped and make audit cannot run"; fi
+
+.PHONY: audit-deps
+audit-deps: $(AUDIT_STAMP)
+
 .PHONY: test
-test: $(STAMP) browser-deps ## Set up and run the whole suite (PostgreSQL/Redis tests skip when DATABASE_URL/CELERY_BROKER_URL are unset)
+test: $(STAMP) browser-deps audit-deps ## Set up and run the whole suite (PostgreSQL/Redis tests skip when DATABASE_URL/CELERY_BROKER_URL are unset)
 	@$(BIN)/ruff check .
 	@$(BIN)/ruff format --check .
 	@$(BIN)/python manage.py makemigrations --check --dry-run -v 0 || { echo "error: models changed without a migration" >&2; exit 1; }
@@ -95,3 +109,19 @@ clean: ## Remove the virtualenv, the SQLite database and collected static files
 .PHONY: bench
 bench: $(STAMP) ## Benchmark pages, partials, rollups and seeding on the 1M-measurement portfolio (BENCH_PG=1 for PostgreSQL)
 	@$(BIN)/python bench/run.py
+
+.PHONY: load
+load: $(STAMP) ## Load test the production stack (make serve) at 10, 50, 100 users on the 1M portfolio; LOAD_DURATION=30 s each
+	@$(BIN)/python bench/load.py
+
+.PHONY: faults
+faults: $(STAMP) ## Stop Redis, SIGKILL a worker, restart PostgreSQL under load, run a slow query: print what held up
+	@$(BIN)/python bench/faults.py
+
+.PHONY: audit
+audit: $(STAMP) browser-deps audit-deps ## axe-core, console/CSP and Lighthouse scores of every main page in headless Chromium
+	@$(BIN)/python bench/audit.py
+
+.PHONY: screenshots
+screenshots: $(STAMP) browser-deps ## Retake the README tour's screenshots (docs/screenshots/)
+	@$(BIN)/python bench/audit.py --screenshots

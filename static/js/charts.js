@@ -37,6 +37,11 @@
       element.textContent = "This chart could not be drawn.";
       return;
     }
+    // Plotly adds buttons (its mode bar) inside the chart: an element with buttons in it is a figure, not an
+    // image (axe's nested-interactive rule; role="img" would hide the buttons from assistive technology).
+    if (element.getAttribute("role") === "img") {
+      element.setAttribute("role", "figure");
+    }
     window.Plotly.react(element, figure.data, figure.layout, CONFIG).then(function () {
       element.setAttribute("data-drawn", "true");
     });
