@@ -338,8 +338,10 @@ def _import_measurements(request: ImportRequest, outcome: ImportOutcome) -> None
         staging.write(batch)
         outcome.rows = reader.rows
         request.progress(reader.rows)
-        for line, first in staging.duplicates():
+        duplicates, count = staging.duplicates(limit=MAX_ERRORS_KEPT)
+        for line, first in duplicates:
             outcome.add(line, "", _duplicate(first, "product, KPI and period"))
+        outcome.error_count += count - len(duplicates)
         if not outcome.ok:
             return
         target_changes = {
@@ -487,15 +489,20 @@ class _MeasurementStaging:
                 cursor.execute(f"ANALYZE {self.TABLE}")
             self.indexed = True
 
-    def duplicates(self) -> Iterator[tuple[int, int]]:
-        """(line, the first line with the same key) of every repeated row."""
+    def duplicates(self, *, limit: int) -> tuple[list[tuple[int, int]], int]:
+        """(line, the first line with the same key) of the first ``limit`` repeated rows, and how many there are."""
         with connection.cursor() as cursor:
             self._index(cursor)
-            cursor.execute(
+            repeated = (
                 f"SELECT line, first_line FROM (SELECT line, MIN(line) OVER (PARTITION BY product_id, kpi_id, period) "
-                f"AS first_line FROM {self.TABLE}) d WHERE line <> first_line ORDER BY line"
+                f"AS first_line FROM {self.TABLE}) d WHERE line <> first_line"
             )
-            yield from cursor.fetchall()
+            cursor.execute(f"{repeated} ORDER BY line LIMIT %s", [limit])
+            rows = cursor.fetchall()
+            if len(rows) < limit:
+                return rows, len(rows)
+            cursor.execute(f"SELECT COUNT(*) FROM ({repeated}) r")
+            return rows, cursor.fetchone()[0]
 
     JOIN = "m.product_id = s.product_id AND m.kpi_id = s.kpi_id AND m.period = s.period"
 

@@ -412,3 +412,11 @@ def test_bad_kpi_rows_are_reported_and_nothing_is_written(world, vp, row, column
 def test_a_pm_may_not_import_kpi_definitions(world):
     outcome = run(KPI_HEADER + "Churn,%,lower,avg,avg,,10,monthly\n", world["owner"], kind=ImportKind.KPIS)
     assert errors(outcome) == [(1, "", "You may not import this kind of file.")]
+
+
+def test_a_file_of_many_problems_keeps_the_first_and_counts_them_all(world, monkeypatch):
+    monkeypatch.setattr("portfolio.imports.MAX_ERRORS_KEPT", 3)
+    rows = "".join(f"beta,Revenue,2026-03-09,{n},\n" for n in range(6))  # five repeats of line 2
+    outcome = run(HEADER + "ghost,Revenue,2026-03-02,1,\n" + rows, world["owner"])
+    assert outcome.error_count == 6
+    assert [(e.line, e.column) for e in outcome.errors] == [(2, "product"), (4, ""), (5, "")]
