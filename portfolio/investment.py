@@ -239,9 +239,19 @@ def _cents(value) -> Decimal:
     return Decimal(value or 0).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def _current_fraction(quarters: Sequence[dt.date], today: dt.date) -> Decimal:
+def current_fraction(quarters: Sequence[dt.date], today: dt.date) -> Decimal:
     current = quarter_start(today)
     return elapsed_fraction(current, today) if current in quarters else Decimal(0)
+
+
+def totals_of(rows: Sequence[MoneyRow], *, fraction: Decimal) -> MoneyRow:
+    """The total of rollup rows that partition the money (every dimension does, objectives included: their
+    shares of a product add up to its money, with the rest “not aligned”), without another query."""
+    total = MoneyRow(key="total", label="Total", fraction=fraction)
+    for row in rows:
+        total.add(row)
+        total.products += row.products
+    return total.rounded()
 
 
 def investment_totals(
@@ -250,7 +260,7 @@ def investment_totals(
     """The money of ``products`` over ``quarters``: one aggregate query."""
     today = today or timezone.localdate()
     values = budget_lines(products=products, quarters=quarters).aggregate(**_money_annotations(today))
-    return _row("total", "Total", values, _current_fraction(quarters, today))
+    return _row("total", "Total", values, current_fraction(quarters, today))
 
 
 def investment_rollup(
@@ -263,10 +273,10 @@ def investment_rollup(
     """Money of ``products`` over ``quarters`` grouped by ``dimension`` (``DIMENSIONS``), largest plan first
     (quarters in order). Two queries (three by objective), whatever the number of products."""
     today = today or timezone.localdate()
-    fraction = _current_fraction(quarters, today)
+    fraction = current_fraction(quarters, today)
     lines = budget_lines(products=products, quarters=quarters)
     if dimension == "objective":
-        return _by_objective(lines, fraction=fraction, today=today)
+        return _by_objective(lines, products=products, fraction=fraction, today=today)
     from django.db.models import Count
 
     field_name = DIMENSION_FIELDS[dimension]
@@ -284,10 +294,13 @@ def investment_rollup(
         if dimension == "quarter":
             row_fraction = elapsed_fraction(key, today)
             row = _row(key.isoformat(), quarter_label(key), values, Decimal(0))
-            # One quarter: ended, under way (prorated) or ahead.
-            row.ended, row.current, row.fraction = (
-                (row.planned, ZERO, Decimal(0)) if row_fraction == 1 else (ZERO, row.planned, row_fraction)
-            )
+            # One quarter: ended (all of it due), under way (prorated) or ahead (nothing due yet).
+            if row_fraction == 1:
+                row.ended, row.current, row.fraction = row.planned, ZERO, Decimal(0)
+            elif row_fraction > 0:
+                row.ended, row.current, row.fraction = ZERO, row.planned, row_fraction
+            else:
+                row.ended, row.current, row.fraction = ZERO, ZERO, Decimal(0)
         else:
             label = labels.get(key, CHOICE_LABELS.get(dimension, {}).get(key, key))
             row = _row(key, str(label), values, fraction)
@@ -313,41 +326,57 @@ def product_shares(alignments: Iterable[tuple[int, int, int]]) -> dict[int, list
     return shares
 
 
-def _by_objective(lines: QuerySet[BudgetLine], *, fraction: Decimal, today: dt.date) -> list[MoneyRow]:
-    per_product = lines.order_by().values("product_id").annotate(**_money_annotations(today))
-    product_ids = []
-    money = {}
-    for values in per_product:
-        product_ids.append(values["product_id"])
-        money[values["product_id"]] = _row("", "", values, fraction)
-    alignments = Alignment.objects.filter(product_id__in=lines.values("product_id")).values_list(
-        "product_id", "objective_id", "weight"
-    )
-    shares = product_shares(alignments)
+MONEY_PARTS = ("capex", "opex", "actual_sum", "ended", "current_q")
+
+
+def _by_objective(
+    lines: QuerySet[BudgetLine], *, products: QuerySet[Product], fraction: Decimal, today: dt.date
+) -> list[MoneyRow]:
+    """Money per objective: each product's sums (one grouped query) times its alignment weights (another), in
+    Decimal. Weights are whole percentages, so a product's part is money x weight / max(100, sum of weights):
+    the products are bucketed by that divisor and each bucket divided once, at the end."""
+    per_product = lines.order_by().values_list("product_id").annotate(**_money_annotations(today))
+    weights: dict[int, list[tuple[int, int]]] = {}
+    for product_id, objective_id, weight in Alignment.objects.filter(
+        product__in=products.order_by().values("pk")
+    ).values_list("product_id", "objective_id", "weight"):
+        weights.setdefault(product_id, []).append((objective_id, weight))
+    # (objective id or None for "not aligned", divisor) -> sums of money x weight, per money part.
+    buckets: dict[tuple[int | None, int], list[Decimal]] = {}
+    counts: dict[int | None, int] = {}
+    for product_id, *money in per_product:
+        items = weights.get(product_id, ())
+        total = sum(weight for _, weight in items)
+        divisor = max(100, total)
+        parts = [*items, (None, divisor - total)] if divisor > total else items
+        for objective_id, weight in parts:
+            bucket = buckets.setdefault((objective_id, divisor), [ZERO] * 5)
+            for index, amount in enumerate(money):
+                bucket[index] += (amount or ZERO) * weight
+            counts[objective_id] = counts.get(objective_id, 0) + 1
     objectives = {
         objective.pk: objective
         for objective in Objective.objects.select_related("portfolio").filter(
-            pk__in={objective_id for items in shares.values() for objective_id, _ in items}
+            pk__in=[key for key in counts if key is not None]
         )
     }
-    rows: dict[str, MoneyRow] = {}
-    unaligned = MoneyRow(key=NOT_ALIGNED, label="Not aligned to any objective", fraction=fraction)
-    for product_id, product_money in money.items():
-        left = Decimal(1)
-        for objective_id, share in shares.get(product_id, []):
-            objective = objectives[objective_id]
-            key = str(objective_id)
-            if key not in rows:
+    rows: dict[int | None, MoneyRow] = {}
+    for (objective_id, divisor), sums in buckets.items():
+        row = rows.get(objective_id)
+        if row is None:
+            if objective_id is None:
+                row = MoneyRow(key=NOT_ALIGNED, label="Not aligned to any objective", fraction=fraction)
+            else:
+                objective = objectives[objective_id]
                 scope = objective.portfolio.name if objective.portfolio else "Organisation"
-                rows[key] = MoneyRow(key=key, label=f"{objective.title} ({scope})", fraction=fraction)
-            rows[key].add(product_money, share)
-            rows[key].products += 1
-            left -= share
-        if left > 0:
-            unaligned.add(product_money, left)
-            unaligned.products += 1
+                row = MoneyRow(key=str(objective_id), label=f"{objective.title} ({scope})", fraction=fraction)
+            row.products = counts[objective_id]
+            rows[objective_id] = row
+        for name, amount in zip(("capex", "opex", "actual", "ended", "current"), sums, strict=True):
+            setattr(row, name, getattr(row, name) + amount / divisor)
+    unaligned = rows.pop(None, None)
     ordered = sorted((row.rounded() for row in rows.values()), key=lambda row: (-row.planned, row.label))
-    if unaligned.products:
+    if unaligned is not None:
         ordered.append(unaligned.rounded())
     return ordered
 
@@ -370,7 +399,7 @@ def product_money_rows(
 
 def money_row(values: dict, *, quarters: Sequence[dt.date], today: dt.date | None = None) -> MoneyRow:
     today = today or timezone.localdate()
-    row = _row(values["product__slug"], values["product__name"], values, _current_fraction(quarters, today))
+    row = _row(values["product__slug"], values["product__name"], values, current_fraction(quarters, today))
     row.extra = {"portfolio": values["product__portfolio__name"]}
     return row
 

@@ -18,7 +18,7 @@ from portfolio.plan import plan_change
 from portfolio.rollups import rollup_status
 from products.models import Product, User
 
-ALIGNED_NAMES_SHOWN = 12
+ALIGNED_NAMES_SHOWN = 6
 
 
 class AlignmentInvalid(ValueError):

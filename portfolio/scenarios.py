@@ -464,7 +464,7 @@ def scenario_summary(*, scenario: Scenario) -> ScenarioSummary:
     lines = list(
         scenario.lines.values_list("product_id", "planned", "paused", "new_objective_id", "base_planned")
     )
-    objectives = _scope_objectives(scenario)
+    objectives = scope_objectives(scenario)
     funding = {objective.pk: ObjectiveFunding(objective=objective) for objective in objectives}
     for objective_id, kpi_name in KeyResult.objects.filter(
         objective_id__in=funding, kpi__isnull=False
@@ -534,7 +534,7 @@ def scenario_summary(*, scenario: Scenario) -> ScenarioSummary:
     )
 
 
-def _scope_objectives(scenario: Scenario) -> list[Objective]:
+def scope_objectives(scenario: Scenario) -> list[Objective]:
     objectives = Objective.objects.select_related("portfolio")
     if scenario.portfolio_id:
         objectives = objectives.filter(Q(portfolio_id=scenario.portfolio_id) | Q(portfolio__isnull=True))

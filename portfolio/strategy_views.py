@@ -195,15 +195,19 @@ def investment_overview(request: HttpRequest) -> HttpResponse:
             return exports.product_money_csv(values, quarters=quarters, today=today)
         return exports.money_csv(rows, dimension=dimension, quarters=quarters)
     region = region_requested(request, INVESTMENT_REGIONS)
-    page = Paginator(
+    paginator = Paginator(
         investment.product_money_rows(products=products, quarters=quarters, today=today), PRODUCTS_PER_PAGE
-    ).get_page(filters["page"])
+    )
+    if region != "investment-products" and dimension in ("portfolio", "stage", "focus", "market"):
+        # Each product is in exactly one group: the groups' product counts add up to the table's rows.
+        paginator.count = sum(row.products for row in rows)
+    page = paginator.get_page(filters["page"])
     product_rows = [
         investment.money_row(values, quarters=quarters, today=today) for values in page.object_list
     ]
     context = {"form": form, "page": page, "product_rows": product_rows, "quarters": quarters}
     if region != "investment-products":
-        totals = investment.investment_totals(products=products, quarters=quarters, today=today)
+        totals = investment.totals_of(rows, fraction=investment.current_fraction(quarters, today))
         by_quarter = (
             rows
             if dimension == "quarter"
@@ -434,27 +438,34 @@ def _scenario(request, pk: int) -> Scenario:
     return get_object_or_404(Scenario.objects.select_related("portfolio", "created_by", "decided_by"), pk=pk)
 
 
-def _scenario_context(request, scenario: Scenario, *, page_number=1, changed_only=False, **extra) -> dict:
-    summary = scenarios.scenario_summary(scenario=scenario)
+def _scenario_context(
+    request, scenario: Scenario, *, page_number=1, changed_only=False, lines_only=False, **extra
+) -> dict:
+    """The scenario page's context; ``lines_only`` for the lines region alone (no summary, no forms)."""
     lines = scenarios.scenario_lines(scenario=scenario, changed_only=changed_only)
-    page = Paginator(lines, LINES_PER_PAGE).get_page(page_number)
-    scope_portfolios = [scenario.portfolio] if scenario.portfolio else list(portfolios())
+    quarters = scenarios.horizon(scenario)
     context = {
         "scenario": scenario,
-        "summary": summary,
-        "page": page,
+        "horizon_label": f"{investment.quarter_label(quarters[0])} - {investment.quarter_label(quarters[-1])}",
+        "page": Paginator(lines, LINES_PER_PAGE).get_page(page_number),
         "changed_only": changed_only,
         "can_edit": scenario.is_draft and strategy_permissions.can_edit_scenario(request.user, scenario),
-        "funding_figure": figure_json(
-            charts.objective_funding(objectives=summary.objectives, currency=_currency())
-        )
-        if summary.objectives
-        else "",
-        "new_product_form": forms.ScenarioNewProductForm(
-            portfolios=scope_portfolios, objectives=scenarios._scope_objectives(scenario)
-        ),
         "conflict": None,
     }
+    if not lines_only:
+        summary = scenarios.scenario_summary(scenario=scenario)
+        scope_portfolios = [scenario.portfolio] if scenario.portfolio else list(portfolios())
+        context.update(
+            summary=summary,
+            funding_figure=figure_json(
+                charts.objective_funding(objectives=summary.objectives, currency=_currency())
+            )
+            if summary.objectives
+            else "",
+            new_product_form=forms.ScenarioNewProductForm(
+                portfolios=scope_portfolios, objectives=scenarios.scope_objectives(scenario)
+            ),
+        )
     context.update(extra)
     return context
 
@@ -466,11 +477,15 @@ def scenario_detail(request: HttpRequest, pk: int) -> HttpResponse:
     scenario = _scenario(request, pk)
     if request.GET.get("format") == "csv":
         return exports.scenario_lines_csv(scenarios.scenario_lines(scenario=scenario))
-    page_number = request.GET.get("page") or 1
+    region = region_requested(request, SCENARIO_REGIONS)
     context = _scenario_context(
-        request, scenario, page_number=page_number, changed_only=request.GET.get("changed") == "1"
+        request,
+        scenario,
+        page_number=request.GET.get("page") or 1,
+        changed_only=request.GET.get("changed") == "1",
+        lines_only=region == "scenario-lines",
     )
-    return _render(request, SCENARIO, region_requested(request, SCENARIO_REGIONS), context)
+    return _render(request, SCENARIO, region, context)
 
 
 def _editable_scenario(request, pk: int) -> Scenario:
@@ -488,6 +503,7 @@ def _after_edit(request, scenario: Scenario, *, region: str = "scenario-lines") 
         scenario,
         page_number=request.POST.get("page") or 1,
         changed_only=request.POST.get("changed") == "1",
+        lines_only=True,
     )
     response = _render(request, SCENARIO, region, context)
     response["HX-Trigger"] = "scenario-changed"
@@ -526,7 +542,7 @@ def scenario_line_update(request: HttpRequest, pk: int, line_pk: int) -> HttpRes
 def scenario_product_add(request: HttpRequest, pk: int) -> HttpResponse:
     scenario = _editable_scenario(request, pk)
     scope_portfolios = [scenario.portfolio] if scenario.portfolio else list(portfolios())
-    objectives_in_scope = scenarios._scope_objectives(scenario)
+    objectives_in_scope = scenarios.scope_objectives(scenario)
     form = forms.ScenarioNewProductForm(
         request.POST, portfolios=scope_portfolios, objectives=objectives_in_scope
     )

@@ -259,3 +259,14 @@ def test_investment_queries_do_not_grow(client, world, django_assert_max_num_que
                 )
             counts.append(len(captured))
     assert counts[:2] == counts[2:]
+
+
+@pytest.mark.parametrize("dimension", ["portfolio", "objective", "stage", "focus", "market", "quarter"])
+def test_every_grouping_adds_up_to_the_totals(world, dimension):
+    from portfolio.investment import current_fraction, totals_of
+
+    rows = investment_rollup(products=Product.objects.all(), quarters=YEAR, dimension=dimension, today=TODAY)
+    total = totals_of(rows, fraction=current_fraction(YEAR, TODAY))
+    direct = investment_totals(products=Product.objects.all(), quarters=YEAR, today=TODAY)
+    assert (total.planned, total.actual, total.capex) == (direct.planned, direct.actual, direct.capex)
+    assert total.plan_to_date == direct.plan_to_date
