@@ -94,6 +94,7 @@ class ProblemStatementForm(WorkProductForm):
         model = ProblemStatement
         fields = ("statement",)
         widgets = {"statement": forms.Textarea(attrs={"rows": 4})}
+        labels = {"statement": "Problem statement"}
 
 
 class PainPointForm(WorkProductForm):
@@ -355,6 +356,8 @@ class AnalyticsFilterForm(forms.Form):
     def __init__(self, *args, portfolios=(), today: dt.date | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.today = today or timezone.localdate()
+        self.fields["start"].initial = self.today - dt.timedelta(days=DEFAULT_WINDOW_DAYS)
+        self.fields["end"].initial = self.today
         self.fields["portfolio"].choices = [("", "All portfolios"), *((p.slug, p.name) for p in portfolios)]
 
     def clean(self):

@@ -345,12 +345,12 @@ def product_move(request: HttpRequest, slug: str) -> HttpResponse:
             messages.success(request, f"Moved {product.name} from {from_stage.label} to {to_stage.label}.")
             if transition.gate_overridden:
                 messages.warning(request, "Gate overridden: the unmet criteria and your reason are recorded.")
-            url = f"{product.get_absolute_url()}#lifecycle-work"
             if is_region_request(request):
+                # The whole page shows the stage (its header, the timeline): reload whichever page this is.
                 response = HttpResponse(status=204)
-                response["HX-Redirect"] = url
+                response["HX-Refresh"] = "true"
                 return response
-            return redirect(url)
+            return redirect(f"{product.get_absolute_url()}#lifecycle-work")
     if is_region_request(request):
         return _work_section(request, product, move_form=form)
     context = {"product": product, "move_form": form, "gate_refusal": form.gate_refusal}

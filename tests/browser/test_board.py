@@ -6,6 +6,7 @@ from lifecycle.models import StageTransition
 from products.models import Product, Role
 from tests.browser.conftest import log_in
 from tests.factories import ProductFactory, StageTransitionFactory, UserFactory
+from tests.lifecycle.factories import fill_gates
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -15,7 +16,9 @@ def research_product():
     owner = UserFactory(username="rosa", first_name="Rosa", last_name="Diaz", role=Role.PM)
     product = ProductFactory(name="Comet Ledger", slug="comet-ledger", owner=owner, stage="research")
     StageTransitionFactory(product=product, from_stage="", to_stage="research")
-    return product
+    return fill_gates(
+        product
+    )  # its research gate is met: this test is about moving (test_lifecycle_work: gates)
 
 
 def test_moving_forward_then_back_with_a_note(page, research_product, screenshot):
