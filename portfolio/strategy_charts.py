@@ -27,7 +27,10 @@ def allocation_donut(*, rows: Sequence, currency: str, title: str) -> dict:
     """Planned money per group as a donut (the basic bundle has no treemap); at most 10 slices, the rest as
     "Other"."""
     rows = [row for row in rows if row.planned > 0]
-    shown, rest = rows[:9], rows[9:]
+    # Money that serves no objective keeps its own slice: it is the answer to "are we funding what matters?".
+    unaligned = [row for row in rows if row.key == "not aligned"]
+    rows = [row for row in rows if row.key != "not aligned"]
+    shown, rest = rows[:9] + unaligned, rows[9:]
     labels = [row.label for row in shown]
     values = [_whole(row.planned) for row in shown]
     if rest:
@@ -201,8 +204,8 @@ def roadmap_timeline(*, rows: Sequence, today: dt.date) -> dict:
                 "x": [max((item.end - item.start).days, 1) * 86_400_000 for item in items],
                 "text": [item.title for item in items],
                 "customdata": [[item.kind_label, item.end.isoformat(), item.status_label] for item in items],
-                "textposition": "inside",
-                "insidetextanchor": "start",
+                # Names live in the hover and the table: most bars are too short for readable text.
+                "textposition": "none",
                 "marker": {"color": colours[name]},
                 "hovertemplate": "%{text}<br>%{customdata[0]}, due %{customdata[1]}<br>%{customdata[2]}<extra></extra>",
             }
