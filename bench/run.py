@@ -246,6 +246,9 @@ PAGES = [
     ("product history (HTMX)", "/products/{slug}/history/", "product-history"),
     ("lifecycle board", "/lifecycle/board/", None),
     ("lifecycle board: filter (HTMX)", "/lifecycle/board/?market=b2b", "board-body"),
+    ("lifecycle analytics", "/lifecycle/analytics/", None),
+    ("lifecycle analytics: filter (HTMX)", "/lifecycle/analytics/?market=b2b", "analytics-results"),
+    ("product lifecycle work (HTMX)", "/lifecycle/products/{slug}/work/", "lifecycle-work"),
     ("director rollups", "/portfolio/rollups/", None),
     (
         "director rollups: by stage, quarter (HTMX)",
