@@ -21,7 +21,8 @@ def concrete_paths(patterns, prefix: str = "") -> list[str]:
                 continue
             paths.extend(concrete_paths(pattern.url_patterns, prefix + route))
         elif isinstance(pattern, URLPattern):
-            paths.append(prefix + route.replace("<slug:slug>", "sample-product").lstrip("^").rstrip("$"))
+            route = re.sub(r"<int:\w+>", "1", route.replace("<slug:slug>", "sample-product"))
+            paths.append(prefix + re.sub(r"<slug:\w+>", "sample", route).lstrip("^").rstrip("$"))
     return [re.sub("/+", "/", "/" + p) for p in paths]
 
 
