@@ -6,8 +6,6 @@ page or (for htmx, chosen by HX-Target) one of its regions. ``?format=csv`` stre
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -622,10 +620,6 @@ def scenario_compare(request: HttpRequest) -> HttpResponse:
         "ids": ids,
     }
     return render(request, "portfolio/strategy/compare.html", context)
-
-
-def today() -> dt.date:
-    return timezone.localdate()
 
 
 # ==========================================================================================================
