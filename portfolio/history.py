@@ -54,8 +54,8 @@ def product_history_sources(*, product: Product, show_money: bool) -> list[Histo
             kind="transition",
             records=StageTransition.history.filter(product_id=product.pk),
             subject=_transition_subject,
-            fields=("from_stage", "to_stage", "at", "by", "note"),
-            labels={"at": "Moved at", "by": "Moved by"},
+            fields=("from_stage", "to_stage", "at", "by", "note", "gate_overridden", "override_reason"),
+            labels={"at": "Moved at", "by": "Moved by", "gate_overridden": "Gate overridden"},
         ),
         HistorySource(
             kind="target",

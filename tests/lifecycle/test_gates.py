@@ -396,3 +396,13 @@ def test_an_override_needs_a_reason_in_the_database_too(product):
         StageTransition.objects.create(
             product=product, from_stage="problem", to_stage="mvp", gate_overridden=True
         )
+
+
+@pytest.mark.django_db
+def test_the_history_tab_shows_an_override_and_its_reason(client, product):
+    director = product.portfolio.director
+    product_move_stage(product=product, to="opportunity", by=director, override_reason="Board asked for it")
+    client.force_login(director)
+    html = client.get(f"/products/{product.slug}/history/").content.decode()
+    assert "Gate overridden" in html
+    assert "Board asked for it" in html
