@@ -1,7 +1,7 @@
 """Stage gates: when a product is ready to leave a stage. One table of rules, one place to change them.
 
 Each rule belongs to a stage, has a name a person reads on the checklist, and a check: a pure function of the
-product's ``WorkSummary`` (counts and facts of its work products, read in one query for any number of products
+product's ``WorkSummary`` (counts and facts of its work products, read in two queries for any number of products
 by ``lifecycle.selectors.work_summaries``) and today's date, returning whether it passes and why. A product
 moves forward only when every rule of the stages it leaves passes, or a director / VP overrides the gate with a
 written reason (``lifecycle.services.product_move_stage``). The execution stage has no next stage: its rules
@@ -343,8 +343,13 @@ RULES: tuple[GateRule, ...] = (
 )
 
 
-def rules_for(stage: str) -> list[GateRule]:
-    return [rule for rule in RULES if rule.stage == stage]
+RULES_BY_STAGE: dict[str, tuple[GateRule, ...]] = {
+    stage.value: tuple(rule for rule in RULES if rule.stage == stage) for stage in Stage
+}
+
+
+def rules_for(stage: str) -> tuple[GateRule, ...]:
+    return RULES_BY_STAGE[stage]
 
 
 def gate_evaluate(*, work: WorkSummary, stage: str, today: dt.date) -> GateResult:

@@ -95,7 +95,7 @@ def board_context(
     columns = board_columns(filters=active, include=card.pk if card else None)
     cards = [shown for column in columns for shown in column.cards]
     movable = product_ids_user_may_edit(request.user, [shown.pk for shown in cards])
-    # Each card's current-stage gate checklist, for every card in one query.
+    # Each card's current-stage gate checklist, for every card in two queries.
     gates = checklists(stages={shown.pk: shown.stage for shown in cards})
     filter_query = urlencode(active)
     product_url, move_url = slug_url("products:detail"), slug_url("lifecycle:move")

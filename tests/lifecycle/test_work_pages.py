@@ -223,7 +223,7 @@ def test_the_work_section_takes_a_fixed_number_of_queries(product, pm, django_as
     client = logged_in(pm)
     # session, user, product, permission checks, the work summary, the sheets, one per list, the feedback
     # stats, and the choices of the add forms (objectives, hypotheses, KPIs, themes, releases)
-    with django_assert_max_num_queries(26):
+    with django_assert_max_num_queries(27):
         response = client.get(work_url(product), headers=HTMX)
     assert response.status_code == 200
 
