@@ -272,3 +272,18 @@ def test_the_director_overrides_with_a_reason_recorded_on_the_transition(product
     assert transition.override_reason == "Board asked for a sizing now."
     assert "Problem statement written: No problem statement yet." in transition.unmet_criteria
     assert transition.history.get().override_reason == "Board asked for a sizing now."
+
+
+def test_a_write_without_the_csrf_token_is_refused(product, pm):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(pm)
+    response = client.post(work_url(product, "pain-points/add/"), {"description": "Sneaky"}, headers=HTMX)
+    assert response.status_code == 403
+    assert not PainPoint.objects.exists()
+
+
+def test_work_text_is_escaped(product, pm):
+    PainPoint.objects.create(product=product, description='<script>alert("x")</script>')
+    html = logged_in(pm).get(work_url(product), headers=HTMX).content.decode()
+    assert "<script>alert" not in html
+    assert "&lt;script&gt;alert" in html
