@@ -178,7 +178,7 @@ class CsvReader:
     """Reads the rows of a CSV file with the given columns (in any order, names case-insensitive).
 
     Iterating yields ``(line, cells)`` with ``cells`` in ``columns`` order, stripped and un-escaped; blank
-    lines are skipped. Lines with the wrong number of cells are collected in ``problems`` and skipped.
+    lines are skipped. Lines with the wrong number of cells go to ``on_problem`` and are skipped.
     ``rows`` counts the data rows read so far.
     """
 
