@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from lifecycle.models import Hypothesis, PainPoint, ProblemStatement, Release, StageTransition
 from products.models import Product, Role, Stage
-from tests.factories import MembershipFactory, PortfolioFactory, ProductFactory, UserFactory
+from tests.factories import KPIFactory, MembershipFactory, PortfolioFactory, ProductFactory, UserFactory
 from tests.lifecycle.factories import FeedbackItemFactory, fill_gates, fill_stage
 
 pytestmark = pytest.mark.django_db
@@ -287,3 +287,102 @@ def test_work_text_is_escaped(product, pm):
     html = logged_in(pm).get(work_url(product), headers=HTMX).content.decode()
     assert "<script>alert" not in html
     assert "&lt;script&gt;alert" in html
+
+
+def test_a_pm_walks_a_product_from_problem_to_execution_through_the_forms(product, pm, portfolio):
+    """Every stage's work recorded through its forms, then the move: the gate opens each time."""
+    from portfolio.models import Objective
+
+    objective = Objective.objects.create(portfolio=portfolio, title="Grow B2B revenue")
+    kpi = KPIFactory(name="Activation rate")
+    today = timezone.localdate()
+    client = logged_in(pm)
+    work = {
+        "problem": [
+            ("problem-statement", {"statement": "Teams chase invoices by hand."}),
+            ("pain-points", {"description": "Slow matching", "severity": "high"}),
+            ("pain-points", {"description": "Late fees", "severity": "medium"}),
+            ("personas", {"name": "Finance lead"}),
+            ("competitors", {"name": "Legacy ERP", "gap": "No self-service"}),
+        ],
+        "opportunity": [
+            ("goals", {"title": "Halve time to pay", "objective": objective.pk}),
+            (
+                "opportunity",
+                {
+                    "tam": "1000000",
+                    "sam": "200000",
+                    "som": "20000",
+                    "business_case": "Pays back in a year.",
+                    "expected_return": "300000",
+                    "investment": "100000",
+                    "target_date": str(today + dt.timedelta(days=200)),
+                },
+            ),
+        ],
+        "research": [
+            ("hypotheses", {"statement": "Self-service halves support calls", "outcome": "validated"}),
+            (
+                "experiments",
+                {"title": "Prototype test", "method": "prototype", "status": "done", "outcome": "validated"},
+            ),
+            (
+                "research-notes",
+                {"title": "Five interviews", "body": "All wanted it.", "noted_on": str(today)},
+            ),
+        ],
+        "mvp": [
+            (
+                "mvp",
+                {"scope": "Upload\nMatch", "launch_date": str(today), "result": "Pilot met its targets."},
+            ),
+            (
+                "success-criteria",
+                {"description": "Activation over 40%", "kpi": kpi.pk, "target": "40", "met": "true"},
+            ),
+        ],
+        "feedback": [("feedback-themes", {"name": "Speed"})],
+        "strategy": [
+            ("strategy", {"positioning": "Fastest way to get paid.", "pricing_notes": "Per seat."}),
+            *[
+                (
+                    "roadmap",
+                    {
+                        "title": f"Item {n}",
+                        "target_date": str(today + dt.timedelta(days=30 * n)),
+                        "status": "planned",
+                        "order": n,
+                    },
+                )
+                for n in range(1, 4)
+            ],
+        ],
+    }
+    stages = list(Stage.values)
+    for stage in stages[:-1]:
+        for kind, data in work.get(stage, []):
+            response = client.post(work_url(product, f"{kind}/add/"), data)
+            assert response.status_code == 302, (kind, response.content.decode()[:2000])
+        if stage == "feedback":
+            theme = product.feedback_themes.get()
+            for n in range(10):
+                response = client.post(
+                    work_url(product, "feedback/add/"),
+                    {
+                        "received_on": str(today),
+                        "source": "interview",
+                        "segment": "b2b",
+                        "sentiment": "positive",
+                        "score": "9",
+                        "text": f"Great {n}",
+                        "theme": theme.pk,
+                        "kpi": kpi.pk,
+                    },
+                )
+                assert response.status_code == 302, response.content.decode()[:2000]
+        next_stage = stages[stages.index(stage) + 1]
+        response = client.post(f"/lifecycle/products/{product.slug}/move/", {"to": next_stage})
+        assert response.status_code == 302, (stage, response.content.decode()[:3000])
+        assert Product.objects.get(pk=product.pk).stage == next_stage
+    assert not StageTransition.objects.filter(product=product, gate_overridden=True).exists()
+    assert StageTransition.objects.filter(product=product).count() == 6
