@@ -258,9 +258,8 @@ def _import_measurements(request: ImportRequest, outcome: ImportOutcome) -> None
     editable = product_ids_user_may_edit(request.user, products.values())
     own_targets = {(p, k): t for p, k, t in KPITarget.objects.values_list("product_id", "kpi_id", "target")}
     latest_period = timezone.localdate() + dt.timedelta(days=366)
-    targets: dict[
-        tuple[int, int], tuple[float, int]
-    ] = {}  # the file's target per product and KPI, and its line
+    # The file's target per product and KPI, and the line that gave it.
+    targets: dict[tuple[int, int], tuple[float, int]] = {}
     reader = _reader(request, MEASUREMENT_COLUMNS, outcome)
     # A period's check depends on its text and the KPI's frequency only: done once per pair, not per row.
     periods: dict[tuple[str, str], str | CellError] = {}
@@ -361,7 +360,7 @@ def _import_measurements(request: ImportRequest, outcome: ImportOutcome) -> None
                 written.updated,
                 written.unchanged,
             )
-            _write_targets(target_changes, own=own_targets, by=request.user, reason=request.reason)
+            _write_targets(target_changes, by=request.user, reason=request.reason)
             kpi_periods = written.kpi_periods
             product_ids = written.product_ids | {product for product, _kpi in target_changes}
             _mark_stale(kpi_periods, whole_kpis={kpi for _product, kpi in target_changes})
@@ -392,9 +391,7 @@ def _check_period(period: dt.date, frequency: str, latest: dt.date) -> None:
         raise CellError(f"{period.isoformat()} is out of range: check the year.")
 
 
-def _write_targets(
-    changes: dict[tuple[int, int], float], *, own: dict[tuple[int, int], float], by: User, reason: str
-) -> None:
+def _write_targets(changes: dict[tuple[int, int], float], *, by: User, reason: str) -> None:
     """Set the products' own KPI targets that the file changes (with history, versions moved on)."""
     if not changes:
         return
