@@ -27,7 +27,10 @@ MAIN_PAGES = [
     MainPage("lifecycle-board", "/lifecycle/board/", "Lifecycle board"),
     MainPage("lifecycle-analytics", "/lifecycle/analytics/", "Lifecycle analytics", optional=True),
     MainPage("rollups", "/portfolio/rollups/", "Director view: KPI rollups"),
+    MainPage("objectives", "/portfolio/objectives/", "Strategy: objectives and coverage"),
     MainPage("investment", "/portfolio/investment/", "Investment", optional=True),
+    MainPage("priorities", "/portfolio/priorities/", "Strategy: priorities (RICE, WSJF)"),
+    MainPage("roadmap", "/portfolio/roadmap/", "Strategy: roadmap"),
     MainPage("kpis", "/portfolio/kpis/", "KPI definitions"),
     MainPage("measurements", "/portfolio/measurements/", "Measurements"),
 ]
