@@ -8,7 +8,7 @@ from django.core.management import call_command
 
 from portfolio.imports import ImportRequest, import_csv
 from portfolio.models import KPI, KPITarget, Measurement, StaleRollup
-from products.models import ImportKind, Role
+from products.models import ImportKind, Product, Role
 from tests.factories import (
     KPIFactory,
     KPITargetFactory,
@@ -346,6 +346,23 @@ def test_the_measurement_export_imports_back_unchanged(seeded, client):
     assert (outcome.created, outcome.updated, outcome.unchanged) == (0, 0, outcome.rows)
     assert outcome.extra == {}
     assert state() == before
+
+
+def test_the_product_export_imports_back_unchanged(seeded, client):
+    client.force_login(seeded)
+    content = exported(client, "/products/?format=csv")
+    before = (
+        state(),
+        list(Product.objects.order_by("pk").values_list("name", "stage", "version", "planned_budget")),
+    )
+    outcome = import_csv(ImportRequest(kind=ImportKind.PRODUCTS, chunks=[content], user=seeded, apply=True))
+    assert errors(outcome) == []
+    assert (outcome.created, outcome.updated, outcome.unchanged) == (0, 0, Product.objects.count())
+    after = (
+        state(),
+        list(Product.objects.order_by("pk").values_list("name", "stage", "version", "planned_budget")),
+    )
+    assert after == before
 
 
 def test_the_kpi_export_imports_back_unchanged(seeded, client):
