@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -259,3 +260,32 @@ def test_random_malformed_files_never_give_a_server_error_or_a_partial_write(
     # Everything or nothing: every row counted is now in the table with its value.
     assert len(after) == len(before[0]) + run.created
     assert run.created + run.updated + run.unchanged == run.rows_total
+
+
+def test_a_checked_file_not_applied_within_a_day_expires_and_its_bytes_go(client, owner):
+    client.force_login(owner)
+    upload(client, GOOD)
+    old = ImportRun.objects.get()
+    assert old.status == ImportStatus.READY
+    assert ImportChunk.objects.filter(run=old).exists()
+    ImportRun.objects.filter(pk=old.pk).update(created_at=timezone.now() - dt.timedelta(days=2))
+    upload(client, BAD)  # any later upload tidies up
+    old.refresh_from_db()
+    assert old.status == ImportStatus.EXPIRED
+    assert not ImportChunk.objects.filter(run=old).exists()
+    response = client.post(f"/portfolio/imports/{old.pk}/apply/", follow=True)
+    assert "This import cannot be applied: it is expired: not applied." in response.content.decode()
+
+
+def test_a_run_whose_file_is_gone_fails_with_a_message_and_writes_nothing(client, owner):
+    client.force_login(owner)
+    upload(client, GOOD)
+    run = ImportRun.objects.get()
+    ImportChunk.objects.filter(run=run).delete()
+    before = values()
+    client.post(f"/portfolio/imports/{run.pk}/apply/")
+    run.refresh_from_db()
+    assert run.status == ImportStatus.FAILED
+    assert values() == before
+    page = client.get(f"/portfolio/imports/{run.pk}/").content.decode()
+    assert "The file or the person who uploaded it is gone." in page
