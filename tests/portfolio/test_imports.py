@@ -437,3 +437,18 @@ def test_a_file_of_many_problems_keeps_the_first_and_counts_them_all(world, monk
     outcome = run(HEADER + "ghost,Revenue,2026-03-02,1,\n" + rows, world["owner"])
     assert outcome.error_count == 6
     assert [(e.line, e.column) for e in outcome.errors] == [(2, "product"), (4, ""), (5, "")]
+
+
+def test_a_file_of_many_rows_marks_rollups_stale_once_and_requests_one_refresh(
+    world, django_capture_on_commit_callbacks
+):
+    weeks = [MONDAY + dt.timedelta(weeks=n) for n in range(30)]
+    rows = "".join(
+        f"{slug},Revenue,{week},{n},\n" for n, week in enumerate(weeks) for slug in ("alpha", "beta")
+    )
+    with django_capture_on_commit_callbacks() as callbacks:
+        outcome = run(HEADER + rows, world["owner"])
+    assert outcome.created + outcome.updated == 60
+    assert len(callbacks) == 1  # one refresh request for the whole file, after commit
+    # One mark per changed (KPI, period), none per row.
+    assert StaleRollup.objects.count() == 30
