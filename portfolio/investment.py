@@ -217,7 +217,16 @@ def _money_annotations(today: dt.date) -> dict:
 
 
 def budget_lines(*, products: QuerySet[Product], quarters: Sequence[dt.date]) -> QuerySet[BudgetLine]:
-    return BudgetLine.objects.filter(product__in=products.order_by().values("pk"), quarter__in=list(quarters))
+    """The lines of ``products`` in ``quarters``. Every product (no filter on the queryset): no semi-join."""
+    lines = BudgetLine.objects.filter(quarter__in=list(quarters))
+    if products.query.where:
+        lines = lines.filter(product__in=products.order_by().values("pk"))
+    return lines
+
+
+def products_with_lines(*, products: QuerySet[Product], quarters: Sequence[dt.date]) -> int:
+    """How many of ``products`` have lines in ``quarters``: the product table's row count, from the index alone."""
+    return budget_lines(products=products, quarters=quarters).values("product_id").distinct().count()
 
 
 def _row(key: str, label: str, values: dict, fraction: Decimal) -> MoneyRow:
@@ -405,19 +414,14 @@ def money_row(values: dict, *, quarters: Sequence[dt.date], today: dt.date | Non
 
 
 def line_years() -> list[int]:
-    """The years that have budget lines, newest first (two years around today when there are none)."""
-    from django.db.models.functions import ExtractYear
+    """The years from the first to the last budget line, newest first (this year when there are none). One
+    MIN/MAX query that reads the ends of the quarter index, not every line."""
+    from django.db.models import Max, Min
 
-    years = sorted(
-        set(
-            BudgetLine.objects.annotate(year=ExtractYear("quarter"))
-            .order_by()
-            .values_list("year", flat=True)
-            .distinct()
-        ),
-        reverse=True,
-    )
-    return years or [timezone.localdate().year]
+    span = BudgetLine.objects.aggregate(first=Min("quarter"), last=Max("quarter"))
+    if span["first"] is None:
+        return [timezone.localdate().year]
+    return list(range(span["last"].year, span["first"].year - 1, -1))
 
 
 def product_quarter_lines(*, product: Product) -> list[BudgetLine]:

@@ -196,9 +196,8 @@ def investment_overview(request: HttpRequest) -> HttpResponse:
     paginator = Paginator(
         investment.product_money_rows(products=products, quarters=quarters, today=today), PRODUCTS_PER_PAGE
     )
-    if region != "investment-products" and dimension in ("portfolio", "stage", "focus", "market"):
-        # Each product is in exactly one group: the groups' product counts add up to the table's rows.
-        paginator.count = sum(row.products for row in rows)
+    # A plain count of the grouped rows would aggregate every line a second time.
+    paginator.count = investment.products_with_lines(products=products, quarters=quarters)
     page = paginator.get_page(filters["page"])
     product_rows = [
         investment.money_row(values, quarters=quarters, today=today) for values in page.object_list
