@@ -600,5 +600,6 @@ class StaleRollupAdmin(ComputedStateAdmin):
 class RollupStateAdmin(ComputedStateAdmin):
     list_display = ("computed_at", "refresh_queued_at")
 
+
 # Key results, alignments, budget lines, scores, scenarios and the plan history (docs/strategy.md).
 from portfolio import strategy_admin  # noqa: E402, F401

@@ -335,6 +335,34 @@ def product_shares(alignments: Iterable[tuple[int, int, int]]) -> dict[int, list
     return shares
 
 
+def objective_funding(
+    *, products: QuerySet[Product], quarters: Sequence[dt.date]
+) -> tuple[dict[int, Decimal], Decimal]:
+    """Planned money per objective id (split by alignment weight as in ``investment_rollup``) and the planned
+    total of ``products`` over ``quarters``: the objectives page's figures, from two grouped queries."""
+    per_product = budget_lines(products=products, quarters=quarters).order_by().values_list("product_id")
+    weights: dict[int, list[tuple[int, int]]] = {}
+    for product_id, objective_id, weight in Alignment.objects.filter(
+        product__in=products.order_by().values("pk")
+    ).values_list("product_id", "objective_id", "weight"):
+        weights.setdefault(product_id, []).append((objective_id, weight))
+    numerators: dict[tuple[int, int], Decimal] = {}
+    total = ZERO
+    for product_id, planned in per_product.annotate(planned=Sum("planned")):
+        planned = planned or ZERO
+        total += planned
+        items = weights.get(product_id, ())
+        divisor = max(100, sum(weight for _, weight in items))
+        for objective_id, weight in items:
+            numerators[objective_id, divisor] = (
+                numerators.get((objective_id, divisor), ZERO) + planned * weight
+            )
+    funding: dict[int, Decimal] = {}
+    for (objective_id, divisor), amount in numerators.items():
+        funding[objective_id] = funding.get(objective_id, ZERO) + amount / divisor
+    return {key: _cents(amount) for key, amount in funding.items()}, _cents(total)
+
+
 MONEY_PARTS = ("capex", "opex", "actual_sum", "ended", "current_q")
 
 

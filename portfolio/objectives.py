@@ -107,12 +107,12 @@ def objective_list(*, portfolio: Portfolio | None = None) -> QuerySet[Objective]
 
 
 def coverage(
-    *, portfolio: Portfolio | None, products: QuerySet[Product], funding: dict[str, Decimal] | None = None
+    *, portfolio: Portfolio | None, products: QuerySet[Product], funding: dict[int, Decimal] | None = None
 ) -> Coverage:
     """Objectives with key results and aligned products, and which objectives and products are not covered.
 
-    ``products`` are the products in view (a portfolio's, or every product); ``funding`` maps objective ids (as
-    text) to their share of the money. Five queries whatever the number of products.
+    ``products`` are the products in view (a portfolio's, or every product); ``funding`` maps objective ids to their
+    share of the money. Five queries whatever the number of products.
     """
     objectives = list(objective_list(portfolio=portfolio))
     views = {objective.pk: ObjectiveView(objective=objective) for objective in objectives}
@@ -128,9 +128,9 @@ def coverage(
         view.aligned_count += 1
         if len(view.aligned) < ALIGNED_NAMES_SHOWN:
             view.aligned.append(tuple(aligned))
-    for key, amount in (funding or {}).items():
-        if key.isdigit() and int(key) in views:
-            views[int(key)].funding = amount
+    for objective_id, amount in (funding or {}).items():
+        if objective_id in views:
+            views[objective_id].funding = amount
     unaligned = products.filter(~Q(pk__in=Alignment.objects.values("product_id"))).order_by("name", "pk")
     totals = products.order_by().aggregate(
         n=Count("pk"), unaligned=Count("pk", filter=~Q(pk__in=Alignment.objects.values("product_id")))

@@ -108,22 +108,22 @@ def budget_vs_actual(*, rows: Sequence, currency: str) -> dict:
     }
 
 
-def value_effort_bubbles(*, rows: Sequence, rank: str) -> dict:
-    """One bubble per scored product: effort (person-months) across, its score up, size by reach."""
-    scores = [row.score for row in rows]
-    reach_max = max((score.reach for score in scores), default=1) or 1
+def value_effort_bubbles(*, rows: Sequence[tuple], rank: str) -> dict:
+    """One bubble per scored product, from (name, effort, RICE, WSJF, reach) rows in rank order: effort
+    (person-months) across, its score up, size by reach."""
+    reach_max = max((row[4] for row in rows), default=1) or 1
     y_name = "RICE" if rank == "rice" else "WSJF"
     return {
         "data": [
             {
                 "type": "scatter",
                 "mode": "markers",
-                "x": [float(score.effort) for score in scores],
-                "y": [float(score.rice if rank == "rice" else score.wsjf) for score in scores],
-                "text": [score.product.name for score in scores],
-                "customdata": [[row.rank, score.reach] for row, score in zip(rows, scores, strict=True)],
+                "x": [float(row[1]) for row in rows],
+                "y": [float(row[2] if rank == "rice" else row[3]) for row in rows],
+                "text": [row[0] for row in rows],
+                "customdata": [[number, row[4]] for number, row in enumerate(rows, start=1)],
                 "marker": {
-                    "size": [8 + 30 * (score.reach / reach_max) ** 0.5 for score in scores],
+                    "size": [8 + 30 * (row[4] / reach_max) ** 0.5 for row in rows],
                     "color": PLANNED_COLOUR,
                     "opacity": 0.55,
                     "line": {"color": "#312e81", "width": 1},

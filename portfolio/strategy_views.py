@@ -87,10 +87,7 @@ def objective_list(request: HttpRequest) -> HttpResponse:
     products = _filtered_products(filters)
     quarters = investment.year_quarters(timezone.localdate().year)
     money_products = _money_products(request.user, products)
-    funding_rows = investment.investment_rollup(
-        products=money_products, quarters=quarters, dimension="objective"
-    )
-    funding = {row.key: row.planned for row in funding_rows}
+    funding, funding_total = investment.objective_funding(products=money_products, quarters=quarters)
     view = objectives.coverage(portfolio=portfolio, products=products, funding=funding)
     if request.GET.get("format") == "csv":
         if request.GET.get("table") == "unaligned":
@@ -107,7 +104,7 @@ def objective_list(request: HttpRequest) -> HttpResponse:
         "unaligned_page": page,
         "editable_ids": product_ids_user_may_edit(request.user, shown),
         "funding_year": quarters[0].year,
-        "funding_total": sum((row.planned for row in funding_rows), investment.ZERO),
+        "funding_total": funding_total,
         "shows_money": money_products is products or money_products.exists(),
         # Anyone who may edit some product sees the form; the POST checks this product and objective.
         "can_align_any": is_leadership(request.user) or request.user.role in PM_LEVEL,
@@ -307,7 +304,8 @@ def priority_list(request: HttpRequest) -> HttpResponse:
     region = region_requested(request, PRIORITY_REGIONS)
     context = {"form": form, "page": page, "rows": rows, "rank": rank, "editable_ids": editable}
     if region != "priority-table":
-        top = [prioritization.RankedRow(rank=i + 1, score=score) for i, score in enumerate(ranked[:BUBBLES])]
+        # Plain values for the chart: a few hundred model instances would cost more than the query.
+        top = list(ranked.values_list("product__name", "effort", "rice", "wsjf", "reach")[:BUBBLES])
         unscored = products.filter(priority__isnull=True).order_by("name", "pk")
         unscored_first = list(unscored.only("slug", "name")[:10])
         context.update(

@@ -270,3 +270,11 @@ def test_every_grouping_adds_up_to_the_totals(world, dimension):
     direct = investment_totals(products=Product.objects.all(), quarters=YEAR, today=TODAY)
     assert (total.planned, total.actual, total.capex) == (direct.planned, direct.actual, direct.capex)
     assert total.plan_to_date == direct.plan_to_date
+
+
+def test_objective_funding_agrees_with_the_rollup_by_objective(world):
+    from portfolio.investment import objective_funding
+
+    funding, total = objective_funding(products=Product.objects.all(), quarters=YEAR)
+    assert funding == {world.speed.pk: Decimal("240000.00"), world.reach.pk: Decimal("140000.00")}
+    assert total == 490_000
