@@ -65,5 +65,10 @@ def latest_version_touching(portfolio: Portfolio | None) -> int:
     return changes.aggregate(v=Max("version"))["v"] or 0
 
 
+def plan_changes() -> QuerySet[PlanChange]:
+    """Every change of the live plan, newest first, with who, which portfolio and scenario joined."""
+    return PlanChange.objects.select_related("by", "portfolio", "scenario").order_by("-version")
+
+
 def plan_history(*, limit: int = 20) -> list[PlanChange]:
     return list(PlanChange.objects.select_related("by", "portfolio", "scenario").order_by("-version")[:limit])

@@ -222,3 +222,44 @@ def roadmap_csv(rows: Sequence):
         for row in rows
     )
     return csv_response(ROADMAP_COLUMNS, lines, filename=csv_filename("roadmap"))
+
+
+BUDGET_LINE_COLUMNS = ("product", "quarter", "kind", "planned", "actual")
+PLAN_HISTORY_COLUMNS = ("version", "at", "by", "portfolio", "scenario", "summary")
+SCENARIO_FUNDING_COLUMNS = ("objective", "portfolio", "kpis", "live", "scenario", "change_pct", "expected")
+
+
+def budget_lines_csv(product, lines: Sequence):
+    rows = ((product.slug, line.quarter, line.kind, line.planned, line.actual) for line in lines)
+    return csv_response(BUDGET_LINE_COLUMNS, rows, filename=csv_filename(f"budget-{product.slug}"))
+
+
+def plan_history_csv(changes: QuerySet):
+    rows = (
+        (
+            change.version,
+            change.at.isoformat(),
+            change.by.username if change.by else "",
+            change.portfolio.slug if change.portfolio else "",
+            change.scenario.name if change.scenario else "",
+            change.summary,
+        )
+        for change in changes.iterator(chunk_size=2000)
+    )
+    return csv_response(PLAN_HISTORY_COLUMNS, rows, filename=csv_filename("plan-history"))
+
+
+def scenario_funding_csv(summary):
+    rows = (
+        (
+            item.objective.title,
+            item.objective.portfolio.slug if item.objective.portfolio else "",
+            "; ".join(item.kpis),
+            item.live,
+            item.scenario,
+            item.change_pct,
+            item.expected,
+        )
+        for item in summary.objectives
+    )
+    return csv_response(SCENARIO_FUNDING_COLUMNS, rows, filename=csv_filename("scenario-funding"))

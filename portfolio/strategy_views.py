@@ -263,6 +263,8 @@ def product_budget(request: HttpRequest, slug: str) -> HttpResponse:
         else:
             status = 400 if not _htmx(request) else 200
     lines = investment.product_quarter_lines(product=product)
+    if request.method == "GET" and request.GET.get("format") == "csv":
+        return exports.budget_lines_csv(product, lines)
     context = {
         "product": product,
         "lines": lines,
@@ -418,6 +420,8 @@ def scenario_list(request: HttpRequest) -> HttpResponse:
         status = 400
     listed = scenarios.scenario_list(user=request.user)
     if request.GET.get("format") == "csv":
+        if request.GET.get("table") == "history":
+            return exports.plan_history_csv(plan.plan_changes())
         return exports.scenarios_csv(listed)
     context = {
         "form": form,
@@ -471,6 +475,8 @@ def scenario_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The scenario beside the live plan, its lines (changed only with ?changed=1), and its controls."""
     scenario = _scenario(request, pk)
     if request.GET.get("format") == "csv":
+        if request.GET.get("table") == "funding":
+            return exports.scenario_funding_csv(scenarios.scenario_summary(scenario=scenario))
         return exports.scenario_lines_csv(scenarios.scenario_lines(scenario=scenario))
     region = region_requested(request, SCENARIO_REGIONS)
     context = _scenario_context(

@@ -278,3 +278,17 @@ def test_objective_funding_agrees_with_the_rollup_by_objective(world):
     funding, total = objective_funding(products=Product.objects.all(), quarters=YEAR)
     assert funding == {world.speed.pk: Decimal("240000.00"), world.reach.pk: Decimal("140000.00")}
     assert total == 490_000
+
+
+def test_product_budget_lines_csv(client, world):
+    client.force_login(world.pm)
+    rows = (
+        b"".join(client.get("/portfolio/investment/wallet/?format=csv").streaming_content)
+        .decode()
+        .splitlines()
+    )
+    assert rows == [
+        "product,quarter,kind,planned,actual",
+        "wallet,2026-01-01,opex,40000.00,40000.00",
+        "wallet,2026-04-01,capex,20000.00,0.00",
+    ]

@@ -373,3 +373,26 @@ def test_scenario_page_queries_do_not_grow(client, world, django_assert_max_num_
             assert client.get(f"/portfolio/scenarios/{scenario.pk}/").status_code == 200
         counts.append(len(captured))
     assert counts[0] == counts[1]
+
+
+def test_funding_and_history_csv(client, world, scenario):
+    budget_line_set(
+        product=world.wallet,
+        quarter=YEAR[2],
+        kind="opex",
+        planned=Decimal("1"),
+        actual=Decimal(0),
+        by=world.vp,
+    )
+    client.force_login(world.director)
+    funding = b"".join(
+        client.get(f"/portfolio/scenarios/{scenario.pk}/?format=csv&table=funding").streaming_content
+    )
+    rows = funding.decode().splitlines()
+    assert rows[0] == "objective,portfolio,kpis,live,scenario,change_pct,expected"
+    assert rows[1].startswith("Faster payments,payments,Conversion,")
+    history = b"".join(
+        client.get("/portfolio/scenarios/?format=csv&table=history").streaming_content
+    ).decode()
+    assert history.splitlines()[1].startswith("1,")
+    assert "Wallet 2026 Q3 opex" in history
