@@ -181,13 +181,13 @@ def investment_overview(request: HttpRequest) -> HttpResponse:
     quarters = investment.year_quarters(filters["year"])
     products = _money_products(request.user, _filtered_products(filters))
     dimension = filters["dimension"]
-    rows = investment.investment_rollup(
-        products=products, quarters=quarters, dimension=dimension, today=today
-    )
     if request.GET.get("format") == "csv":
         if request.GET.get("table") == "products":
             values = investment.product_money_rows(products=products, quarters=quarters, today=today)
             return exports.product_money_csv(values, quarters=quarters, today=today)
+        rows = investment.investment_rollup(
+            products=products, quarters=quarters, dimension=dimension, today=today
+        )
         return exports.money_csv(rows, dimension=dimension, quarters=quarters)
     region = region_requested(request, INVESTMENT_REGIONS)
     paginator = Paginator(
@@ -201,14 +201,10 @@ def investment_overview(request: HttpRequest) -> HttpResponse:
     ]
     context = {"form": form, "page": page, "product_rows": product_rows, "quarters": quarters}
     if region != "investment-products":
-        totals = investment.totals_of(rows, fraction=investment.current_fraction(quarters, today))
-        by_quarter = (
-            rows
-            if dimension == "quarter"
-            else investment.investment_rollup(
-                products=products, quarters=quarters, dimension="quarter", today=today
-            )
+        rows, by_quarter = investment.rollup_with_quarters(
+            products=products, quarters=quarters, dimension=dimension, today=today
         )
+        totals = investment.totals_of(rows, fraction=investment.current_fraction(quarters, today))
         context.update(
             rows=rows,
             totals=totals,

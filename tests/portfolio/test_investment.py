@@ -292,3 +292,21 @@ def test_product_budget_lines_csv(client, world):
         "wallet,2026-01-01,opex,40000.00,40000.00",
         "wallet,2026-04-01,capex,20000.00,0.00",
     ]
+
+
+@pytest.mark.parametrize("dimension", ["portfolio", "stage", "focus", "market"])
+def test_one_pass_rollup_matches_the_two_queries(world, dimension):
+    from portfolio.investment import rollup_with_quarters
+
+    rows, by_quarter = rollup_with_quarters(
+        products=Product.objects.all(), quarters=YEAR, dimension=dimension, today=TODAY
+    )
+    expected = investment_rollup(
+        products=Product.objects.all(), quarters=YEAR, dimension=dimension, today=TODAY
+    )
+    quarters = investment_rollup(
+        products=Product.objects.all(), quarters=YEAR, dimension="quarter", today=TODAY
+    )
+    shape = lambda rows: [(r.key, r.capex, r.opex, r.actual, r.plan_to_date, r.status) for r in rows]  # noqa: E731
+    assert shape(rows) == shape(expected)
+    assert shape(by_quarter) == shape(quarters)
