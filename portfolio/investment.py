@@ -21,7 +21,19 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
-from django.db.models import Case, DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
+from django.db.models import (
+    Case,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -433,6 +445,13 @@ def _by_objective(
     Decimal. Weights are whole percentages, so a product's part is money x weight / max(100, sum of weights):
     the products are bucketed by that divisor and each bucket divided once, at the end."""
     per_product = lines.order_by().values_list("product_id").annotate(**_money_annotations(today))
+    return _split_by_objective(per_product, products=products, fraction=fraction)
+
+
+def _split_by_objective(
+    per_product: Iterable, *, products: QuerySet[Product], fraction: Decimal
+) -> list[MoneyRow]:
+    """Objective rows from (product id, capex, opex, actual, ended, current) rows: see ``_by_objective``."""
     weights: dict[int, list[tuple[int, int]]] = {}
     for product_id, objective_id, weight in Alignment.objects.filter(
         product__in=products.order_by().values("pk")
@@ -478,6 +497,79 @@ def _by_objective(
     return ordered
 
 
+@dataclass
+class InvestmentView:
+    rows: list[MoneyRow]  # by the chosen dimension
+    by_quarter: list[MoneyRow]
+    products: list[MoneyRow]  # per product, furthest over plan first
+
+
+def investment_view(
+    *, products: QuerySet[Product], quarters: Sequence[dt.date], dimension: str, today: dt.date | None = None
+) -> InvestmentView:
+    """What the investment page shows, from one pass per product over the lines (grouped by product with the
+    product's attributes) plus one per quarter: the per-dimension rows are sums of the product rows (objectives
+    split by weight), the product table is those rows sorted. Same figures as ``investment_rollup``."""
+    today = today or timezone.localdate()
+    fraction = current_fraction(quarters, today)
+    attributes = (
+        "product_id",
+        "product__slug",
+        "product__name",
+        "product__portfolio__slug",
+        "product__portfolio__name",
+        "product__stage",
+        "product__market",
+        "product__focus",
+    )
+    product_rows = []
+    for values in (
+        budget_lines(products=products, quarters=quarters)
+        .order_by()
+        .values(*attributes)
+        .annotate(**_money_annotations(today))
+    ):
+        row = _row(values["product__slug"], values["product__name"], values, fraction)
+        row.products = 1
+        row.extra = {
+            "id": values["product_id"],
+            "portfolio": values["product__portfolio__name"],
+            "portfolio_slug": values["product__portfolio__slug"],
+            "stage": values["product__stage"],
+            "market": values["product__market"],
+            "focus": values["product__focus"],
+        }
+        product_rows.append(row)
+    product_rows.sort(key=lambda row: (-row.variance, row.label, row.extra["id"]))
+    by_quarter = investment_rollup(products=products, quarters=quarters, dimension="quarter", today=today)
+    if dimension == "quarter":
+        rows = by_quarter
+    elif dimension == "objective":
+        per_product = (
+            (row.extra["id"], row.capex, row.opex, row.actual, row.ended, row.current) for row in product_rows
+        )
+        rows = _split_by_objective(per_product, products=products, fraction=fraction)
+    else:
+        field = "portfolio_slug" if dimension == "portfolio" else dimension
+        groups: dict[str, MoneyRow] = {}
+        names = {row.extra["portfolio_slug"]: row.extra["portfolio"] for row in product_rows}
+        for product_row in product_rows:
+            key = product_row.extra[field]
+            group = groups.get(key)
+            if group is None:
+                label = names[key] if dimension == "portfolio" else CHOICE_LABELS[dimension].get(key, key)
+                group = groups[key] = MoneyRow(key=key, label=str(label), fraction=fraction)
+            group.add(product_row)
+            group.products += 1
+        rows = list(groups.values())
+        if dimension in CHOICE_LABELS:
+            order = list(CHOICE_LABELS[dimension])
+            rows.sort(key=lambda row: order.index(row.key) if row.key in order else len(order))
+        else:
+            rows.sort(key=lambda row: (-row.planned, row.label))
+    return InvestmentView(rows=rows, by_quarter=by_quarter, products=product_rows)
+
+
 def product_money_rows(
     *, products: QuerySet[Product], quarters: Sequence[dt.date], today: dt.date | None = None
 ) -> QuerySet:
@@ -489,7 +581,13 @@ def product_money_rows(
         lines.order_by()
         .values("product_id", "product__slug", "product__name", "product__portfolio__name")
         .annotate(**_money_annotations(today))
-        .annotate(over=F("actual_sum") - F("ended"))
+        # The variance (actual - plan to date), to sort by.
+        .annotate(
+            over=ExpressionWrapper(
+                F("actual_sum") - F("ended") - F("current_q") * Value(current_fraction(quarters, today)),
+                output_field=MONEY_FIELD,
+            )
+        )
         .order_by("-over", "product__name", "product_id")
     )
 
