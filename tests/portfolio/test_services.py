@@ -11,6 +11,7 @@ from portfolio.models import Rollup, RollupState, StaleRollup
 from portfolio.rollups import rollups_recompute_all
 from products.services import product_update
 from tests.factories import KPIFactory, MeasurementFactory, PortfolioFactory, ProductFactory
+from tests.lifecycle.factories import fill_gates
 
 pytestmark = pytest.mark.django_db
 
@@ -50,7 +51,7 @@ def test_moving_to_another_portfolio_marks_both_portfolios():
 
 
 def test_a_stage_move_marks_the_two_stage_keys():
-    product = ProductFactory(stage="mvp")
+    product = fill_gates(ProductFactory(stage="mvp"))  # its MVP gate is met
     with mock.patch("portfolio.tasks.rollups_refresh.delay"):
         product_move_stage(product=product, to="feedback", by=product.owner)
     assert marks() == {(None, None, "stage", "mvp"), (None, None, "stage", "feedback")}
