@@ -190,11 +190,20 @@ def investment_overview(request: HttpRequest) -> HttpResponse:
         )
         return exports.money_csv(rows, dimension=dimension, quarters=quarters)
     region = region_requested(request, INVESTMENT_REGIONS)
-    view = investment.investment_view(products=products, quarters=quarters, dimension=dimension, today=today)
-    page = Paginator(view.products, PRODUCTS_PER_PAGE).get_page(filters["page"])
-    context = {"form": form, "page": page, "product_rows": page.object_list, "quarters": quarters}
+    paginator = Paginator(
+        investment.product_money_rows(products=products, quarters=quarters, today=today), PRODUCTS_PER_PAGE
+    )
+    # A plain count of the grouped rows would aggregate every line a second time.
+    paginator.count = investment.products_with_lines(products=products, quarters=quarters)
+    page = paginator.get_page(filters["page"])
+    product_rows = [
+        investment.money_row(values, quarters=quarters, today=today) for values in page.object_list
+    ]
+    context = {"form": form, "page": page, "product_rows": product_rows, "quarters": quarters}
     if region != "investment-products":
-        rows = view.rows
+        rows, by_quarter = investment.rollup_with_quarters(
+            products=products, quarters=quarters, dimension=dimension, today=today
+        )
         totals = investment.totals_of(rows, fraction=investment.current_fraction(quarters, today))
         context.update(
             rows=rows,
@@ -207,8 +216,8 @@ def investment_overview(request: HttpRequest) -> HttpResponse:
             )
             if totals.planned
             else "",
-            burn=figure_json(charts.budget_vs_actual(rows=view.by_quarter, currency=_currency()))
-            if view.by_quarter
+            burn=figure_json(charts.budget_vs_actual(rows=by_quarter, currency=_currency()))
+            if by_quarter
             else "",
             restricted=budget_scope(request.user) is not None,
         )

@@ -312,18 +312,11 @@ def test_one_pass_rollup_matches_the_two_queries(world, dimension):
     assert shape(by_quarter) == shape(quarters)
 
 
-@pytest.mark.parametrize("dimension", ["portfolio", "objective", "stage", "focus", "market", "quarter"])
-def test_the_page_view_matches_the_rollups(world, dimension):
-    from portfolio.investment import investment_view, product_money_rows
+def test_products_are_ordered_by_variance(world):
+    from portfolio.investment import product_money_rows
 
-    view = investment_view(products=Product.objects.all(), quarters=YEAR, dimension=dimension, today=TODAY)
-    expected = investment_rollup(
-        products=Product.objects.all(), quarters=YEAR, dimension=dimension, today=TODAY
-    )
-    shape = lambda rows: [(r.key, r.capex, r.opex, r.actual, r.plan_to_date, r.status) for r in rows]  # noqa: E731
-    assert shape(view.rows) == shape(expected)
     ordered = [
         v["product__slug"]
         for v in product_money_rows(products=Product.objects.all(), quarters=YEAR, today=TODAY)
     ]
-    assert [row.key for row in view.products] == ordered == ["checkout", "wallet", "ads"]  # by variance
+    assert ordered == ["checkout", "wallet", "ads"]  # +20.5k, -9.9k, -29.6k against plan to date
