@@ -15,8 +15,9 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from django.db import models
+from django.db.models import F
 
-from lifecycle.gates import MIN_DATED_ROADMAP_ITEMS, MIN_PAIN_POINTS, MIN_RECENT_FEEDBACK
+from lifecycle.gates import MIN_DATED_ROADMAP_ITEMS, MIN_PAIN_POINTS, MIN_RECENT_FEEDBACK, rules_for
 from lifecycle.models import (
     Competitor,
     EvidenceLink,
@@ -44,6 +45,7 @@ from lifecycle.models import (
     RoadmapStatus,
     Sentiment,
     Severity,
+    StageTransition,
     StrategyBrief,
     SuccessCriterion,
 )
@@ -428,4 +430,38 @@ def demo_work_seed(
             children.append(child)
         model.objects.bulk_create(children, batch_size=BATCH)
         written += len(children)
-    return written
+    return written + _demo_overrides(products, seed)
+
+
+OVERRIDE_REASONS = [
+    "Board wants the pilot in market before the quarter ends; the missing work follows in the next stage.",
+    "Strategic bet agreed with the VP: a competitor launches next month.",
+    "The criterion does not fit this internal tool; agreed with the portfolio's director.",
+]
+
+
+def _demo_overrides(products: Sequence[Product], seed: int) -> int:
+    """Mark some of the forward moves a portfolio's director made as gate overrides, with a reason and the
+    criteria they passed over, so the analytics have overrides to show."""
+    rng = random.Random(f"lifecycle-overrides:{seed}")
+    moves = (
+        StageTransition.objects.filter(product__in=list(products), by=F("product__portfolio__director"))
+        .exclude(from_stage="")
+        .order_by("pk")
+    )
+    overridden = []
+    for move in moves:
+        if not move.from_stage or Stage(move.to_stage).position < Stage(move.from_stage).position:
+            continue
+        if rng.random() < 0.35:
+            rules = rules_for(move.from_stage)
+            move.gate_overridden = True
+            move.override_reason = rng.choice(OVERRIDE_REASONS)
+            move.unmet_criteria = [
+                f"{rule.name}: not met at the move." for rule in rng.sample(rules, rng.randint(1, 2))
+            ]
+            overridden.append(move)
+    StageTransition.objects.bulk_update(
+        overridden, ["gate_overridden", "override_reason", "unmet_criteria"], batch_size=BATCH
+    )
+    return len(overridden)

@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 
 from lifecycle.demo import demo_work_clear, demo_work_seed
-from lifecycle.models import FeedbackItem, Milestone, PainPoint, ProblemStatement, Release
+from lifecycle.models import FeedbackItem, Milestone, PainPoint, ProblemStatement, Release, StageTransition
 from lifecycle.selectors import checklists
 from portfolio.demo import demo_seed
 from products.models import Product, Stage
@@ -62,3 +62,13 @@ def test_the_same_seed_writes_the_same_work(demo):
         products=list(Product.objects.order_by("pk")), seed=3, today=TODAY, kpi_ids=[], objective_ids={}
     )
     assert snapshot() == first
+
+
+def test_some_director_moves_are_gate_overrides_with_reasons(demo):
+    overrides = StageTransition.objects.filter(gate_overridden=True)
+    assert overrides.exists()
+    for transition in overrides:
+        assert transition.override_reason
+        assert transition.unmet_criteria
+        assert transition.by_id == transition.product.portfolio.director_id
+        assert Stage(transition.to_stage).position > Stage(transition.from_stage).position
