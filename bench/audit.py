@@ -7,7 +7,8 @@ the performance score is that of the real thing. For each page of tests/browser/
 - axe-core (bench/audit/node_modules/axe-core, WCAG 2.1 A and AA rules plus axe's best practices), injected by
   Playwright: the serious and critical violations;
 - console errors and Content-Security-Policy violations while the page loads and settles;
-- Lighthouse 12.2.3 (bench/audit/lighthouse.mjs, desktop preset): performance, accessibility and best-practices.
+- Lighthouse 12.2.3 (bench/audit/lighthouse.mjs, desktop preset): performance, accessibility and best-practices,
+  from the median of LIGHTHOUSE_RUNS (3) cold loads of the page.
 
 Prints a table, writes bench/results-audit.json, and exits non-zero when a page misses a target: no serious or
 critical axe violation, no console error or CSP violation, each Lighthouse score ≥ 90.
