@@ -17,6 +17,7 @@ from django_htmx.http import reswap, retarget
 
 from lifecycle import charts
 from lifecycle.analytics import lifecycle_analytics
+from lifecycle.exports import analytics_csv_response
 from lifecycle.forms import AnalyticsFilterForm, StageMoveForm, work_form
 from lifecycle.selectors import (
     BoardCard,
@@ -369,15 +370,32 @@ ANALYTICS_REGIONS = ("analytics-results",)
 @vary_on_headers("HX-Request", "HX-Target")
 def analytics(request: HttpRequest) -> HttpResponse:
     """Funnel, conversion, time in stage, stuck products, overrides and cumulative flow for a window and a
-    scope from the query string. Everyone signed in may see it: it shows no money."""
+    scope from the query string; ``?format=csv`` gives the per-stage numbers. Everyone signed in may see it: it
+    shows no money."""
     form = AnalyticsFilterForm(request.GET or None, portfolios=portfolios().only("slug", "name"))
     filters = form.filters()
     report = lifecycle_analytics(filters)
+    if request.GET.get("format") == "csv":
+        return analytics_csv_response(
+            report, filename=f"lifecycle-{filters.start:%Y-%m-%d}-{filters.end:%Y-%m-%d}.csv"
+        )
     context = {
         "form": form,
         "report": report,
         "funnel_figure": charts.figure_json(charts.funnel(report.funnel, report.conversion)),
         "flow_figure": charts.figure_json(charts.cumulative_flow(report.flow)),
+        "csv_query": urlencode(
+            {
+                "format": "csv",
+                "start": filters.start.isoformat(),
+                "end": filters.end.isoformat(),
+                **{
+                    name: getattr(filters, name)
+                    for name in ("portfolio", "market", "focus")
+                    if getattr(filters, name)
+                },
+            }
+        ),
     }
     region = request.htmx.target if is_region_request(request) else None
     template = f"{ANALYTICS}#{region}" if region in ANALYTICS_REGIONS else ANALYTICS

@@ -16,7 +16,7 @@ def entries(m) -> dict:
         "lifecycle:analytics": m.Entry(
             get=m.everyone(200),
             post=m.everyone(405),
-            gets=[m.Request(), m.Request(htmx_target="analytics-results")],
+            gets=[m.Request(), m.Request(htmx_target="analytics-results"), m.Request(query="format=csv")],
         ),
         # Everyone sees a product's lifecycle work; its editors write it and move the product.
         "lifecycle:work": m.Entry(

@@ -245,3 +245,22 @@ def test_the_page_takes_a_fixed_number_of_queries(
             "/lifecycle/analytics/", {"start": "2026-06-01", "end": "2026-07-20"}, headers=headers
         )
     assert response.status_code == 200
+
+
+def test_the_csv_has_a_row_per_stage_with_the_pages_numbers(client_signed_in, built):
+    response = client_signed_in.get(
+        "/lifecycle/analytics/", {"start": "2026-06-01", "end": "2026-07-20", "format": "csv"}
+    )
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"] == 'attachment; filename="lifecycle-2026-06-01-2026-07-20.csv"'
+    lines = b"".join(response.streaming_content).decode().splitlines()
+    assert lines[0] == (
+        "stage,products_now,entered_in_window,went_on,conversion,stays_ended_in_window,median_days,p90_days,"
+        "stuck_after_days,stuck_now"
+    )
+    assert lines[1].startswith("problem,2,4,3,0.75,3,10.0,18.0,60,")
+    assert lines[7].startswith("execution,0,,,,0,,,365,")
+    html = client_signed_in.get(
+        "/lifecycle/analytics/", {"start": "2026-06-01", "end": "2026-07-20"}
+    ).content.decode()
+    assert 'href="/lifecycle/analytics/?format=csv&amp;start=2026-06-01&amp;end=2026-07-20"' in html
