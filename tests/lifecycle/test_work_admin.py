@@ -83,3 +83,17 @@ def test_a_director_of_another_portfolio_cannot_override(client):
     move(client, [product, other], to="opportunity", note="", override_reason="Because")
     assert Product.objects.get(pk=product.pk).stage == "opportunity"
     assert Product.objects.get(pk=other.pk).stage == "problem"
+
+
+def test_changing_the_stage_on_the_product_form_obeys_the_gate(admin_client):
+    from tests.products.test_admin import admin_form_data
+
+    product = ProductFactory(name="Unready", stage=Stage.RESEARCH)
+    page = admin_client.get(f"/admin/products/product/{product.pk}/change/")
+    response = admin_client.post(
+        f"/admin/products/product/{product.pk}/change/", admin_form_data(page, stage=Stage.MVP)
+    )
+    assert response.status_code == 200  # the form again, with the error
+    assert "Unready is not ready to leave Research: 3 criteria unmet" in response.content.decode()
+    assert Product.objects.get(pk=product.pk).stage == Stage.RESEARCH
+    assert not StageTransition.objects.exists()
