@@ -386,3 +386,20 @@ def test_a_pm_walks_a_product_from_problem_to_execution_through_the_forms(produc
         assert Product.objects.get(pk=product.pk).stage == next_stage
     assert not StageTransition.objects.filter(product=product, gate_overridden=True).exists()
     assert StageTransition.objects.filter(product=product).count() == 6
+
+
+def test_without_javascript_edit_links_open_the_form_on_a_page_and_a_refused_move_explains(product, pm):
+    pain = PainPoint.objects.create(product=product, description="Slow")
+    client = logged_in(pm)
+    page = client.get(work_url(product, f"pain-points/{pain.pk}/edit/"))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "<html" in html
+    assert f'action="/lifecycle/products/atlas/work/pain-points/{pain.pk}/edit/"' in html
+    assert 'value="Slow"' in html
+    refused = client.post(f"/lifecycle/products/{product.slug}/move/", {"to": "opportunity"})
+    assert refused.status_code == 422
+    text = refused.content.decode()
+    assert "not ready to leave Problem" in text
+    assert "Problem statement written" in text
+    assert Product.objects.get(pk=product.pk).stage == "problem"
