@@ -128,35 +128,63 @@ def _align_target(request, objective: Objective) -> Product:
     return product, form.cleaned_data["weight"]
 
 
+def _alignment_answer(request, objective: Objective, *, level: str, text: str) -> HttpResponse:
+    """After an alignment write: for htmx, the objective's card again (with a note); otherwise back to the page
+    with a message."""
+    if not _htmx(request):
+        getattr(messages, level)(request, text)
+        return redirect(f"{reverse('portfolio:objectives')}#objective-{objective.pk}")
+    products = Product.objects.all()
+    quarters = investment.year_quarters(timezone.localdate().year)
+    money_products = _money_products(request.user, products)
+    funding, _ = investment.objective_funding(products=money_products, quarters=quarters)
+    view = objectives.coverage(portfolio=objective.portfolio, products=products, funding=funding)
+    card = next(item for item in view.objectives if item.objective.pk == objective.pk)
+    shown = [aligned[4] for aligned in card.aligned]
+    context = {
+        "view": card,
+        "editable_ids": product_ids_user_may_edit(request.user, shown),
+        "funding_year": quarters[0].year,
+        "shows_money": money_products is products or money_products.exists(),
+        "can_align_any": True,
+        "card_note": {"level": "success" if level == "success" else "error", "text": text},
+    }
+    return render(request, f"{OBJECTIVES}#objective-card", context)
+
+
 @require_POST
+@vary_on_headers("HX-Request")
 def alignment_create(request: HttpRequest, pk: int) -> HttpResponse:
     """Align a product to this objective (or change its weight). Editors of the product only."""
     objective = get_object_or_404(Objective.objects.select_related("portfolio"), pk=pk)
-    back = f"{reverse('portfolio:objectives')}#objective-{objective.pk}"
     try:
         product, weight = _align_target(request, objective)
     except objectives.AlignmentInvalid as error:
-        messages.error(request, str(error))
-        return redirect(back)
+        return _alignment_answer(request, objective, level="error", text=str(error))
     if not strategy_permissions.can_align(request.user, product, objective):
         raise PermissionDenied("You may not align this product to that objective.")
     try:
         objectives.alignment_set(product=product, objective=objective, weight=weight, by=request.user)
     except objectives.AlignmentInvalid as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, f"{product.name} now serves “{objective.title}” at {weight}%.")
-    return redirect(back)
+        return _alignment_answer(request, objective, level="error", text=str(error))
+    return _alignment_answer(
+        request,
+        objective,
+        level="success",
+        text=f"{product.name} now serves “{objective.title}” at {weight}%.",
+    )
 
 
 @require_POST
+@vary_on_headers("HX-Request")
 def alignment_delete(request: HttpRequest, pk: int) -> HttpResponse:
     alignment = get_object_or_404(Alignment.objects.select_related("product__portfolio", "objective"), pk=pk)
     if not strategy_permissions.can_align(request.user, alignment.product, alignment.objective):
         raise PermissionDenied("You may not change this product's alignment.")
     objectives.alignment_remove(alignment=alignment, by=request.user)
-    messages.success(request, f"{alignment.product.name} no longer serves “{alignment.objective.title}”.")
-    return redirect(f"{reverse('portfolio:objectives')}#objective-{alignment.objective_id}")
+    objective = Objective.objects.select_related("portfolio").get(pk=alignment.objective_id)
+    text = f"{alignment.product.name} no longer serves “{objective.title}”."
+    return _alignment_answer(request, objective, level="success", text=text)
 
 
 # ==========================================================================================================

@@ -142,3 +142,30 @@ def test_objectives_page_queries_do_not_grow(client, world, django_assert_max_nu
             assert client.get("/portfolio/objectives/").status_code == 200
         counts.append(len(captured))
     assert counts[0] == counts[1]
+
+
+def test_aligning_through_htmx_swaps_the_objective_card(client, world):
+    client.force_login(world.pm)
+    response = client.post(
+        f"/portfolio/objectives/{world.reach.pk}/align/",
+        {"product": "wallet", "weight": "25"},
+        headers={"HX-Request": "true", "HX-Target": f"objective-{world.reach.pk}"},
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "<html" not in page
+    assert page.lstrip().startswith(f'<article id="objective-{world.reach.pk}"')
+    assert "Wallet now serves" in page
+    assert "2 products" in page
+    refused = client.post(
+        f"/portfolio/objectives/{world.reach.pk}/align/",
+        {"product": "nope", "weight": "5"},
+        headers={"HX-Request": "true"},
+    )
+    assert "No product called" in refused.content.decode()
+    alignment = Alignment.objects.get(product=world.wallet, objective=world.reach)
+    removed = client.post(
+        f"/portfolio/objectives/alignments/{alignment.pk}/remove/", headers={"HX-Request": "true"}
+    )
+    assert "no longer serves" in removed.content.decode()
+    assert not Alignment.objects.filter(pk=alignment.pk).exists()
