@@ -16,6 +16,7 @@ critical axe violation, no console error or CSP violation, each Lighthouse score
     make audit                       # all of the above
     make screenshots                 # only the README's tour: docs/screenshots/<page>.png at 1280x800
     AUDIT_LIGHTHOUSE=0 make audit    # axe, console and CSP only (seconds instead of minutes)
+    AUDIT_PAGES=dashboard,product make audit   # some pages only (names from tests/browser/main_pages.py)
 """
 
 from __future__ import annotations
@@ -274,7 +275,10 @@ def main() -> None:
     server = start_server()
     notes, pages = [], []
     try:
+        only = {name for name in os.environ.get("AUDIT_PAGES", "").split(",") if name}
         for main_page in MAIN_PAGES:
+            if only and main_page.name not in only:
+                continue
             path = main_page.path.format(product=slug)
             if main_page.optional and not page_resolves(main_page.path):
                 notes.append(f"{main_page.name} ({path}): not built yet (no such URL), skipped")

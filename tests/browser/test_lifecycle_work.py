@@ -111,6 +111,7 @@ def test_a_director_overrides_an_unmet_gate_on_the_board(page, atlas, screenshot
 
     # The analytics count it, and draw the cumulative flow with one band per stage.
     page.goto("/lifecycle/analytics/")
+    page.locator('[data-figure="analytics-flow"]').scroll_into_view_if_needed()  # drawn as it comes into view
     page.locator('[data-figure="analytics-flow"] .main-svg').first.wait_for()
     assert page.locator("#overrides-title").is_visible()
     assert "Atlas Pay" in page.locator(".overrides").inner_text()
