@@ -112,7 +112,7 @@ def objective_list(request: HttpRequest) -> HttpResponse:
     return _render(request, OBJECTIVES, region_requested(request, OBJECTIVE_REGIONS), context)
 
 
-def _align_target(request, objective: Objective) -> Product:
+def _align_target(request, objective: Objective) -> tuple[Product, int]:
     form = forms.AlignmentForm(request.POST)
     if not form.is_valid():
         raise objectives.AlignmentInvalid(" ".join(e for errors in form.errors.values() for e in errors))
