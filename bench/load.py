@@ -298,9 +298,8 @@ def main() -> None:
     machine = f"{os.cpu_count()} cores, {platform.system()} {platform.release()}, Python {platform.python_version()}"
     print()
     print(f"SPM Dashboard load test — gunicorn + Celery on PostgreSQL/Redis, {machine}")
-    print(
-        f"  {DURATION} s per step, {os.environ.get('LOAD_WAIT', '0.05,0.45')} s between a user's requests; "
-    )
+    wait = os.environ.get("LOAD_WAIT", "0.05,0.45").replace(",", " to ")
+    print(f"  {DURATION} s per step, {wait} s between a user's requests")
     print(
         f"  load average before the run: {load_average:.2f} (other work on the machine depresses the figures)"
     )
