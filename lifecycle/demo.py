@@ -116,7 +116,8 @@ def _done(rng: random.Random, chance: float) -> bool:
 
 
 def demo_work_clear() -> None:
-    """Delete every work product (before the products go: no cascade collection over thousands of rows)."""
+    """Delete every work product and its audit history (before the products go: no cascade collection over
+    thousands of rows; new rows may reuse old ids and must not inherit their history)."""
     for model in (
         Milestone,
         Release,
@@ -138,6 +139,8 @@ def demo_work_clear() -> None:
         ProblemStatement,
     ):
         model.objects.all()._raw_delete(model.objects.db)
+        history = model.history.model
+        history.objects.all()._raw_delete(history.objects.db)
 
 
 def demo_work_seed(

@@ -75,6 +75,8 @@ class ProblemStatement(models.Model):
     statement = models.TextField(blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    history = HistoricalRecords()
+
     def __str__(self) -> str:
         return f"Problem statement of {self.product}"
 
@@ -90,6 +92,8 @@ class PainPoint(models.Model):
     product = models.ForeignKey("products.Product", on_delete=models.CASCADE, related_name="pain_points")
     description = models.CharField(max_length=300)
     severity = models.CharField(max_length=8, choices=Severity.choices, default=Severity.MEDIUM)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["product", "pk"]
@@ -108,6 +112,8 @@ class Persona(models.Model):
     name = models.CharField(max_length=120)
     description = models.TextField(blank=True)
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["product", "pk"]
 
@@ -122,6 +128,8 @@ class Competitor(models.Model):
     name = models.CharField(max_length=120)
     gap = models.TextField("gap in the market", blank=True)
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["product", "pk"]
 
@@ -133,6 +141,8 @@ class EvidenceLink(models.Model):
     product = models.ForeignKey("products.Product", on_delete=models.CASCADE, related_name="evidence_links")
     title = models.CharField(max_length=200)
     url = models.URLField(max_length=500)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["product", "pk"]
@@ -153,6 +163,8 @@ class OpportunityCase(models.Model):
     investment = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     target_date = models.DateField("target date", null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         constraints = [
@@ -178,6 +190,8 @@ class Goal(models.Model):
         "portfolio.Objective", on_delete=models.SET_NULL, null=True, blank=True, related_name="product_goals"
     )
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["product", "pk"]
 
@@ -198,6 +212,8 @@ class Hypothesis(models.Model):
     product = models.ForeignKey("products.Product", on_delete=models.CASCADE, related_name="hypotheses")
     statement = models.CharField(max_length=300)
     outcome = models.CharField(max_length=12, choices=Outcome.choices, default=Outcome.OPEN)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["product", "pk"]
@@ -241,6 +257,8 @@ class Experiment(models.Model):
     )
     outcome = models.CharField(max_length=12, choices=Outcome.choices, default=Outcome.OPEN)
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["product", "pk"]
         constraints = [
@@ -267,6 +285,8 @@ class ResearchNote(models.Model):
     body = models.TextField(blank=True)
     noted_on = models.DateField(default=timezone.localdate)
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["product", "-noted_on", "pk"]
 
@@ -282,6 +302,8 @@ class MVPPlan(models.Model):
     launch_date = models.DateField(null=True, blank=True)
     result = models.TextField(blank=True, help_text="What the launch showed against the success criteria.")
     updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = "MVP plan"
@@ -305,6 +327,8 @@ class SuccessCriterion(models.Model):
     target = models.FloatField(null=True, blank=True)
     met = models.BooleanField(null=True, blank=True, help_text="Empty until the result is known.")
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["product", "pk"]
         verbose_name_plural = "success criteria"
@@ -316,6 +340,8 @@ class SuccessCriterion(models.Model):
 class FeedbackTheme(models.Model):
     product = models.ForeignKey("products.Product", on_delete=models.CASCADE, related_name="feedback_themes")
     name = models.CharField(max_length=120)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["product", "name"]
@@ -357,6 +383,8 @@ class FeedbackItem(models.Model):
         "portfolio.KPI", on_delete=models.SET_NULL, null=True, blank=True, related_name="feedback_items"
     )
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["product", "-received_on", "-pk"]
         indexes = [models.Index(fields=["product", "received_on"])]
@@ -385,6 +413,8 @@ class StrategyBrief(models.Model):
     pricing_notes = models.TextField(blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    history = HistoricalRecords()
+
     def __str__(self) -> str:
         return f"Strategy of {self.product}"
 
@@ -405,6 +435,8 @@ class RoadmapItem(models.Model):
     target_date = models.DateField(null=True, blank=True)
     status = models.CharField(max_length=11, choices=RoadmapStatus.choices, default=RoadmapStatus.PLANNED)
     order = models.PositiveSmallIntegerField(default=0)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["product", "order", "target_date", "pk"]
@@ -441,6 +473,8 @@ class Release(models.Model):
     actual_date = models.DateField(null=True, blank=True)
     status = models.CharField(max_length=11, choices=ReleaseStatus.choices, default=ReleaseStatus.PLANNED)
     notes = models.TextField(blank=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["product", "planned_date", "pk"]
@@ -479,6 +513,8 @@ class Milestone(models.Model):
     planned_date = models.DateField()
     actual_date = models.DateField(null=True, blank=True)
     status = models.CharField(max_length=7, choices=MilestoneStatus.choices, default=MilestoneStatus.PLANNED)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["product", "planned_date", "pk"]

@@ -120,6 +120,7 @@ def work_product_save(*, product: Product, instance: models.Model, by: User) -> 
     if not can_edit_product(by, product):
         raise PermissionDenied("You may not edit this product's lifecycle work.")
     instance.product = product
+    instance._history_user = by  # its audit history names the writer, with or without a request
     instance.save()
     return instance
 
@@ -129,4 +130,5 @@ def work_product_delete(*, product: Product, instance: models.Model, by: User) -
     """Delete one work product of ``product``. Raises ``PermissionDenied`` unless ``by`` may edit it."""
     if not can_edit_product(by, product) or instance.product_id != product.pk:
         raise PermissionDenied("You may not edit this product's lifecycle work.")
+    instance._history_user = by
     instance.delete()

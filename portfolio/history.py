@@ -1,15 +1,19 @@
 """Reads: a product's audit history across the apps, for the product page's History tab.
 
 The portfolio app is the top one, so it is the one that may name every tracked model: the product's own
-history, its memberships', its stage transitions', its KPI targets' and its measurements', merged newest first
+history, its memberships', its stage transitions', its lifecycle work products', its KPI targets' and its
+measurements', merged newest first
 and paged by ``products.history.history_page`` in a fixed number of queries.
 """
 
 from __future__ import annotations
 
 from django.utils.dateformat import format as date_format
+from django.utils.text import Truncator
 
+from lifecycle.forms import WORK_FORMS
 from lifecycle.models import StageTransition
+from lifecycle.work import WORK_KINDS, WorkKind
 from portfolio.models import KPI, KPITarget, Measurement
 from products.history import MONEY_FIELDS, PRODUCT_FIELDS, HistoryPage, HistorySource, Names, history_page
 from products.models import Membership, Product, Stage, User
@@ -77,8 +81,41 @@ def product_history_sources(*, product: Product, show_money: bool) -> list[Histo
     ]
 
 
+#: Money on a work product, shown only to those who may see the product's budget.
+WORK_MONEY_FIELDS = frozenset({"expected_return", "investment"})
+
+
+def _work_subject(kind: WorkKind, title_field: str | None):
+    def subject(record, names: Names) -> str:
+        if kind.sheet or title_field is None:
+            return f"{kind.stage.label} work: {kind.label}"
+        return f"{kind.stage.label} work: {kind.label} “{Truncator(getattr(record, title_field)).chars(60)}”"
+
+    return subject
+
+
+def work_history_sources(*, product: Product, show_money: bool) -> list[HistorySource]:
+    """The product's lifecycle work products (docs/lifecycle.md): one source per kind, the fields of its form."""
+    sources = []
+    for kind in WORK_KINDS:
+        fields = tuple(WORK_FORMS[kind.slug]._meta.fields)
+        sources.append(
+            HistorySource(
+                kind=f"work-{kind.slug}",
+                records=kind.model.history.filter(product_id=product.pk),
+                subject=_work_subject(kind, fields[0] if fields else None),
+                fields=fields,
+                hidden=frozenset() if show_money else WORK_MONEY_FIELDS,
+            )
+        )
+    return sources
+
+
 def product_history(*, product: Product, show_money: bool, page: int | str | None = 1) -> HistoryPage:
     """One page of the product's history, newest first. ``show_money``: whether the reader may see the
     product's budget (``products.permissions.can_see_budget``); without, money fields are left out."""
-    sources = product_history_sources(product=product, show_money=show_money)
+    sources = [
+        *product_history_sources(product=product, show_money=show_money),
+        *work_history_sources(product=product, show_money=show_money),
+    ]
     return history_page(sources, page=page, per_page=HISTORY_PER_PAGE)

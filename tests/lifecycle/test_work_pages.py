@@ -403,3 +403,26 @@ def test_without_javascript_edit_links_open_the_form_on_a_page_and_a_refused_mov
     assert "not ready to leave Problem" in text
     assert "Problem statement written" in text
     assert Product.objects.get(pk=product.pk).stage == "problem"
+
+
+def test_work_product_writes_are_in_the_products_history_tab(product, pm):
+    client = logged_in(pm)
+    client.post(work_url(product, "pain-points/add/"), {"description": "Slow matching", "severity": "high"})
+    pain = PainPoint.objects.get()
+    client.post(
+        work_url(product, f"pain-points/{pain.pk}/edit/"),
+        {"description": "Very slow", "severity": "critical"},
+    )
+    record = pain.history.first()
+    assert (record.history_type, record.history_user) == ("~", pm)
+    html = client.get(f"/products/{product.slug}/history/").content.decode()
+    assert "Problem work: Pain point “Very slow”" in html
+    assert "Problem work: Pain point “Slow matching”" in html
+
+
+def test_business_case_money_in_the_history_only_for_budget_readers(product, pm):
+    client = logged_in(pm)
+    client.post(work_url(product, "opportunity/add/"), {"tam": "1000", "expected_return": "777777"})
+    stranger = logged_in(UserFactory(role=Role.PM))
+    assert "777" not in stranger.get(f"/products/{product.slug}/history/").content.decode()
+    assert "777" in client.get(f"/products/{product.slug}/history/").content.decode()
