@@ -92,8 +92,9 @@ class StageTransitionAdmin(LargeTableAdminMixin, HistoryAdmin):
 # ------------------------------------------------------------------------------------------------ work products
 
 
-class WorkProductAdmin(RowPermissionAdminMixin, admin.ModelAdmin):
-    """A work product belongs to one product: it is changed by the people who may edit that product."""
+class WorkProductAdmin(RowPermissionAdminMixin, HistoryAdmin):
+    """A work product belongs to one product: it is changed by the people who may edit that product. Its
+    "History" page is read-only (docs/history.md)."""
 
     row_permission = staticmethod(lambda user, row: can_edit_product(user, row.product))
     autocomplete_fields = ("product",)

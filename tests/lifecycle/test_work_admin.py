@@ -97,3 +97,10 @@ def test_changing_the_stage_on_the_product_form_obeys_the_gate(admin_client):
     assert "Unready is not ready to leave Research: 3 criteria unmet" in response.content.decode()
     assert Product.objects.get(pk=product.pk).stage == Stage.RESEARCH
     assert not StageTransition.objects.exists()
+
+
+def test_a_work_product_has_a_history_page_in_the_admin(admin_client):
+    pain = PainPoint.objects.create(product=ProductFactory(), description="Slow")
+    response = admin_client.get(f"/admin/lifecycle/painpoint/{pain.pk}/history/")
+    assert response.status_code == 200
+    assert b"Slow" in response.content
