@@ -120,4 +120,10 @@ def test_a_director_overrides_an_unmet_gate_on_the_board(page, atlas, screenshot
     bars = page.locator('[data-figure="analytics-funnel"] .bars .point').count()
     assert bars == 7
     screenshot(page, "lifecycle-analytics")
+
+    # A filter swaps the results in place and keeps the URL shareable.
+    page.locator("#id_market").select_option("b2c")
+    page.wait_for_url("**/lifecycle/analytics/?*market=b2c*")
+    page.get_by_text("0 products · window").wait_for()
+    assert "Atlas Pay" not in page.locator("#analytics-results").inner_text()
     page.watch.assert_clean()
