@@ -208,4 +208,4 @@ def measurement_create(request: HttpRequest, slug: str) -> HttpResponse:
             request, "products/detail.html", _detail_context(request, product, measurement_form=form)
         )
     context = _detail_context(request, product, measurement_form=form)
-    return render(request, "products/detail.html#kpis", context)
+    return render(request, "products/detail.html#kpis", {**context, "kpis_region_alone": True})

@@ -265,6 +265,23 @@ def test_a_member_records_a_measurement_snapped_to_the_period_and_rollups_follow
     assert Product.objects.get(pk=product.pk).health == "on_target"
 
 
+def test_after_a_save_without_htmx_the_page_says_so_once():
+    product = ProductFactory()
+    junior = UserFactory(role=Role.JUNIOR_PM)
+    MembershipFactory(product=product, user=junior, role=Role.JUNIOR_PM)
+    kpi = KPIFactory(name="Signups")
+    client = logged_in(junior)
+
+    response = client.post(
+        f"/products/{product.slug}/measurements/",
+        {"kpi": kpi.pk, "period": "2026-10-12", "value": "3"},
+        follow=True,
+    )
+
+    assert response.redirect_chain == [(product.get_absolute_url(), 302)]
+    assert response.content.decode().count("Recorded Signups = 3") == 1
+
+
 @pytest.mark.parametrize(
     ("value", "period", "message"),
     [
