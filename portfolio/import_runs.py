@@ -63,9 +63,27 @@ def import_run_start(*, run: ImportRun, step: str) -> None:
     if run.file_size <= settings.IMPORT_BACKGROUND_BYTES:
         import_run_execute(run_id=run.pk)
         return
+    transaction.on_commit(lambda: _queue(run.pk), robust=True)
+
+
+QUEUE_DOWN = (
+    "The background worker could not be reached (the task queue is down), so this file was not processed and "
+    "nothing was written. Upload it again in a few minutes."
+)
+
+
+def _queue(run_id: int) -> None:
+    """Send the run to a worker. A broker that refuses fails the run with a message, rather than leaving it
+    queued for ever or turning the saved upload into an error page."""
     from portfolio import tasks
 
-    transaction.on_commit(lambda: tasks.import_run.delay(run.pk))
+    try:
+        tasks.import_run.delay(run_id)
+    except Exception:
+        logger.exception("Import run %s could not be queued", run_id)
+        run = ImportRun.objects.get(pk=run_id)
+        if run.status == ImportStatus.QUEUED:
+            _finish(run, status=ImportStatus.FAILED, message=QUEUE_DOWN)
 
 
 def import_run_execute(*, run_id: int) -> None:

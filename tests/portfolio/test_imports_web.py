@@ -1,6 +1,7 @@
 """The Import page through HTTP: upload, see the problems or the counts, apply, follow the progress."""
 
 import datetime as dt
+from unittest import mock
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -116,6 +117,25 @@ def test_large_files_run_in_the_background_and_the_page_polls_until_done(
     done = client.get(response["Location"], headers={"HX-Request": "true"}).content.decode()
     assert "every 1s" not in done  # polling stops
     assert "Apply the import" in done
+
+
+def test_a_large_file_while_the_task_queue_is_down_fails_with_a_message_and_writes_nothing(
+    client, owner, settings, django_capture_on_commit_callbacks
+):
+    settings.IMPORT_BACKGROUND_BYTES = 10
+    client.force_login(owner)
+    before = values()
+    broker_down = mock.patch("portfolio.tasks.import_run.delay", side_effect=ConnectionError("broker down"))
+    with broker_down, django_capture_on_commit_callbacks(execute=True):
+        response = upload(client, GOOD)
+    assert response.status_code == 302  # not an error page: the upload was saved, then refused politely
+    run = ImportRun.objects.get()
+    assert run.status == ImportStatus.FAILED
+    page = client.get(response["Location"]).content.decode()
+    assert "could not be reached" in page
+    assert "every 1s" not in page  # nothing to wait for
+    assert values() == before
+    assert not ImportChunk.objects.exists()
 
 
 def test_the_page_is_for_pm_level_people_and_leadership(client, owner):
