@@ -87,6 +87,22 @@ def test_kpi_cards_show_latest_value_target_and_status_in_words(client_as_pm):
     assert "Off target" in response.content.decode()
 
 
+def test_each_chart_has_a_data_table_with_every_period_and_value_in_the_kpis_unit(client_as_pm):
+    product = ProductFactory()
+    kpi = KPIFactory(name="Weekly revenue", unit="<b>k€</b>", default_target=100.0)
+    MeasurementFactory(product=product, kpi=kpi, period=WEEKS[0], value=1500.0)
+    MeasurementFactory(product=product, kpi=kpi, period=WEEKS[1], value=12.5)
+
+    html = client_as_pm.get(product.get_absolute_url()).content.decode()
+
+    table = html.split("Weekly revenue: data table", 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r'<tr><td>([\d-]+)</td><td class="num">(.*?)</td></tr>', table)
+    assert rows == [
+        ("2026-09-07", "1,500 &lt;b&gt;k€&lt;/b&gt;"),  # the unit is text, escaped
+        ("2026-09-14", "12.5 &lt;b&gt;k€&lt;/b&gt;"),
+    ]
+
+
 def test_the_page_runs_the_same_number_of_queries_for_more_kpis_and_history(
     client_as_pm, django_assert_max_num_queries
 ):
