@@ -414,9 +414,12 @@ def objective_funding(
     total of ``products`` over ``quarters``: the objectives page's figures, from two grouped queries."""
     per_product = budget_lines(products=products, quarters=quarters).order_by().values_list("product_id")
     weights: dict[int, list[tuple[int, int]]] = {}
-    for product_id, objective_id, weight in Alignment.objects.filter(
-        product__in=products.order_by().values("pk")
-    ).values_list("product_id", "objective_id", "weight"):
+    # No ordering: the model's (by objective, then product name) would join and sort for nothing.
+    for product_id, objective_id, weight in (
+        Alignment.objects.filter(product__in=products.order_by().values("pk"))
+        .order_by()
+        .values_list("product_id", "objective_id", "weight")
+    ):
         weights.setdefault(product_id, []).append((objective_id, weight))
     numerators: dict[tuple[int, int], Decimal] = {}
     total = ZERO
@@ -453,9 +456,12 @@ def _split_by_objective(
 ) -> list[MoneyRow]:
     """Objective rows from (product id, capex, opex, actual, ended, current) rows: see ``_by_objective``."""
     weights: dict[int, list[tuple[int, int]]] = {}
-    for product_id, objective_id, weight in Alignment.objects.filter(
-        product__in=products.order_by().values("pk")
-    ).values_list("product_id", "objective_id", "weight"):
+    # No ordering: the model's (by objective, then product name) would join and sort for nothing.
+    for product_id, objective_id, weight in (
+        Alignment.objects.filter(product__in=products.order_by().values("pk"))
+        .order_by()
+        .values_list("product_id", "objective_id", "weight")
+    ):
         weights.setdefault(product_id, []).append((objective_id, weight))
     # (objective id or None for "not aligned", divisor) -> sums of money x weight, per money part.
     buckets: dict[tuple[int | None, int], list[Decimal]] = {}

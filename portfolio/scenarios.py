@@ -462,25 +462,31 @@ def scenario_summary(*, scenario: Scenario) -> ScenarioSummary:
     products = scenario_products(scenario)
     live_money = horizon_planned(products=products, quarters=quarters)
     lines = list(
-        scenario.lines.values_list("product_id", "planned", "paused", "new_objective_id", "base_planned")
+        scenario.lines.order_by().values_list(
+            "product_id", "planned", "paused", "new_objective_id", "base_planned"
+        )
     )
     objectives = scope_objectives(scenario)
     funding = {objective.pk: ObjectiveFunding(objective=objective) for objective in objectives}
-    for objective_id, kpi_name in KeyResult.objects.filter(
-        objective_id__in=funding, kpi__isnull=False
-    ).values_list("objective_id", "kpi__name"):
+    for objective_id, kpi_name in (
+        KeyResult.objects.filter(objective_id__in=funding, kpi__isnull=False)
+        .order_by("objective_id", "order", "title")
+        .values_list("objective_id", "kpi__name")
+    ):
         if kpi_name not in funding[objective_id].kpis:
             funding[objective_id].kpis.append(kpi_name)
     shares = product_shares(
-        Alignment.objects.filter(
-            product__in=products.order_by().values("pk"), objective_id__in=funding
-        ).values_list("product_id", "objective_id", "weight")
+        Alignment.objects.filter(product__in=products.order_by().values("pk"), objective_id__in=funding)
+        .order_by()
+        .values_list("product_id", "objective_id", "weight")
     )
     scores = {
         product_id: (rice, effort)
         for product_id, rice, effort in PriorityScore.objects.filter(
             product__in=products.order_by().values("pk")
-        ).values_list("product_id", "rice", "effort")
+        )
+        .order_by()
+        .values_list("product_id", "rice", "effort")
     }
     live, proposed = PlanSide(), PlanSide()
     changed = 0
