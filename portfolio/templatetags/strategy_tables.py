@@ -5,12 +5,14 @@ every value with ``format_html``/``escape``. Links are reversed once per call an
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
+from html import escape
 
 from django import template
 from django.template.loader import get_template
 from django.urls import reverse
-from django.utils.html import escape, format_html
+from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from portfolio.templatetags.strategy_display import money, plain_number
@@ -19,6 +21,8 @@ register = template.Library()
 
 _SLUG = "slug-placeholder"
 _PK = 987654321
+CENT = Decimal("0.01")
+MONTHS = ("", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 NO_TOKEN = "NOTPROVIDED"  # noqa: S105 - what Django's csrf context processor gives when there is no request
 
 
@@ -41,48 +45,34 @@ def status_badge(status: str) -> str:
 
 
 def _number(value) -> str:
-    """``{{ value|floatformat:"-2"|intcomma }}``: two places, none when whole, thousands grouped."""
-    from django.contrib.humanize.templatetags.humanize import intcomma
-    from django.template.defaultfilters import floatformat
-
-    return intcomma(floatformat(value, "-2"))
+    """``{{ value|floatformat:"-2"|intcomma }}``: no places when whole, else two (half up), thousands grouped."""
+    number = Decimal(str(value))
+    if number == number.to_integral_value():
+        return f"{int(number):,}"
+    return f"{number.quantize(CENT, rounding=ROUND_HALF_UP):,.2f}"
 
 
 @register.simple_tag
 def key_result_items(view) -> SafeString:
     """The ``<li class="kr">`` items of an objective card (``objectives.ObjectiveView``)."""
-    from django.template.defaultfilters import date as date_filter
-
     items = []
     for kr_view in view.key_results:
         kr = kr_view.key_result
         status = kr_view.status
         if kr.kpi:
-            current = (
-                format_html("<strong>{}</strong>", _number(kr.current))
-                if kr.current is not None
-                else "no rollup yet"
-            )
-            target = f" of {escape(_number(kr.target))}" if kr.target is not None else ""
-            period = (
-                format_html(' <span class="muted">({})</span>', date_filter(kr.current_period, "j M"))
-                if kr.current_period
-                else ""
-            )
+            current = f"<strong>{_number(kr.current)}</strong>" if kr.current is not None else "no rollup yet"
+            target = f" of {_number(kr.target)}" if kr.target is not None else ""
+            period = kr.current_period
+            when = f' <span class="muted">({period.day} {MONTHS[period.month]})</span>' if period else ""
             numbers = (
-                f"{escape(kr.kpi.name)}: {current}\n                {target} {escape(kr.kpi.unit)}{period}"
+                f"{escape(kr.kpi.name)}: {current}\n                {target} {escape(kr.kpi.unit)}{when}"
             )
         else:
             numbers = "no KPI linked"
         progress = kr_view.progress
         bar = (
-            format_html(
-                '<progress class="bar bar--thin bar--{}" max="100" value="{}" aria-label="{}% of target">'
-                "</progress>",
-                status,
-                progress,
-                progress,
-            )
+            f'<progress class="bar bar--thin bar--{escape(status)}" max="100" value="{progress}" '
+            f'aria-label="{progress}% of target"></progress>'
             if progress is not None
             else ""
         )
@@ -101,29 +91,25 @@ def aligned_items(context, view, editable_ids) -> SafeString:
     head, tail = _product_url_prefix()
     delete_head, _, delete_tail = reverse("portfolio:alignment-delete", args=[_PK]).partition(str(_PK))
     csrf = None
-    objective_pk = view.objective.pk
+    objective_pk = int(view.objective.pk)
     items = []
     for slug, name, weight, alignment_id, product_id in view.aligned:
-        item = format_html(
-            '<li><a href="{}{}{}">{}</a> <span class="muted">{}%</span>', head, slug, tail, name, weight
+        name = escape(name)
+        item = (
+            f'<li><a href="{head}{escape(slug)}{tail}">{name}</a> <span class="muted">{int(weight)}%</span>'
         )
         if product_id in editable_ids:
             if csrf is None:
                 csrf = _csrf_input(context)
-            action = f"{delete_head}{alignment_id}{delete_tail}"
-            item += format_html(
-                '\n              <form class="inline-form" method="post" action="{}" hx-post="{}" '
-                'hx-target="#objective-{}" hx-swap="outerHTML">{}<button type="submit" '
-                'class="btn btn--sm btn--ghost">Remove<span class="visually-hidden"> {} from this objective'
-                "</span></button></form>",
-                action,
-                action,
-                objective_pk,
-                mark_safe(csrf),  # noqa: S308 - format_html above
-                name,
+            action = f"{delete_head}{int(alignment_id)}{delete_tail}"
+            item += (
+                f'\n              <form class="inline-form" method="post" action="{action}" hx-post="{action}" '
+                f'hx-target="#objective-{objective_pk}" hx-swap="outerHTML">{csrf}<button type="submit" '
+                f'class="btn btn--sm btn--ghost">Remove<span class="visually-hidden"> {name} from this objective'
+                "</span></button></form>"
             )
         items.append(item + "</li>")
-    return mark_safe("".join(items))  # noqa: S308 - format_html escapes every value
+    return mark_safe("".join(items))  # noqa: S308 - every value above is escaped
 
 
 @register.simple_tag(takes_context=True)
