@@ -1,10 +1,13 @@
 """The product list at ``/products/``: the dashboard's filters, sorting and pages, as a page of its own."""
 
+import datetime as dt
 import re
+from decimal import Decimal
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from products.models import Stage
 from tests.product_tables import add_products, build_organisation
@@ -164,3 +167,28 @@ def test_queries_do_not_grow_with_the_portfolio(
         assert response.status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1], counts
+
+
+def test_a_row_shows_the_product_its_money_share_and_key_kpi_with_names_escaped(as_director, org):
+    product = org.products[0]
+    product.name = "Atlas <b>Pay</b>"
+    product.planned_budget = Decimal("10000")
+    product.actual_spend = Decimal("12345.60")
+    product.stage_entered_at = timezone.now() - dt.timedelta(days=1, hours=1)
+    product.save()
+
+    page = text(as_director.get("/products/?q=atlas"))
+
+    row = re.search(r'<tr><th scope="row".*?</tr>', page).group(0)
+    assert f'href="/products/{product.slug}/"' in row
+    assert "Atlas &lt;b&gt;Pay&lt;/b&gt;" in row
+    assert "<b>Pay</b>" not in row
+    assert '<td class="num" data-label="Days in stage">1<span class="visually-hidden"> day</span></td>' in row
+    assert '<td class="num" data-label="Planned budget">10,000</td>' in row
+    # 12,346 spent of 10,000 planned: 123%, over budget, with a bar that says the same.
+    assert "<span>12,346</span>" in row
+    assert '123%<span class="visually-hidden"> of plan,</span> over' in row
+    assert 'max="10000.00" value="12345.60"' in row
+    assert "bar--over" in row
+    assert 'data-label="Revenue"' in row
+    assert '<svg class="sparkline"' in row
