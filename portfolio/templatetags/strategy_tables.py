@@ -15,7 +15,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from portfolio.templatetags.strategy_display import money, plain_number
+from portfolio.objectives import ALIGNED_NAMES_SHOWN as ALIGNED_SHOWN
+from portfolio.templatetags.strategy_display import money, money_compact, plain_number
 
 register = template.Library()
 
@@ -110,6 +111,92 @@ def aligned_items(context, view, editable_ids) -> SafeString:
             )
         items.append(item + "</li>")
     return mark_safe("".join(items))  # noqa: S308 - every value above is escaped
+
+
+@register.simple_tag(takes_context=True)
+def objective_card(context, view) -> SafeString:
+    """An objective's card (``objectives.ObjectiveView``): key results, the products serving it, its funding
+    (``shows_money``, ``funding_year``), a note after a write (``card_note``) and, for people who may align
+    products (``can_align_any``), the align form. The objectives page and the card swapped in after a write."""
+    objective = view.objective
+    pk = int(objective.pk)
+    uncovered = "" if view.covered else " objective--uncovered"
+    scope = escape(objective.portfolio.name if objective.portfolio_id else "Organisation-wide")
+    if objective.target_date:
+        day = objective.target_date
+        scope += f" · by {day.day} {MONTHS[day.month]} {day.year}"
+    description = f"<p>{escape(objective.description)}</p>" if objective.description else ""
+    count = int(view.aligned_count)
+    funding = (
+        f'<span class="count-pill" title="planned {escape(str(context.get("funding_year")))}, weighted">'
+        f"{escape(money_compact(view.funding or 0))}</span>"
+        if context.get("shows_money")
+        else ""
+    )
+    note = context.get("card_note")
+    note_html = (
+        f'<p class="card__message message message--{escape(note["level"])}" role="status">'
+        f"{escape(str(note['text']))}</p>"
+        if note
+        else ""
+    )
+    if view.key_results:
+        key_results = f'<ul class="kr-list">\n            {key_result_items(view)}\n          </ul>'
+    else:
+        key_results = '<p class="muted">No key results yet (add them in the admin).</p>'
+    if view.aligned:
+        more = (
+            f'<li class="muted">and {count - ALIGNED_SHOWN} more (see the CSV)</li>'
+            if count > len(view.aligned)
+            else ""
+        )
+        aligned = (
+            f'<ul class="aligned-list">\n            {aligned_items(context, view, context.get("editable_ids") or ())}'
+            f"\n            {more}\n          </ul>"
+        )
+    else:
+        aligned = '<p class="objective__gap">No product serves this objective.</p>'
+    form = ""
+    if context.get("can_align_any"):
+        action = reverse("portfolio:alignment-create", args=[pk])
+        form = (
+            f'<form class="form-inline align-form" method="post" action="{action}" hx-post="{action}" '
+            f'hx-target="#objective-{pk}" hx-swap="outerHTML">\n            {_csrf_input(context)}\n'
+            f'            <label for="align-{pk}">Align a product</label>\n'
+            f'            <input id="align-{pk}" name="product" placeholder="product slug or name" required '
+            'maxlength="80">\n'
+            f'            <label for="weight-{pk}" class="visually-hidden">Weight %</label>\n'
+            f'            <input id="weight-{pk}" name="weight" type="number" min="1" max="100" value="100" '
+            f'class="input--narrow" aria-describedby="weight-help-{pk}">\n'
+            f'            <span id="weight-help-{pk}" class="muted">% of its money</span>\n'
+            '            <button type="submit" class="btn btn--sm">Align</button>\n          </form>'
+        )
+    html = f"""<article id="objective-{pk}" class="card objective{uncovered}" aria-labelledby="objective-{pk}-title">
+      <div class="card__header">
+        <div>
+          <span class="eyebrow">{scope}</span>
+          <h3 id="objective-{pk}-title">{escape(objective.title)}</h3>
+          {description}
+        </div>
+        <div class="objective__facts">
+          <span class="count-pill">{count} product{"" if count == 1 else "s"}</span>
+          {funding}
+        </div>
+      </div>
+      {note_html}
+      <div class="card__body grid-halves">
+        <div>
+          <h4 class="small">Key results</h4>
+          {key_results}
+        </div>
+        <div>
+          <h4 class="small">Products serving it</h4>
+          {aligned}
+          {form}
+        </div>
+      </div>
+    </article>"""
+    return mark_safe(html)  # noqa: S308 - every value above is escaped
 
 
 @register.simple_tag(takes_context=True)
