@@ -172,7 +172,7 @@ def product_rows(*, page_products: list[Product], kpi: KPI | None, budget_ids: s
     for product_id, value in values:
         by_id[product_id].key_values.append(value)
     targets = dict(
-        KPITarget.objects.filter(kpi=kpi, product_id__in=by_id).values_list("product_id", "target")
+        KPITarget.objects.filter(kpi=kpi, product_id__in=by_id).order_by().values_list("product_id", "target")
     )
     for row in rows:
         row.key_values = row.key_values[-SPARKLINE_POINTS:]
@@ -394,7 +394,8 @@ class KPICard:
 def product_kpi_cards(*, product: Product) -> list[KPICard]:
     """Every KPI the product measures, with its whole history, in three queries."""
     kpis = {kpi.pk: kpi for kpi in KPI.objects.order_by("-is_key", "name")}
-    targets = dict(KPITarget.objects.filter(product=product).values_list("kpi_id", "target"))
+    # No ORDER BY: the model's ordering (by KPI and product name) would join both tables for a dict.
+    targets = dict(KPITarget.objects.filter(product=product).order_by().values_list("kpi_id", "target"))
     cards: dict[int, KPICard] = {}
     history = (
         Measurement.objects.filter(product=product)
@@ -984,7 +985,7 @@ def own_kpi_targets(
         targets = targets.filter(product=product)
     if kpi is not None:
         targets = targets.filter(kpi=kpi)
-    return {(p, k): t for p, k, t in targets.values_list("product_id", "kpi_id", "target")}
+    return {(p, k): t for p, k, t in targets.order_by().values_list("product_id", "kpi_id", "target")}
 
 
 @dataclass(frozen=True)
@@ -1001,6 +1002,20 @@ class MeasurementRow:
 
 
 MEASUREMENTS_PER_PAGE = 100
+MEASUREMENT_ROW_FIELDS = (
+    "product_id",
+    "kpi_id",
+    "period",
+    "value",
+    "product__slug",
+    "product__name",
+    "kpi__name",
+    "kpi__unit",
+    "kpi__direction",
+    "kpi__tolerance",
+    "kpi__default_target",
+    "kpi__frequency",
+)
 
 
 def measurement_page(
@@ -1013,7 +1028,14 @@ def measurement_page(
     # PostgreSQL, else a count capped at 10,000 ("more than 10,000").
     page_obj = CappedCountPaginator(measurements.values_list("pk", flat=True), per_page).get_page(page)
     ids = list(page_obj.object_list)
-    by_id = Measurement.objects.select_related("product", "kpi").in_bulk(ids)
+    # Unordered (the model's ordering would sort the joined rows by names only to fill a dict), and only what a row
+    # shows: the product's slug and name, the KPI's words and status rules.
+    by_id = (
+        Measurement.objects.select_related("product", "kpi")
+        .only(*MEASUREMENT_ROW_FIELDS)
+        .order_by()
+        .in_bulk(ids)
+    )
     items = [by_id[pk] for pk in ids if pk in by_id]
     own = {}
     if items:
@@ -1021,7 +1043,9 @@ def measurement_page(
             (p, k): t
             for p, k, t in KPITarget.objects.filter(
                 product_id__in={m.product_id for m in items}, kpi_id__in={m.kpi_id for m in items}
-            ).values_list("product_id", "kpi_id", "target")
+            )
+            .order_by()
+            .values_list("product_id", "kpi_id", "target")
         }
     rows = [MeasurementRow(m, own.get((m.product_id, m.kpi_id), m.kpi.default_target)) for m in items]
     return page_obj, rows

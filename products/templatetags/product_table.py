@@ -12,11 +12,14 @@ from django import template
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.template.defaultfilters import floatformat
 from django.templatetags.l10n import unlocalize
+from django.urls import reverse
 from django.utils.safestring import mark_safe
 
 from portfolio.templatetags.kpi_display import kpi_number, sparkline
 
 register = template.Library()
+
+SLUG = "__slug__"
 
 
 def _money(value) -> str:
@@ -75,7 +78,7 @@ def _key_kpi(row, kpi) -> str:
     )
 
 
-def _row(row, kpi, kpi_label: str) -> str:
+def _row(row, kpi, kpi_label: str, product_url: str) -> str:
     product = row.product
     name = escape(product.name)
     portfolio = escape(product.portfolio.name)
@@ -88,7 +91,7 @@ def _row(row, kpi, kpi_label: str) -> str:
     )
     return (
         "<tr>"
-        f'<th scope="row" class="cell-product"><a class="table__primary" href="{escape(product.get_absolute_url())}">'
+        f'<th scope="row" class="cell-product"><a class="table__primary" href="{escape(product_url.replace(SLUG, product.slug))}">'
         f'{name}</a><span class="table__secondary show-sm">{portfolio} · {owner}</span></th>'
         f'<td class="hide-sm" data-label="Portfolio">{portfolio}</td>'
         f'<td class="hide-sm" data-label="Owner">{owner}</td>'
@@ -111,4 +114,6 @@ def _row(row, kpi, kpi_label: str) -> str:
 def product_table_rows(rows, kpi) -> str:
     """Every ``portfolio.selectors.ProductRow`` of a page as a ``<tr>``, escaped."""
     kpi_label = escape(kpi.name if kpi is not None and kpi.name else "Key KPI")
-    return mark_safe("".join(_row(row, kpi, kpi_label) for row in rows))  # noqa: S308 - every value is escaped
+    # One reverse() for the page: a product URL differs only by its slug (a SlugField, URL-safe).
+    product_url = reverse("products:detail", kwargs={"slug": SLUG})
+    return mark_safe("".join(_row(row, kpi, kpi_label, product_url) for row in rows))  # noqa: S308 - every value is escaped

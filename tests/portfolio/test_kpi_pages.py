@@ -139,6 +139,21 @@ def test_measurements_newest_period_first_with_the_effective_target_and_status(a
     assert "At risk" in page
 
 
+def test_a_measurement_row_escapes_the_product_and_kpi_names(as_pm, org):
+    product = ProductFactory(name="Pay <i>Now</i>", slug="pay-now")
+    org.revenue.name = "Revenue & <b>more</b>"
+    org.revenue.save()
+    Measurement.objects.create(product=product, kpi=org.revenue, period=dt.date(2026, 11, 30), value=1234.5)
+
+    page = text(as_pm.get(MEASUREMENTS))
+
+    row = re.search(r'<tr><td class="nowrap" data-label="Period">.*?</tr>', page).group(0)
+    assert '<time datetime="2026-11-30">Week of 30 Nov 2026</time>' in row
+    assert '<a class="table__primary" href="/products/pay-now/">Pay &lt;i&gt;Now&lt;/i&gt;</a>' in row
+    assert '<td data-label="KPI">Revenue &amp; &lt;b&gt;more&lt;/b&gt;</td>' in row
+    assert 'title="1234.5"' in row
+
+
 def test_measurements_are_paged_100_at_a_time_with_real_links(as_pm, many):
     total = Measurement.objects.count()
     response = as_pm.get(MEASUREMENTS)
