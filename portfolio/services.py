@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from contextlib import nullcontext
 
 from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
 from portfolio.models import KPI, Measurement, Rollup, RollupState, StaleRollup
-from portfolio.rollups import products_refresh_health, rollups_recompute
+from portfolio.rollups import products_refresh_health, rollups_recompute, rollups_staged
 from products.models import Product, User
 
 
@@ -67,16 +68,18 @@ def rollups_refresh() -> int:
     recompute; scope marks recompute that scope's keys; the rest recompute their KPIs' periods.
     """
     RollupState.objects.filter(pk=1).update(refresh_queued_at=None)
-    with transaction.atomic():
-        last = StaleRollup.objects.aggregate(last=Max("pk"))["last"]
-        if last is None:
-            return 0
-        marks = list(
-            StaleRollup.objects.filter(pk__lte=last).values_list("kpi_id", "period", "scope", "scope_key")
-        )
-        everything = any(kpi is None and period is None and not scope for kpi, period, scope, _ in marks)
+    # The marks are read before the numbers: every mark read belongs to a committed write, which the
+    # recompute (its snapshot is later) then sees.
+    last = StaleRollup.objects.aggregate(last=Max("pk"))["last"]
+    if last is None:
+        return 0
+    marks = list(
+        StaleRollup.objects.filter(pk__lte=last).values_list("kpi_id", "period", "scope", "scope_key")
+    )
+    everything = any(kpi is None and period is None and not scope for kpi, period, scope, _ in marks)
+    with rollups_staged() if everything else nullcontext() as staged, transaction.atomic():
         if everything:
-            rollups_recompute()
+            rollups_recompute(staged=staged)
         else:
             scoped: dict[str, set[str]] = {}
             whole_kpis: set[int] = set()
@@ -101,10 +104,11 @@ def rollups_refresh() -> int:
 
 def rollups_reconcile() -> None:
     """Recompute every rollup, and drop the stale marks that the full recompute covered."""
-    started = timezone.now()
-    with transaction.atomic():
-        rollups_recompute()
-        StaleRollup.objects.filter(marked_at__lte=started).delete()
+    last = StaleRollup.objects.aggregate(last=Max("pk"))["last"]  # read before the numbers, as above
+    with rollups_staged() as staged, transaction.atomic():
+        rollups_recompute(staged=staged)
+        if last is not None:
+            StaleRollup.objects.filter(pk__lte=last).delete()
 
 
 def rollups_pending() -> bool:
