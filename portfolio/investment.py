@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import (
     Case,
     DecimalField,
@@ -297,7 +297,7 @@ def investment_rollup(
     fraction = current_fraction(quarters, today)
     lines = budget_lines(products=products, quarters=quarters)
     if dimension == "objective":
-        return _by_objective(lines, products=products, fraction=fraction, today=today)
+        return _by_objective(products=products, quarters=quarters, fraction=fraction, today=today)
     from django.db.models import Count
 
     field_name = DIMENSION_FIELDS[dimension]
@@ -407,34 +407,81 @@ def product_shares(alignments: Iterable[tuple[int, int, int]]) -> dict[int, list
     return shares
 
 
+def _objective_parts(
+    *, products: QuerySet[Product], quarters: Sequence[dt.date], today: dt.date
+) -> dict[tuple[int | None, int], list]:
+    """Each product's money over ``quarters`` times its alignment weights, summed in SQL: one query.
+
+    {(objective id, or None for the part no objective takes, divisor): [products, capex, opex, actual, ended,
+    current]}, the money parts being sums of money x weight; divided by the divisor (``max(100, the product's
+    weights in total)``) they are the objective's share. Grouping by the divisor keeps the arithmetic exact: a
+    product's parts add up to its money (weights under 100 leave the rest to None)."""
+    line, alignment = BudgetLine._meta.db_table, Alignment._meta.db_table
+    quote = connection.ops.quote_name
+    where, params = [f"{quote('quarter')} IN ({', '.join(['%s'] * len(quarters))})"], list(quarters)
+    if products.query.where:
+        subquery, subparams = products.order_by().values("pk").query.sql_with_params()
+        where.append(f"{quote('product_id')} IN ({subquery})")
+        params.extend(subparams)
+    current = quarter_start(today)
+    # Table names from the models; every value is a parameter.
+    sql = f"""
+        WITH money AS (
+            SELECT product_id,
+                   SUM(CASE WHEN kind = %s THEN planned ELSE 0 END) AS capex,
+                   SUM(CASE WHEN kind = %s THEN planned ELSE 0 END) AS opex,
+                   SUM(actual) AS actual,
+                   SUM(CASE WHEN quarter < %s THEN planned ELSE 0 END) AS ended,
+                   SUM(CASE WHEN quarter = %s THEN planned ELSE 0 END) AS current_q
+            FROM {quote(line)} WHERE {" AND ".join(where)} GROUP BY product_id
+        ),
+        weights AS (SELECT product_id, SUM(weight) AS total FROM {quote(alignment)} GROUP BY product_id),
+        shares AS (
+            SELECT product_id, objective_id, weight FROM {quote(alignment)}
+            UNION ALL
+            SELECT m.product_id, NULL, 100 - COALESCE(w.total, 0)
+            FROM money m LEFT JOIN weights w ON w.product_id = m.product_id WHERE COALESCE(w.total, 0) < 100
+        )
+        SELECT s.objective_id, COALESCE(w.total, 0), COUNT(*), SUM(m.capex * s.weight), SUM(m.opex * s.weight),
+               SUM(m.actual * s.weight), SUM(m.ended * s.weight), SUM(m.current_q * s.weight)
+        FROM money m JOIN shares s ON s.product_id = m.product_id LEFT JOIN weights w ON w.product_id = m.product_id
+        GROUP BY s.objective_id, COALESCE(w.total, 0)
+    """  # noqa: S608
+    parts: dict[tuple[int | None, int], list] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [BudgetKind.CAPEX, BudgetKind.OPEX, current, current, *params])
+        for objective_id, total, count, *sums in cursor.fetchall():
+            key = (objective_id, max(100, int(total)))
+            bucket = parts.setdefault(key, [0, ZERO, ZERO, ZERO, ZERO, ZERO])
+            bucket[0] += count
+            for index, amount in enumerate(sums, start=1):
+                bucket[index] += _exact(amount)
+    return parts
+
+
+def _exact(amount) -> Decimal:
+    """A SQL sum of money x weight as a Decimal (SQLite sums such numbers as floats: back to cents)."""
+    if amount is None:
+        return ZERO
+    if isinstance(amount, float):
+        return Decimal(repr(amount)).quantize(CENT, rounding=ROUND_HALF_UP)
+    return Decimal(amount)
+
+
 def objective_funding(
-    *, products: QuerySet[Product], quarters: Sequence[dt.date]
+    *, products: QuerySet[Product], quarters: Sequence[dt.date], today: dt.date | None = None
 ) -> tuple[dict[int, Decimal], Decimal]:
     """Planned money per objective id (split by alignment weight as in ``investment_rollup``) and the planned
-    total of ``products`` over ``quarters``: the objectives page's figures, from two grouped queries."""
-    per_product = budget_lines(products=products, quarters=quarters).order_by().values_list("product_id")
-    weights: dict[int, list[tuple[int, int]]] = {}
-    # No ordering: the model's (by objective, then product name) would join and sort for nothing.
-    for product_id, objective_id, weight in (
-        Alignment.objects.filter(product__in=products.order_by().values("pk"))
-        .order_by()
-        .values_list("product_id", "objective_id", "weight")
-    ):
-        weights.setdefault(product_id, []).append((objective_id, weight))
-    numerators: dict[tuple[int, int], Decimal] = {}
-    total = ZERO
-    for product_id, planned in per_product.annotate(planned=Sum("planned")):
-        planned = planned or ZERO
-        total += planned
-        items = weights.get(product_id, ())
-        divisor = max(100, sum(weight for _, weight in items))
-        for objective_id, weight in items:
-            numerators[objective_id, divisor] = (
-                numerators.get((objective_id, divisor), ZERO) + planned * weight
-            )
+    total of ``products`` over ``quarters``: the objectives page's figures, from one grouped query."""
+    parts = _objective_parts(products=products, quarters=quarters, today=today or timezone.localdate())
     funding: dict[int, Decimal] = {}
-    for (objective_id, divisor), amount in numerators.items():
-        funding[objective_id] = funding.get(objective_id, ZERO) + amount / divisor
+    by_divisor: dict[int, Decimal] = {}
+    for (objective_id, divisor), (_count, capex, opex, *_rest) in parts.items():
+        by_divisor[divisor] = by_divisor.get(divisor, ZERO) + capex + opex
+        if objective_id is not None:
+            funding[objective_id] = funding.get(objective_id, ZERO) + (capex + opex) / divisor
+    # Every product's parts add up to its money times the divisor: the total is exact.
+    total = sum((amount / divisor for divisor, amount in by_divisor.items()), ZERO)
     return {key: _cents(amount) for key, amount in funding.items()}, _cents(total)
 
 
@@ -442,48 +489,19 @@ MONEY_PARTS = ("capex", "opex", "actual_sum", "ended", "current_q")
 
 
 def _by_objective(
-    lines: QuerySet[BudgetLine], *, products: QuerySet[Product], fraction: Decimal, today: dt.date
+    *, products: QuerySet[Product], quarters: Sequence[dt.date], fraction: Decimal, today: dt.date
 ) -> list[MoneyRow]:
-    """Money per objective: each product's sums (one grouped query) times its alignment weights (another), in
-    Decimal. Weights are whole percentages, so a product's part is money x weight / max(100, sum of weights):
-    the products are bucketed by that divisor and each bucket divided once, at the end."""
-    per_product = lines.order_by().values_list("product_id").annotate(**_money_annotations(today))
-    return _split_by_objective(per_product, products=products, fraction=fraction)
-
-
-def _split_by_objective(
-    per_product: Iterable, *, products: QuerySet[Product], fraction: Decimal
-) -> list[MoneyRow]:
-    """Objective rows from (product id, capex, opex, actual, ended, current) rows: see ``_by_objective``."""
-    weights: dict[int, list[tuple[int, int]]] = {}
-    # No ordering: the model's (by objective, then product name) would join and sort for nothing.
-    for product_id, objective_id, weight in (
-        Alignment.objects.filter(product__in=products.order_by().values("pk"))
-        .order_by()
-        .values_list("product_id", "objective_id", "weight")
-    ):
-        weights.setdefault(product_id, []).append((objective_id, weight))
-    # (objective id or None for "not aligned", divisor) -> sums of money x weight, per money part.
-    buckets: dict[tuple[int | None, int], list[Decimal]] = {}
-    counts: dict[int | None, int] = {}
-    for product_id, *money in per_product:
-        items = weights.get(product_id, ())
-        total = sum(weight for _, weight in items)
-        divisor = max(100, total)
-        parts = [*items, (None, divisor - total)] if divisor > total else items
-        for objective_id, weight in parts:
-            bucket = buckets.setdefault((objective_id, divisor), [ZERO] * 5)
-            for index, amount in enumerate(money):
-                bucket[index] += (amount or ZERO) * weight
-            counts[objective_id] = counts.get(objective_id, 0) + 1
+    """Money per objective: each product's sums times its alignment weights, grouped in SQL
+    (``_objective_parts``), each (objective, divisor) group divided once, in Decimal."""
+    parts = _objective_parts(products=products, quarters=quarters, today=today)
     objectives = {
         objective.pk: objective
-        for objective in Objective.objects.select_related("portfolio").filter(
-            pk__in=[key for key in counts if key is not None]
-        )
+        for objective in Objective.objects.select_related("portfolio")
+        .filter(pk__in={key for key, _ in parts if key is not None})
+        .order_by()
     }
     rows: dict[int | None, MoneyRow] = {}
-    for (objective_id, divisor), sums in buckets.items():
+    for (objective_id, divisor), (count, *sums) in parts.items():
         row = rows.get(objective_id)
         if row is None:
             if objective_id is None:
@@ -492,8 +510,8 @@ def _split_by_objective(
                 objective = objectives[objective_id]
                 scope = objective.portfolio.name if objective.portfolio else "Organisation"
                 row = MoneyRow(key=str(objective_id), label=f"{objective.title} ({scope})", fraction=fraction)
-            row.products = counts[objective_id]
             rows[objective_id] = row
+        row.products += count
         for name, amount in zip(("capex", "opex", "actual", "ended", "current"), sums, strict=True):
             setattr(row, name, getattr(row, name) + amount / divisor)
     unaligned = rows.pop(None, None)
