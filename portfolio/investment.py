@@ -290,9 +290,11 @@ def investment_rollup(
     quarters: Sequence[dt.date],
     dimension: str,
     today: dt.date | None = None,
+    count_products: bool = True,
 ) -> list[MoneyRow]:
     """Money of ``products`` over ``quarters`` grouped by ``dimension`` (``DIMENSIONS``), largest plan first
-    (quarters in order). Two queries (three by objective), whatever the number of products."""
+    (quarters in order). Two queries (three by objective), whatever the number of products. Without
+    ``count_products`` the rows' ``products`` stay 0 (a chart's rows: the distinct count costs a sort)."""
     today = today or timezone.localdate()
     fraction = current_fraction(quarters, today)
     lines = budget_lines(products=products, quarters=quarters)
@@ -301,11 +303,14 @@ def investment_rollup(
     from django.db.models import Count
 
     field_name = DIMENSION_FIELDS[dimension]
-    groups = (
-        lines.order_by()
-        .values(key=F(field_name))
-        .annotate(n=Count("product", distinct=True), **_money_annotations(today))
-    )
+    money = _money_annotations(today)
+    if (
+        dimension == "quarter"
+    ):  # a quarter is wholly ended, under way or ahead: derived from its planned money
+        money["ended"] = money["current_q"] = Value(ZERO, output_field=MONEY_FIELD)
+    if count_products:
+        money["n"] = Count("product", distinct=True)
+    groups = lines.order_by().values(key=F(field_name)).annotate(**money)
     labels: dict = {}
     if dimension == "portfolio":
         labels = dict(Portfolio.objects.values_list("slug", "name"))
@@ -345,7 +350,9 @@ def rollup_with_quarters(
         by_quarter = (
             rows
             if dimension == "quarter"
-            else investment_rollup(products=products, quarters=quarters, dimension="quarter", today=today)
+            else investment_rollup(
+                products=products, quarters=quarters, dimension="quarter", today=today, count_products=False
+            )
         )
         return rows, by_quarter
     money = {
@@ -408,7 +415,7 @@ def product_shares(alignments: Iterable[tuple[int, int, int]]) -> dict[int, list
 
 
 def _objective_parts(
-    *, products: QuerySet[Product], quarters: Sequence[dt.date], today: dt.date
+    *, products: QuerySet[Product], quarters: Sequence[dt.date], today: dt.date, planned_only: bool = False
 ) -> dict[tuple[int | None, int], list]:
     """Each product's money over ``quarters`` times its alignment weights, summed in SQL: one query.
 
@@ -424,15 +431,22 @@ def _objective_parts(
         where.append(f"{quote('product_id')} IN ({subquery})")
         params.extend(subparams)
     current = quarter_start(today)
-    # Table names from the models; every value is a parameter.
-    sql = f"""
-        WITH money AS (
-            SELECT product_id,
-                   SUM(CASE WHEN kind = %s THEN planned ELSE 0 END) AS capex,
+    if planned_only:  # the planned money alone, as "capex"
+        columns, column_params = (
+            "SUM(planned) AS capex, 0 AS opex, 0 AS actual, 0 AS ended, 0 AS current_q",
+            [],
+        )
+    else:
+        columns = """SUM(CASE WHEN kind = %s THEN planned ELSE 0 END) AS capex,
                    SUM(CASE WHEN kind = %s THEN planned ELSE 0 END) AS opex,
                    SUM(actual) AS actual,
                    SUM(CASE WHEN quarter < %s THEN planned ELSE 0 END) AS ended,
-                   SUM(CASE WHEN quarter = %s THEN planned ELSE 0 END) AS current_q
+                   SUM(CASE WHEN quarter = %s THEN planned ELSE 0 END) AS current_q"""
+        column_params = [BudgetKind.CAPEX, BudgetKind.OPEX, current, current]
+    # Table names from the models; every value is a parameter.
+    sql = f"""
+        WITH money AS (
+            SELECT product_id, {columns}
             FROM {quote(line)} WHERE {" AND ".join(where)} GROUP BY product_id
         ),
         weights AS (SELECT product_id, SUM(weight) AS total FROM {quote(alignment)} GROUP BY product_id),
@@ -449,7 +463,7 @@ def _objective_parts(
     """  # noqa: S608
     parts: dict[tuple[int | None, int], list] = {}
     with connection.cursor() as cursor:
-        cursor.execute(sql, [BudgetKind.CAPEX, BudgetKind.OPEX, current, current, *params])
+        cursor.execute(sql, [*column_params, *params])
         for objective_id, total, count, *sums in cursor.fetchall():
             key = (objective_id, max(100, int(total)))
             bucket = parts.setdefault(key, [0, ZERO, ZERO, ZERO, ZERO, ZERO])
@@ -473,7 +487,9 @@ def objective_funding(
 ) -> tuple[dict[int, Decimal], Decimal]:
     """Planned money per objective id (split by alignment weight as in ``investment_rollup``) and the planned
     total of ``products`` over ``quarters``: the objectives page's figures, from one grouped query."""
-    parts = _objective_parts(products=products, quarters=quarters, today=today or timezone.localdate())
+    parts = _objective_parts(
+        products=products, quarters=quarters, today=today or timezone.localdate(), planned_only=True
+    )
     funding: dict[int, Decimal] = {}
     by_divisor: dict[int, Decimal] = {}
     for (objective_id, divisor), (_count, capex, opex, *_rest) in parts.items():
