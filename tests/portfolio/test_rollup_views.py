@@ -193,6 +193,19 @@ def test_a_filter_on_the_same_dimension_narrows_the_columns(as_director):
     assert (mvp.current.value, mvp.previous.value) == (480.0, 840.0)
 
 
+def test_the_filter_selects_show_the_chosen_columns_key_and_grain(as_director):
+    page = text(as_director.get(f"{URL}?dimension=stage&stage=mvp&grain=quarter"))
+    columns = re.search(r'<select name="dimension".*?</select>', page).group(0)
+    # The default (portfolios) has an empty value, so that it stays out of the URL.
+    assert '<option value="">Portfolios</option>' in columns
+    assert '<option value="stage" selected>Stages</option>' in columns
+    stages = re.search(r'<select name="stage".*?</select>', page).group(0)
+    assert '<option value="mvp" selected>' in stages
+    assert stages.count(" selected") == 1
+    grain = re.search(r'<select name="grain".*?</select>', page).group(0)
+    assert '<option value="quarter" selected>' in grain
+
+
 def test_a_single_filter_without_a_dimension_chooses_its_dimension(as_director):
     response = as_director.get(f"{URL}?market=b2c")
     assert response.context["form"].columns_dimension == "market"
