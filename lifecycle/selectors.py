@@ -39,8 +39,9 @@ from products.models import Health, Market, Product, Stage
 from products.permissions import can_edit_product, can_move_stage, can_override_gate, can_see_budget
 from products.selectors import product_filter, stage_counts
 
-#: Cards per column; the rest are a link away in the product list (which filters and pages).
-BOARD_CARDS_PER_STAGE = 20
+#: Cards per column, the longest-waiting first; "Show all" expands a column (``?show=<stage>``), and the product
+#: list (which filters and pages) is a link away. The counts are always exact.
+BOARD_CARDS_PER_STAGE = 10
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,13 @@ class BoardColumn:
     count: int
     cards: list[BoardCard]
     filters: dict[str, str] = field(default_factory=dict)
+    #: The columns shown whole (``?show=<stage>``, in stage order), and whether this is one of them.
+    show: tuple[str, ...] = ()
+    limit: int = BOARD_CARDS_PER_STAGE
+
+    @property
+    def expanded(self) -> bool:
+        return self.stage.value in self.show
 
     @property
     def shown(self) -> int:
@@ -130,15 +138,34 @@ class BoardColumn:
         """Query string of the product list showing every product of this column (same filters)."""
         return urlencode({**self.filters, "stage": self.stage.value})
 
+    def _board_query(self, show: set[str]) -> str:
+        query = urlencode(
+            [*self.filters.items(), *(("show", stage) for stage in Stage.values if stage in show)]
+        )
+        return f"?{query}" if query else ""
+
+    @property
+    def show_all_query(self) -> str:
+        """``?query`` of the board with this column shown whole too (same filters), or "" for the plain board."""
+        return self._board_query({*self.show, self.stage.value})
+
+    @property
+    def show_fewer_query(self) -> str:
+        return self._board_query(set(self.show) - {self.stage.value})
+
 
 def board_columns(
-    *, filters: dict | None = None, limit_per_stage: int = BOARD_CARDS_PER_STAGE, include: int | None = None
+    *,
+    filters: dict | None = None,
+    limit_per_stage: int = BOARD_CARDS_PER_STAGE,
+    include: int | None = None,
+    show: Iterable[str] = (),
 ) -> list[BoardColumn]:
     """One column per stage, in lifecycle order, for the products matching ``filters``.
 
     Each column has the number of matching products and at most ``limit_per_stage`` cards, the
     longest-waiting first (oldest ``stage_entered_at``), plus the product ``include`` (a pk) wherever it
-    stands, so a product that was just moved stays in sight. ``filters`` are the active filters of
+    stands, so a product that was just moved stays in sight. The stages in ``show`` have every card. ``filters`` are the active filters of
     ``ProductFilterForm`` (q, portfolio, stage, market, focus, health, owner). Two queries whatever the
     number of products: the counts by one aggregate; the cards by one query whose subquery numbers each
     stage's products with a row-number window.
@@ -156,7 +183,10 @@ def board_columns(
         .filter(stage_row__lte=limit_per_stage)
         .values("pk")
     )
+    show = tuple(stage for stage in Stage.values if stage in set(show))
     wanted = Q(pk__in=ranked)
+    if show:
+        wanted |= Q(stage__in=show)
     if include is not None:
         wanted |= Q(pk=include)
     rows = (
@@ -190,7 +220,14 @@ def board_columns(
             )
         )
     return [
-        BoardColumn(stage=stage, count=counts[stage.value], cards=by_stage[stage.value], filters=filters)
+        BoardColumn(
+            stage=stage,
+            count=counts[stage.value],
+            cards=by_stage[stage.value],
+            filters=filters,
+            show=show,
+            limit=limit_per_stage,
+        )
         for stage in Stage
     ]
 
@@ -202,18 +239,16 @@ def _tally_sql(counts: dict[str, tuple[type[models.Model], str, list]], ids: lis
     board of 140 cards. Table and column names come from the models; every value is a parameter."""
     quote = connection.ops.quote_name
     adapt = connection.ops.adapt_datefield_value
-    marks = ", ".join(["%s"] * len(ids))
-    statements, params = [], []
+    # The ids once, as a common table expression every part reads: written out in each part they made a
+    # statement of thousands of parameters, whose quoting and planning cost more than running it.
+    wanted = "WITH wanted(id) AS (VALUES " + ", ".join(["(%s)"] * len(ids)) + ") "
+    statements, params = [], [*ids]
     for kind, (model, condition, values) in counts.items():
         table = quote(model._meta.db_table)
-        where = f"product_id IN ({marks})" + (f" AND {condition}" if condition else "")
+        where = "product_id IN (SELECT id FROM wanted)" + (f" AND {condition}" if condition else "")  # noqa: S608
         statements.append(f"SELECT product_id, %s, COUNT(*) FROM {table} WHERE {where} GROUP BY product_id")  # noqa: S608
-        params += [
-            kind,
-            *ids,
-            *(adapt(value) if isinstance(value, dt.date) else str(value) for value in values),
-        ]
-    return " UNION ALL ".join(statements), params
+        params += [kind, *(adapt(value) if isinstance(value, dt.date) else str(value) for value in values)]
+    return wanted + " UNION ALL ".join(statements), params
 
 
 def _filled(path: str) -> Coalesce:

@@ -54,9 +54,17 @@ def region_requested(request: HttpRequest) -> str | None:
     return request.htmx.target if request.htmx.target in BOARD_REGIONS else None
 
 
+def shown_stages(request: HttpRequest) -> list[str]:
+    """The columns shown whole (``?show=<stage>``, repeatable); unknown stages are left out."""
+    asked = set(request.GET.getlist("show"))
+    return [stage for stage in Stage.values if stage in asked]
+
+
 def raw_filter_query(request: HttpRequest) -> str:
-    """The board's filters as they came, for the links and redirects of a move (the board validates them)."""
-    return urlencode({name: request.GET[name] for name in ProductFilterForm.FILTERS if request.GET.get(name)})
+    """The board's filters (and expanded columns) as they came, for the redirect of a move (the board validates
+    them)."""
+    filters = [(name, request.GET[name]) for name in ProductFilterForm.FILTERS if request.GET.get(name)]
+    return urlencode([*filters, *(("show", stage) for stage in shown_stages(request))])
 
 
 def slug_url(viewname: str) -> Callable[[str], str]:
@@ -93,12 +101,15 @@ def board_context(
         owners=owners().only("username", "first_name", "last_name"),
     )
     active = form.active_filters()
-    columns = board_columns(filters=active, include=card.pk if card else None)
+    show = shown_stages(request)
+    columns = board_columns(filters=active, include=card.pk if card else None, show=show)
     cards = [shown for column in columns for shown in column.cards]
     movable = product_ids_user_may_edit(request.user, [shown.pk for shown in cards])
     # Each card's current-stage gate checklist, for every card in two queries.
     gates = checklists(stages={shown.pk: shown.stage for shown in cards})
     filter_query = urlencode(active)
+    # A move's answer (or its redirect) keeps the filters and the expanded columns.
+    board_query = urlencode([*active.items(), *(("show", stage) for stage in show)])
     product_url, move_url = slug_url("products:detail"), slug_url("lifecycle:move")
     for shown in cards:
         shown.url = product_url(shown.slug)
@@ -106,14 +117,13 @@ def board_context(
         shown.checklist = gates.get(shown.pk)
         if shown.may_move:
             # The filters ride along, so the answer (or the redirect without JavaScript) keeps them.
-            shown.move_url = (
-                f"{move_url(shown.slug)}?{filter_query}" if filter_query else move_url(shown.slug)
-            )
+            shown.move_url = f"{move_url(shown.slug)}?{board_query}" if board_query else move_url(shown.slug)
     return {
         "form": form,
         "regions": {"results": "board-region", "body": "board-body"},
         "active_filters": active,
         "filter_query": filter_query,
+        "board_url": reverse("lifecycle:board"),
         # Each column with its Move <option>s, rendered once for all its cards.
         "columns": [
             (column, stage_options(column.stage) if any(c.may_move for c in column.cards) else "")

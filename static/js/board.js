@@ -1,5 +1,5 @@
 /*
- * Lifecycle board: drag and drop on top of the per-card Move forms, and focus after a move.
+ * Lifecycle board: drag and drop on top of the per-card Move forms, and focus after a move or a "Show all".
  *
  * Everything here is optional. Each card a user may move carries a plain POST form (a <select name="to">
  * and a note) that htmx submits in place, or the browser submits without JavaScript. Dropping a card on
@@ -125,6 +125,31 @@
       link.focus({ preventScroll: true });
     }
     moved.scrollIntoView({ block: "nearest", inline: "nearest" });
+  });
+
+  // "Show all" swaps the board with the column expanded: put the focus on the first card that was not shown
+  // before, so a keyboard or screen reader user carries on where the list used to end.
+  var expanding = null;
+  document.addEventListener("click", function (event) {
+    var link = closest(event.target, "a[data-board-expand]");
+    if (link) {
+      expanding = {
+        stage: link.getAttribute("data-board-expand"),
+        shown: parseInt(link.getAttribute("data-board-shown"), 10) || 0,
+      };
+    }
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    if (!expanding) {
+      return;
+    }
+    var links = document.querySelectorAll("#stage-" + expanding.stage + " .kcard__name");
+    var next = links[expanding.shown] || links[links.length - 1];
+    expanding = null;
+    if (next) {
+      next.focus({ preventScroll: true });
+      next.scrollIntoView({ block: "nearest", inline: "nearest" });
+    }
   });
 
   // While its Move form is open a card is not draggable, so text in the note can be selected.

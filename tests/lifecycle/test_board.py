@@ -571,3 +571,83 @@ def test_a_refused_move_takes_a_fixed_number_of_queries(
     with django_assert_max_num_queries(14):  # the whole board
         response = client.post(move_url(mvp_product), {"to": "problem"})
     assert response.status_code == 422
+
+
+# ---------------------------------------------------------------------------------------- expanding a column
+
+
+def test_a_full_column_offers_to_show_all_its_cards_in_place(client_as, pm, make_products):
+    make_products(BOARD_CARDS_PER_STAGE * 2 + 4, stage=Stage.MVP)
+    html = client_as(pm).get(BOARD, {"market": "b2c"}).content.decode()
+    count = Product.objects.filter(market="b2c").count()
+    assert count > BOARD_CARDS_PER_STAGE
+    link = re.search(r'<a href="([^"]+)" hx-get="([^"]+)"[^>]*data-board-expand="mvp"[^>]*>([^<]+)<', html)
+    assert link.group(1) == link.group(2) == "/lifecycle/board/?market=b2c&amp;show=mvp"  # filters kept
+    assert link.group(3) == f"Show all {count}"
+    tag = link.group(0)
+    assert 'hx-target="#board-region"' in tag
+    assert 'hx-push-url="true"' in tag
+
+
+def test_show_all_loads_the_whole_column_and_keeps_the_others_short(client_as, pm, make_products):
+    make_products(BOARD_CARDS_PER_STAGE + 4, stage=Stage.MVP)
+    make_products(BOARD_CARDS_PER_STAGE + 2, stage=Stage.FEEDBACK)
+    response = client_as(pm).get(BOARD, {"show": "mvp"}, headers=REGION)
+    html = response.content.decode()
+    assert html.lstrip().startswith('<div id="board-region"')
+    oldest_first = Product.objects.filter(stage="mvp").order_by("stage_entered_at", "pk")
+    assert cards_in(html, "mvp") == list(oldest_first.values_list("slug", flat=True))
+    assert len(cards_in(html, "feedback")) == BOARD_CARDS_PER_STAGE
+    assert f"All {BOARD_CARDS_PER_STAGE + 4} shown" in html
+    # "Show the first 10" collapses it again; the feedback column's "Show all" keeps mvp expanded
+    assert f'href="/lifecycle/board/">Show the first {BOARD_CARDS_PER_STAGE}' in html.replace(
+        ' hx-get="/lifecycle/board/" hx-target="#board-region" hx-swap="outerHTML" hx-push-url="true"', ""
+    )
+    assert 'href="/lifecycle/board/?show=mvp&amp;show=feedback"' in html
+
+
+def test_an_expanded_column_stays_expanded_after_a_move(client_as, pm, mvp_product, make_products):
+    make_products(BOARD_CARDS_PER_STAGE + 3, stage=Stage.FEEDBACK)
+    client = client_as(pm)
+    page = client.get(BOARD, {"show": "feedback", "owner": "pm"}).content.decode()
+    assert 'action="/lifecycle/board/move/atlas/?owner=pm&amp;show=feedback"' in page
+    html = client.post(
+        move_url(mvp_product, "?owner=pm&show=feedback"), {"to": "feedback"}, headers=MOVE_FROM_BOARD
+    ).content.decode()
+    assert set(cards_in(html, "feedback")) == set(
+        Product.objects.filter(stage="feedback", owner=pm).values_list("slug", flat=True)
+    )
+    response = client.post(move_url(mvp_product, "?show=feedback&show=nonsense"), {"to": "strategy"})
+    assert response["Location"] == "/lifecycle/board/?show=feedback#card-atlas"
+
+
+def test_unknown_columns_to_show_are_ignored(client_as, pm, make_products):
+    make_products(BOARD_CARDS_PER_STAGE + 4, stage=Stage.MVP)
+    response = client_as(pm).get(BOARD, {"show": ["launch", "mvp"]})
+    assert response.status_code == 200
+    assert len(cards_in(response.content.decode(), "mvp")) == BOARD_CARDS_PER_STAGE + 4
+
+
+def test_card_text_is_escaped(client_as, pm, portfolio):
+    pm.first_name = "<b>Priya</b>"
+    pm.save()
+    product = ProductFactory(portfolio=portfolio, owner=pm, name='<script>alert("x")</script>', stage="mvp")
+    html = client_as(pm).get(BOARD).content.decode()
+    card = html.split(f'id="card-{product.slug}"', 1)[1].split("</li>", 1)[0]
+    assert "<script>alert" not in card
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;</a>" in card
+    assert "&lt;b&gt;Priya&lt;/b&gt;" in card
+
+
+@pytest.mark.parametrize("size", [5, 60])
+@pytest.mark.parametrize("headers", [{}, REGION])
+def test_an_expanded_board_takes_a_fixed_number_of_queries(
+    django_assert_max_num_queries, client_as, pm, make_products, size, headers
+):
+    make_products(size)
+    client = client_as(pm)
+    with django_assert_max_num_queries(9):
+        response = client.get(BOARD, {"show": ["mvp", "problem"]}, headers=headers)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert len(cards_in(html, "mvp")) == Product.objects.filter(stage="mvp").count()
