@@ -420,6 +420,7 @@ class ScenarioSummary:
     ceiling: Decimal
     changed_lines: int
     live_version: int
+    scope_objectives: list[Objective] = field(default_factory=list)  # as ``scope_objectives`` orders them
 
     @property
     def horizon_label(self) -> str:
@@ -537,6 +538,7 @@ def scenario_summary(*, scenario: Scenario) -> ScenarioSummary:
         ceiling=ceiling,
         changed_lines=changed,
         live_version=latest_version_touching(scenario.portfolio) if scenario.is_draft else plan_version(),
+        scope_objectives=objectives,
     )
 
 

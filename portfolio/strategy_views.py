@@ -486,7 +486,7 @@ def _scenario_context(
             if summary.objectives
             else "",
             new_product_form=forms.ScenarioNewProductForm(
-                portfolios=scope_portfolios, objectives=scenarios.scope_objectives(scenario)
+                portfolios=scope_portfolios, objectives=summary.scope_objectives
             ),
         )
     context.update(extra)
