@@ -21,6 +21,7 @@ from lifecycle.exports import analytics_csv_response
 from lifecycle.forms import AnalyticsFilterForm, StageMoveForm, work_form
 from lifecycle.selectors import (
     BoardCard,
+    WorkBlock,
     board_columns,
     checklists,
     product_work,
@@ -274,6 +275,10 @@ def work_add(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
     instance = work_product_get(product=product, kind=work_kind, pk=None) if work_kind.sheet else None
     if request.method == "GET":
         form = work_form(kind, product=product, instance=instance)
+        if is_region_request(request):  # a closed stage's "Add" link: the form in place, open
+            block = WorkBlock(kind=work_kind, product=product, entries=[], may_edit=True, form=form)
+            context = {"product": product, "kind": work_kind, "block": block, "opened": True}
+            return render(request, f"{WORK}#add-form", context)
         return render(request, WORK_FORM_PAGE, {"product": product, "kind": work_kind, "form": form})
     form = work_form(kind, product=product, instance=instance, data=request.POST)
     if form.is_valid():

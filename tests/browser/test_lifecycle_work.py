@@ -85,6 +85,14 @@ def test_a_pm_ticks_through_the_problem_gate_and_moves_the_product(page, atlas, 
     assert Product.objects.get(slug="atlas-pay").stage == "opportunity"
     page.locator("details#work-opportunity[open]").wait_for()
     assert "Gate to leave Opportunity" in page.locator(".work__current").inner_text()
+
+    # A closed stage's add form loads in place when asked for.
+    page.locator("#work-research > summary").click()
+    page.locator("#work-block-hypotheses").get_by_role("link", name="Add hypothesis").click()
+    page.locator("#work-block-hypotheses details.work-add[open] form").wait_for()
+    add(page, "hypotheses", {"Statement": "Reminders cut late fees", "Outcome": "validated"})
+    page.get_by_text("Saved hypothesis: Reminders cut late fees.").wait_for()
+    assert "1 of 1 hypothesis validated." in page.locator("#work-research").inner_text()
     page.watch.assert_clean()
 
 

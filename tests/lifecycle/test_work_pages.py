@@ -155,10 +155,40 @@ def test_a_row_of_another_product_is_not_found(product, pm, portfolio):
 def test_choices_of_related_rows_are_the_products_own(product, pm, portfolio):
     Hypothesis.objects.create(product=product, statement="Ours")
     Hypothesis.objects.create(product=ProductFactory(portfolio=portfolio), statement="Theirs")
-    html = logged_in(pm).get(work_url(product), headers=HTMX).content.decode()
+    client = logged_in(pm)
+    # the research stage is open: its forms come with the section
+    html = client.get(work_url(product) + "?stage=research", headers=HTMX).content.decode()
     experiment_form = html.split('id="work-block-experiments"', 1)[1].split("</section>", 1)[0]
     assert ">Ours</option>" in experiment_form
     assert "Theirs" not in experiment_form
+    # closed, its "Add" link loads the same form in place
+    form = client.get(work_url(product, "experiments/add/"), headers=HTMX).content.decode()
+    assert ">Ours</option>" in form
+    assert "Theirs" not in form
+
+
+def test_a_closed_stage_loads_its_add_forms_on_request(product, pm):
+    client = logged_in(pm)
+    html = client.get(work_url(product), headers=HTMX).content.decode()
+    problem = html.split('id="work-problem"', 1)[1].split('id="work-opportunity"', 1)[0]
+    assert problem.count('<details class="work-add"') == 5  # the current stage: every form at once
+    research = html.split('id="work-research"', 1)[1].split('id="work-mvp"', 1)[0]
+    assert "<form" not in research
+    link = '<a class="btn btn--sm" href="/lifecycle/products/atlas/work/hypotheses/add/" hx-get="/lifecycle/products/atlas/work/hypotheses/add/" hx-target="closest .work-add" hx-swap="outerHTML">Add hypothesis</a>'
+    assert link in research
+    response = client.get(work_url(product, "hypotheses/add/"), headers=HTMX)
+    form = response.content.decode()
+    assert "<html" not in form
+    assert form.lstrip().startswith('<details class="work-add" open>')
+    assert '<summary class="btn btn--sm" autofocus>Add hypothesis</summary>' in form
+    assert 'hx-post="/lifecycle/products/atlas/work/hypotheses/add/" hx-target="#lifecycle-work"' in form
+    assert 'name="csrfmiddlewaretoken"' in form
+    assert "<html" in client.get(work_url(product, "hypotheses/add/")).content.decode()  # without JavaScript
+    # a sheet not written yet is "Write …"; people who may not edit get no link
+    assert ">Write mvp scope and launch</a>" in html
+    junior = MembershipFactory(product=product, role=Role.JUNIOR_PM).user
+    assert "work-add" not in logged_in(junior).get(work_url(product), headers=HTMX).content.decode()
+    assert logged_in(junior).get(work_url(product, "hypotheses/add/"), headers=HTMX).status_code == 403
 
 
 @pytest.mark.parametrize("role", [Role.JUNIOR_PM, Role.INTERN])
@@ -214,16 +244,21 @@ def test_the_on_time_rate_of_releases_and_milestones(product, pm):
     assert html.count('status--off_target">Late</span>') == 2  # shipped late, and overdue
 
 
+@pytest.mark.parametrize("stage", [Stage.PROBLEM, Stage.FEEDBACK])
 @pytest.mark.parametrize("size", [1, 12])
-def test_the_work_section_takes_a_fixed_number_of_queries(product, pm, django_assert_max_num_queries, size):
+def test_the_work_section_takes_a_fixed_number_of_queries(
+    product, pm, django_assert_max_num_queries, size, stage
+):
+    Product.objects.filter(pk=product.pk).update(stage=stage)
     for _ in range(size):
         fill_stage(product, Stage.PROBLEM)
         fill_stage(product, Stage.FEEDBACK)
         fill_stage(product, Stage.EXECUTION)
     client = logged_in(pm)
     # session, user, product, permission checks, the work summary, the sheets, one per list, the feedback
-    # stats, and the choices of the add forms (objectives, hypotheses, KPIs, themes, releases)
-    with django_assert_max_num_queries(27):
+    # stats, and the choices of the open stage's add forms (feedback: themes and KPIs; a closed stage's forms
+    # load on request)
+    with django_assert_max_num_queries(23):
         response = client.get(work_url(product), headers=HTMX)
     assert response.status_code == 200
 
