@@ -320,3 +320,25 @@ def test_products_are_ordered_by_variance(world):
         for v in product_money_rows(products=Product.objects.all(), quarters=YEAR, today=TODAY)
     ]
     assert ordered == ["checkout", "wallet", "ads"]  # +20.5k, -9.9k, -29.6k against plan to date
+
+
+def test_objective_split_in_thirds_keeps_the_total_exact(world):
+    """Weights 50 + 50 + 50 split a product's money in thirds (divisor 150): each objective gets its rounded
+    third; the total stays the product's exact money (the split is summed in SQL, divided once per divisor)."""
+    from portfolio.investment import objective_funding
+    from portfolio.models import Alignment
+
+    Alignment.objects.filter(product=world.wallet).update(weight=50)
+    Alignment.objects.create(product=world.wallet, objective=world.reach, weight=50)
+    Alignment.objects.create(product=world.wallet, objective=world.org_objective, weight=50)
+    wallet = Product.objects.filter(pk=world.wallet.pk)
+    funding, total = objective_funding(products=wallet, quarters=YEAR)
+    assert total == 60_000
+    assert funding == {
+        world.speed.pk: Decimal("20000.00"),
+        world.reach.pk: Decimal("20000.00"),
+        world.org_objective.pk: Decimal("20000.00"),
+    }
+    rows = investment_rollup(products=wallet, quarters=YEAR, dimension="objective", today=TODAY)
+    assert [row.planned for row in rows] == [Decimal("20000.00")] * 3
+    assert all(row.products == 1 for row in rows)

@@ -169,3 +169,31 @@ def test_aligning_through_htmx_swaps_the_objective_card(client, world):
     )
     assert "no longer serves" in removed.content.decode()
     assert not Alignment.objects.filter(pk=alignment.pk).exists()
+
+
+def test_objective_cards_escape_names_and_give_editors_their_forms(client, world):
+    """The cards are written in Python (strategy_tables): every name is escaped, the editor of a product gets
+    its Remove form with the CSRF token, and someone who may edit none sees neither form."""
+    world.checkout.name = "Checkout <script>alert(1)</script>"
+    world.checkout.save()
+    world.speed.title = 'Speed & "reach"'
+    world.speed.save()
+    client.force_login(world.director)
+    page = client.get("/portfolio/objectives/").content.decode()
+    assert "<script>alert(1)</script>" not in page
+    assert "Checkout &lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "Speed &amp; &quot;reach&quot;" in page
+    alignment = Alignment.objects.get(product=world.checkout, objective=world.speed)
+    remove = f'action="/portfolio/objectives/alignments/{alignment.pk}/remove/"'
+    assert remove in page
+    card = page[page.index(f'id="objective-{world.speed.pk}"') :]
+    card = card[: card.index("</article>")]
+    assert 'name="csrfmiddlewaretoken"' in card
+    assert f'hx-post="/portfolio/objectives/{world.speed.pk}/align/"' in card
+    assert "Conversion to 60%" in card
+    assert "status--at_risk" in card  # the key result's badge
+
+    client.force_login(world.junior)
+    page = client.get("/portfolio/objectives/").content.decode()
+    assert remove not in page
+    assert "Align a product" not in page

@@ -396,3 +396,30 @@ def test_funding_and_history_csv(client, world, scenario):
     ).decode()
     assert history.splitlines()[1].startswith("1,")
     assert "Wallet 2026 Q3 opex" in history
+
+
+def test_scenario_lines_escape_names_and_carry_the_page_in_their_forms(client, world, scenario):
+    """The lines are written in Python (strategy_tables): names escaped; an editor's forms post to the line
+    with the CSRF token, the page and the changed-only switch; a reader sees the state in words."""
+    world.checkout.name = "Checkout <b>bold</b>"
+    world.checkout.save()
+    line = lines_of(scenario)["checkout"]
+    scenario_change_budget(scenario=scenario, line=line, planned=Decimal("150000"))
+    client.force_login(world.director)
+    page = client.get(f"/portfolio/scenarios/{scenario.pk}/?changed=1").content.decode()
+    assert "<b>bold</b>" not in page
+    assert "Checkout &lt;b&gt;bold&lt;/b&gt;" in page
+    row = page[page.index(f'<tr id="line-{line.pk}"') :]
+    row = row[: row.index("</tr>")]
+    assert 'class="line--changed"' in row
+    assert row.count(f'hx-post="/portfolio/scenarios/{scenario.pk}/lines/{line.pk}/"') == 2
+    assert row.count('name="csrfmiddlewaretoken"') == 2
+    assert '<input type="hidden" name="changed" value="1">' in row
+    assert 'name="planned" value="150000.00"' in row
+
+    client.force_login(world.other_director)
+    page = client.get(f"/portfolio/scenarios/{scenario.pk}/").content.decode()
+    row = page[page.index(f'<tr id="line-{line.pk}"') :]
+    row = row[: row.index("</tr>")]
+    assert "<form" not in row
+    assert "<td>changed</td>" in row
