@@ -93,10 +93,12 @@ def objective_list(request: HttpRequest) -> HttpResponse:
         if request.GET.get("table") == "unaligned":
             return exports.unaligned_csv(view.unaligned_products)
         return exports.objectives_csv(view.objectives)
-    page = Paginator(
+    paginator = Paginator(
         view.unaligned_products.select_related("portfolio").only("slug", "name", "stage", "portfolio__name"),
         PRODUCTS_PER_PAGE,
-    ).get_page(filters["page"])
+    )
+    paginator.count = view.unaligned_count  # counted with the products in view already
+    page = paginator.get_page(filters["page"])
     shown = [aligned[4] for item in view.objectives for aligned in item.aligned]
     context = {
         "form": form,
