@@ -309,8 +309,9 @@ def cumulative_flow(filters: AnalyticsFilters) -> CumulativeFlow:
     moves = transitions.filter(at__gte=filters.start_at, at__lt=filters.end_at).values_list(
         "from_stage", "to_stage", "at"
     )
+    zone = timezone.get_current_timezone()  # once: ``localtime()`` looks it up again for every row
     for from_stage, to_stage, at in moves:
-        day = timezone.localtime(at).date()
+        day = at.astimezone(zone).date()
         changes[day][to_stage] += 1
         if from_stage:
             changes[day][from_stage] -= 1
