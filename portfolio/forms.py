@@ -167,10 +167,11 @@ class RollupScopeFilters(ScopeFilterFields, QueryFilterForm):
     def __init__(self, *args, kpis: Iterable[KPI] = (), portfolios=(), owners=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.kpis = list(kpis)
-        self.fields["portfolio"].choices = blank_choice(
-            "All portfolios", [(p.slug, p.name) for p in portfolios]
+        # Callables: the portfolios and the owners are read (once) only when their filter is used or shown (the
+        # page shows the select of the columns' dimension only).
+        self.fields["portfolio"].choices = cache(
+            lambda: blank_choice("All portfolios", [(p.slug, p.name) for p in portfolios])
         )
-        # Callable: the owners are read (once) only when the owner filter is used or shown.
         self.fields["owner"].choices = cache(
             lambda: blank_choice(
                 "All owners", [(u.username, u.get_full_name() or u.username) for u in owners]
