@@ -15,8 +15,9 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from portfolio.investment import BURN_BADGE, BURN_LABELS, burn_status
 from portfolio.objectives import ALIGNED_NAMES_SHOWN as ALIGNED_SHOWN
-from portfolio.templatetags.strategy_display import money, money_compact, plain_number
+from portfolio.templatetags.strategy_display import money, money_compact, money_signed, plain_number
 
 register = template.Library()
 
@@ -197,6 +198,41 @@ def objective_card(context, view) -> SafeString:
       </div>
     </article>"""
     return mark_safe(html)  # noqa: S308 - every value above is escaped
+
+
+@register.simple_tag
+def money_table_rows(rows, link_products: bool = False) -> SafeString:
+    """The ``<tr>`` rows of ``_money_table.html`` (``investment.MoneyRow``): capex, opex, planned, plan to date,
+    actual, variance and burn status; with ``link_products`` the label links to the product's budget page."""
+    if link_products:
+        head, _, tail = reverse("portfolio:product-budget", kwargs={"slug": _SLUG}).partition(_SLUG)
+    out = []
+    for row in rows:
+        if link_products:
+            label = (
+                f'<a href="{head}{escape(row.key)}{tail}">{escape(row.label)}</a> '
+                f'<span class="muted small">{escape(str(row.extra.get("portfolio", "")))}</span>'
+            )
+        else:
+            label = escape(row.label)
+        planned, due, actual = row.planned, row.plan_to_date, row.actual
+        variance = actual - due
+        status = burn_status(plan_to_date=due, actual=actual)
+        burn = (actual * 100 / due).quantize(Decimal("1"), rounding=ROUND_HALF_UP) if due > 0 else None
+        burn_text = f" · {burn}%" if burn is not None else ""
+        over = " variance--over" if variance > 0 else ""
+        out.append(
+            f'<tr>\n        <th scope="row">{label}</th>\n'
+            f'        <td class="num hide-sm">{escape(money(row.capex))}</td>\n'
+            f'        <td class="num hide-sm">{escape(money(row.opex))}</td>\n'
+            f'        <td class="num">{escape(money(planned))}</td>\n'
+            f'        <td class="num">{escape(money(due))}</td>\n'
+            f'        <td class="num">{escape(money(actual))}</td>\n'
+            f'        <td class="num{over}">{escape(money_signed(variance))}</td>\n'
+            f'        <td><span class="badge status status--{BURN_BADGE[status]}">{escape(BURN_LABELS[status])}'
+            f"{burn_text}</span></td>\n      </tr>"
+        )
+    return mark_safe("\n      ".join(out))  # noqa: S308 - every value above is escaped
 
 
 @register.simple_tag(takes_context=True)
