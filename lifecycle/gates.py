@@ -343,6 +343,20 @@ RULES: tuple[GateRule, ...] = (
 )
 
 
+#: The ``WorkSummary`` counts each stage's rules read: a board card shows its current stage's checklist only, so
+#: the board counts only these (tests/lifecycle/test_gates.py checks them against what the rules read).
+COUNTS_BY_STAGE: dict[str, frozenset[str]] = {
+    Stage.PROBLEM: frozenset({"pain_points", "personas", "competitors"}),
+    Stage.OPPORTUNITY: frozenset({"goals", "goals_with_objective"}),
+    Stage.RESEARCH: frozenset(
+        {"hypotheses", "validated_hypotheses", "experiments", "experiments_done", "research_notes"}
+    ),
+    Stage.MVP: frozenset({"success_criteria", "success_criteria_with_kpi"}),
+    Stage.FEEDBACK: frozenset({"recent_feedback", "recent_feedback_themed", "feedback_with_kpi"}),
+    Stage.STRATEGY: frozenset({"dated_roadmap_items"}),
+    Stage.EXECUTION: frozenset({"releases", "releases_shipped", "milestones_finished", "milestones_on_time"}),
+}
+
 RULES_BY_STAGE: dict[str, tuple[GateRule, ...]] = {
     stage.value: tuple(rule for rule in RULES if rule.stage == stage) for stage in Stage
 }

@@ -406,3 +406,49 @@ def test_the_history_tab_shows_an_override_and_its_reason(client, product):
     html = client.get(f"/products/{product.slug}/history/").content.decode()
     assert "Gate overridden" in html
     assert "Board asked for it" in html
+
+
+# ------------------------------------------------------------------------------- the board's per-stage counts
+
+
+def test_each_stages_rules_read_only_the_counts_the_board_reads_for_that_stage():
+    """The board counts, per card, only what its stage's gate reads (``COUNTS_BY_STAGE``): record what the rules
+    read, over summaries that take every branch."""
+    import dataclasses
+
+    from lifecycle.gates import COUNTS_BY_STAGE
+
+    counted = {f.name for f in dataclasses.fields(WorkSummary) if f.type in ("int", int)} - {"product_id"}
+    today = timezone.localdate()
+    read: set[str] = set()
+
+    class Recording(WorkSummary):
+        def __getattribute__(self, name):
+            read.add(name)
+            return super().__getattribute__(name)
+
+    for stage in Stage:
+        read.clear()
+        for n in (0, 1, 3, 20):
+            gate_evaluate(work=Recording(**dict.fromkeys(counted, n)), stage=stage, today=today)
+        assert read & counted <= COUNTS_BY_STAGE[stage], stage
+        assert COUNTS_BY_STAGE[stage] <= counted
+
+
+@pytest.mark.django_db
+def test_the_boards_checklists_equal_each_products_own_checklist():
+    from lifecycle.selectors import checklists
+
+    products = []
+    for index, stage in enumerate(Stage):
+        product = ProductFactory(stage=stage)
+        # some work everywhere: the checklist of its own stage must not change by counting less
+        for filled in list(Stage)[: index + 2]:
+            fill_stage(product, filled)
+        products.append(product)
+        products.append(ProductFactory(stage=stage))  # and one without any work
+    today = timezone.localdate()
+    board = checklists(stages={product.pk: product.stage for product in products}, today=today)
+    for product in products:
+        own = gate_evaluate(work=work_summary(product=product, today=today), stage=product.stage, today=today)
+        assert board[product.pk] == own, product.stage
