@@ -243,24 +243,32 @@ def _tally_sql(
     the models; every value is a parameter."""
     quote = connection.ops.quote_name
     adapt = connection.ops.adapt_datefield_value
-    # The ids once, as a common table expression every part reads: written out in each part they made a
-    # statement of thousands of parameters, whose quoting and planning cost more than running it.
-    wanted = "WITH wanted(id, stage) AS (VALUES " + ", ".join(["(%s, %s)"] * len(ids)) + ") "
-    statements, params = [], [value for pk in ids for value in (pk, stages[pk] if stages else "")]
+    statements, params = [], []
+    if stages is None:
+        # A product page's one product: its id in each part (an index scan; PostgreSQL would hash-join a
+        # common table expression with each whole table).
+        wanted, marks = "", ", ".join(["%s"] * len(ids))
+    else:
+        # The board's cards once, as a common table expression every part reads: written out in each part they
+        # made a statement of thousands of parameters, whose quoting and planning cost more than running it.
+        wanted = "WITH wanted(id, stage) AS (VALUES " + ", ".join(["(%s, %s)"] * len(ids)) + ") "
+        params += [value for pk in ids for value in (pk, stages[pk])]
     present = set(stages.values()) if stages else set()
     for kind, (model, condition, values) in counts.items():
         needed = [stage for stage in Stage.values if stage in present and kind in COUNTS_BY_STAGE[stage]]
         if stages is not None and not needed:
             continue
-        among = "SELECT id FROM wanted"
-        if needed:
-            among += " WHERE stage IN (" + ", ".join(["%s"] * len(needed)) + ")"
+        if stages is None:
+            among, where_params = marks, ids
+        else:
+            stage_marks = ", ".join(["%s"] * len(needed))
+            among, where_params = f"SELECT id FROM wanted WHERE stage IN ({stage_marks})", needed  # noqa: S608
         table = quote(model._meta.db_table)
         where = f"product_id IN ({among})" + (f" AND {condition}" if condition else "")
         statements.append(f"SELECT product_id, %s, COUNT(*) FROM {table} WHERE {where} GROUP BY product_id")  # noqa: S608
         params += [
             kind,
-            *needed,
+            *where_params,
             *(adapt(value) if isinstance(value, dt.date) else str(value) for value in values),
         ]
     if not statements:
