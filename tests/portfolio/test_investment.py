@@ -342,3 +342,20 @@ def test_objective_split_in_thirds_keeps_the_total_exact(world):
     rows = investment_rollup(products=wallet, quarters=YEAR, dimension="objective", today=TODAY)
     assert [row.planned for row in rows] == [Decimal("20000.00")] * 3
     assert all(row.products == 1 for row in rows)
+
+
+def test_objective_split_counts_only_the_money_a_person_may_see(client, world, monkeypatch):
+    """By objective, a PM sees the split of their own products' money (Checkout and Wallet, not Ads); the
+    objectives page's funding likewise."""
+    monkeypatch.setattr("django.utils.timezone.localdate", lambda *a: TODAY)
+    client.force_login(world.pm)
+    rows = {
+        row.label.split(" (")[0]: row
+        for row in client.get("/portfolio/investment/?year=2026&dimension=objective").context["rows"]
+    }
+    assert rows["Faster payments"].planned == 240_000
+    assert rows["More merchants"].planned == 140_000
+    assert rows["Not aligned to any objective"].planned == 30_000  # Wallet's other half; Ads is not theirs
+    assert sum(row.planned for row in rows.values()) == 410_000
+    response = client.get("/portfolio/objectives/")
+    assert response.context["funding_total"] == 410_000
