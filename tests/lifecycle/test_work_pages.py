@@ -156,24 +156,18 @@ def test_choices_of_related_rows_are_the_products_own(product, pm, portfolio):
     Hypothesis.objects.create(product=product, statement="Ours")
     Hypothesis.objects.create(product=ProductFactory(portfolio=portfolio), statement="Theirs")
     client = logged_in(pm)
-    # the research stage is open: its forms come with the section
-    html = client.get(work_url(product) + "?stage=research", headers=HTMX).content.decode()
-    experiment_form = html.split('id="work-block-experiments"', 1)[1].split("</section>", 1)[0]
-    assert ">Ours</option>" in experiment_form
-    assert "Theirs" not in experiment_form
-    # closed, its "Add" link loads the same form in place
+    # the "Add" link loads the form in place
     form = client.get(work_url(product, "experiments/add/"), headers=HTMX).content.decode()
     assert ">Ours</option>" in form
     assert "Theirs" not in form
 
 
-def test_a_closed_stage_loads_its_add_forms_on_request(product, pm):
+def test_add_forms_load_in_place_on_request(product, pm):
     client = logged_in(pm)
     html = client.get(work_url(product), headers=HTMX).content.decode()
-    problem = html.split('id="work-problem"', 1)[1].split('id="work-opportunity"', 1)[0]
-    assert problem.count('<details class="work-add"') == 5  # the current stage: every form at once
+    assert '<details class="work-add"' not in html  # only the move form comes with the section
+    assert html.count("<form") == 1
     research = html.split('id="work-research"', 1)[1].split('id="work-mvp"', 1)[0]
-    assert "<form" not in research
     link = '<a class="btn btn--sm" href="/lifecycle/products/atlas/work/hypotheses/add/" hx-get="/lifecycle/products/atlas/work/hypotheses/add/" hx-target="closest .work-add" hx-swap="outerHTML">Add hypothesis</a>'
     assert link in research
     response = client.get(work_url(product, "hypotheses/add/"), headers=HTMX)
@@ -184,8 +178,14 @@ def test_a_closed_stage_loads_its_add_forms_on_request(product, pm):
     assert 'hx-post="/lifecycle/products/atlas/work/hypotheses/add/" hx-target="#lifecycle-work"' in form
     assert 'name="csrfmiddlewaretoken"' in form
     assert "<html" in client.get(work_url(product, "hypotheses/add/")).content.decode()  # without JavaScript
-    # a sheet not written yet is "Write …"; people who may not edit get no link
+    # a sheet not written yet is "Write …"; a refused add keeps its form open with the errors
     assert ">Write mvp scope and launch</a>" in html
+    assert ">Add pain point</a>" in html
+    refused = client.post(work_url(product, "pain-points/add/"), {"description": ""}, headers=HTMX)
+    block = refused.content.decode().split('id="work-block-pain-points"', 1)[1].split("</section>", 1)[0]
+    assert '<details class="work-add" open>' in block
+    assert "This field is required." in block
+    # people who may not edit get no link
     junior = MembershipFactory(product=product, role=Role.JUNIOR_PM).user
     assert "work-add" not in logged_in(junior).get(work_url(product), headers=HTMX).content.decode()
     assert logged_in(junior).get(work_url(product, "hypotheses/add/"), headers=HTMX).status_code == 403
@@ -256,9 +256,8 @@ def test_the_work_section_takes_a_fixed_number_of_queries(
         fill_stage(product, Stage.EXECUTION)
     client = logged_in(pm)
     # session, user, product, permission checks, the work summary, the sheets, one per list, the feedback
-    # stats, and the choices of the open stage's add forms (feedback: themes and KPIs; a closed stage's forms
-    # load on request)
-    with django_assert_max_num_queries(23):
+    # stats (the add forms, and their choices, load on request)
+    with django_assert_max_num_queries(21):
         response = client.get(work_url(product), headers=HTMX)
     assert response.status_code == 200
 
