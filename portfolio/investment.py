@@ -1,7 +1,8 @@
 """Investment: quarterly budget lines (the live plan), their rollups and burn against plan.
 
-Rollups are computed on read with SQL aggregation (``GROUP BY`` with ``SUM(CASE …)``), a fixed number of
-queries whatever the number of products; no rollup table to keep fresh (docs/strategy.md has the figures).
+Rollups are computed on read with SQL aggregation (``GROUP BY`` with ``SUM(…) FILTER (WHERE …)``; the split by
+objective in one query, ``_objective_parts``), a fixed number of queries whatever the number of products; no
+rollup table to keep fresh (docs/strategy.md has the figures).
 
 Rules (docs/strategy.md):
 - planned = capex + opex planned over the chosen quarters; actual = spend recorded in them.
