@@ -29,13 +29,9 @@ from django.db.models import (
     Count,
     DateField,
     DateTimeField,
-    Exists,
     F,
-    IntegerField,
-    OuterRef,
     Q,
     QuerySet,
-    Value,
     When,
     Window,
 )
@@ -99,15 +95,6 @@ class AnalyticsFilters:
         return timezone.make_aware(dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time.min))
 
 
-def _position(field_name: str) -> Case:
-    """A stage column as its position in the lifecycle (0 for problem), for comparing stages in SQL."""
-    return Case(
-        *(When(**{field_name: stage.value}, then=Value(stage.position)) for stage in Stage),
-        default=Value(-1),
-        output_field=IntegerField(),
-    )
-
-
 def stuck_thresholds() -> dict[str, int]:
     """Days after which a product is stuck, by stage: the admin's ``StageThreshold`` rows over the defaults."""
     thresholds = {stage.value: days for stage, days in DEFAULT_STUCK_DAYS.items()}
@@ -139,38 +126,61 @@ class Conversion:
         return self.went_on / self.entered if self.entered else None
 
 
-def stage_conversion(filters: AnalyticsFilters) -> list[Conversion]:
-    """For each stage but the last: the products that entered it in the window, and how many of them then
-    moved forward out of it (to any later stage) by the end of the window. A product counts once per stage."""
-    moved_on = (
-        StageTransition.objects.filter(
-            product=OuterRef("product"),
-            from_stage=OuterRef("to_stage"),
-            at__gte=OuterRef("at"),
-            at__lt=filters.end_at,
-        )
-        .annotate(from_position=_position("from_stage"), to_position=_position("to_stage"))
-        .filter(to_position__gt=F("from_position"))
-    )
-    rows = (
+@dataclass(frozen=True)
+class Stay:
+    """A transition with the product's next one (``LEAD`` over its transitions): a stay in ``stage`` from ``at``
+    until ``left_at`` (None while it lasts), left for ``next_stage``."""
+
+    product_id: int
+    stage: str
+    at: dt.datetime
+    left_at: dt.datetime | None
+    next_stage: str | None
+
+
+def window_stays(filters: AnalyticsFilters) -> list[Stay]:
+    """The stays that began or ended in the window, in one query: what conversion and time in stage read."""
+    stays = (
         filters.transitions()
-        .filter(at__gte=filters.start_at, at__lt=filters.end_at)
-        .exclude(to_stage=Stage.EXECUTION)
-        .annotate(went_on=Exists(moved_on))
         .order_by()
-        .values("to_stage")
         .annotate(
-            entered=Count("product", distinct=True),
-            went_on_count=Count(Case(When(went_on=True, then="product")), distinct=True),
+            left_at=Window(Lead("at"), partition_by=[F("product_id")], order_by=["at", "pk"]),
+            next_stage=Window(Lead("to_stage"), partition_by=[F("product_id")], order_by=["at", "pk"]),
         )
+        .filter(
+            Q(left_at__gte=filters.start_at, left_at__lt=filters.end_at)
+            | Q(at__gte=filters.start_at, at__lt=filters.end_at)
+        )
+        .values_list("product_id", "to_stage", "at", "left_at", "next_stage")
     )
-    found = {row["to_stage"]: row for row in rows}
+    return [Stay(*row) for row in stays]
+
+
+def stage_conversion(filters: AnalyticsFilters, stays: list[Stay] | None = None) -> list[Conversion]:
+    """For each stage but the last: the products that entered it in the window, and how many of them then
+    moved forward out of it (to any later stage) by the end of the window. A product counts once per stage.
+
+    A product's transitions chain (each leaves the stage the one before entered), so a product moved forward
+    out of X after entering it in the window exactly when one of its entries into X in the window is followed,
+    before the window's end, by a move to a later stage."""
+    if stays is None:
+        stays = window_stays(filters)
+    start, end = filters.start_at, filters.end_at
+    position = {stage.value: stage.position for stage in Stage}
+    entered: dict[str, set[int]] = defaultdict(set)
+    went_on: dict[str, set[int]] = defaultdict(set)
+    for stay in stays:
+        if not start <= stay.at < end or stay.stage == Stage.EXECUTION:
+            continue
+        entered[stay.stage].add(stay.product_id)
+        if (
+            stay.left_at is not None
+            and stay.left_at < end
+            and position[stay.next_stage] > position[stay.stage]
+        ):
+            went_on[stay.stage].add(stay.product_id)
     return [
-        Conversion(
-            stage=stage,
-            entered=found.get(stage.value, {}).get("entered", 0),
-            went_on=found.get(stage.value, {}).get("went_on_count", 0),
-        )
+        Conversion(stage=stage, entered=len(entered[stage.value]), went_on=len(went_on[stage.value]))
         for stage in list(Stage)[:-1]
     ]
 
@@ -195,21 +205,18 @@ class StageTime:
     threshold: int
 
 
-def time_in_stage(filters: AnalyticsFilters, thresholds: dict[str, int]) -> list[StageTime]:
+def time_in_stage(
+    filters: AnalyticsFilters, thresholds: dict[str, int], stays: list[Stay] | None = None
+) -> list[StageTime]:
     """Median and 90th percentile of the days a product stayed in each stage, over the stays that ended (the
     product moved on or back) within the window."""
-    stays = (
-        filters.transitions()
-        .order_by()
-        .annotate(
-            left_at=Window(Lead("at"), partition_by=[F("product_id")], order_by=["at", "pk"]),
-        )
-        .filter(left_at__gte=filters.start_at, left_at__lt=filters.end_at)
-        .values_list("to_stage", "at", "left_at")
-    )
+    if stays is None:
+        stays = window_stays(filters)
+    start, end = filters.start_at, filters.end_at
     days: dict[str, list[float]] = defaultdict(list)
-    for stage, at, left_at in stays:
-        days[stage].append((left_at - at).total_seconds() / 86400)
+    for stay in stays:
+        if stay.left_at is not None and start <= stay.left_at < end:
+            days[stay.stage].append((stay.left_at - stay.at).total_seconds() / 86400)
     return [
         StageTime(
             stage=stage,
@@ -378,11 +385,12 @@ class LifecycleAnalytics:
 def lifecycle_analytics(filters: AnalyticsFilters) -> LifecycleAnalytics:
     """Everything the analytics page shows, for the products ``filters`` select (about a dozen queries)."""
     thresholds = stuck_thresholds()
+    stays = window_stays(filters)  # read once for both
     return LifecycleAnalytics(
         filters=filters,
         funnel=stage_funnel(filters),
-        conversion=stage_conversion(filters),
-        times=time_in_stage(filters, thresholds),
+        conversion=stage_conversion(filters, stays),
+        times=time_in_stage(filters, thresholds, stays),
         stuck=stuck_products(filters, thresholds),
         overrides=gate_overrides(filters),
         flow=cumulative_flow(filters),
