@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from django.db import connection
 from django.db.models import (
     Case,
+    CharField,
     Count,
     DateField,
     DateTimeField,
@@ -35,7 +36,7 @@ from django.db.models import (
     When,
     Window,
 )
-from django.db.models.functions import Lead, TruncDate
+from django.db.models.functions import Lead, Substr, TruncDate
 from django.utils import timezone
 
 from lifecycle.models import StageThreshold, StageTransition
@@ -319,18 +320,24 @@ def cumulative_flow(filters: AnalyticsFilters) -> CumulativeFlow:
     move's time cost twice as much on PostgreSQL). Products that never had a recorded
     transition are not in it (every product gets one when it is created through the admin, the demo seed or an
     import)."""
-    # PostgreSQL groups the moves by their local date; SQLite would call a Python function per row for it, so
-    # there each move inside the window comes back with its time, converted here.
-    by_date = connection.vendor == "postgresql"
+    # PostgreSQL groups the moves by their local date. SQLite would call a Python function per row for it: it
+    # stores times as UTC text, so in UTC the date is the text's first ten characters; in another zone each
+    # move inside the window comes back with its time, converted here.
+    if connection.vendor == "postgresql":
+        in_window, kind = TruncDate("at"), DateField()
+    elif connection.vendor == "sqlite" and timezone.get_current_timezone_name() == "UTC":
+        in_window, kind = Substr("at", 1, 10), CharField()
+    else:
+        in_window, kind = F("at"), DateTimeField()
     moves = (
         filters.transitions()
         .filter(at__lt=filters.end_at)
         .order_by()
         .annotate(
             day=Case(
-                When(at__gte=filters.start_at, then=TruncDate("at") if by_date else F("at")),
+                When(at__gte=filters.start_at, then=in_window),
                 default=None,
-                output_field=DateField() if by_date else DateTimeField(),
+                output_field=kind,
             )
         )
         .values_list("from_stage", "to_stage", "day")
@@ -340,7 +347,9 @@ def cumulative_flow(filters: AnalyticsFilters) -> CumulativeFlow:
     level = dict.fromkeys(Stage.values, 0)
     changes: dict[dt.date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for from_stage, to_stage, day, count in moves:
-        if isinstance(day, dt.datetime):
+        if isinstance(day, str):
+            day = dt.date.fromisoformat(day)
+        elif isinstance(day, dt.datetime):
             day = day.astimezone(zone).date()
         into = level if day is None else changes[day]
         into[to_stage] += count
