@@ -575,7 +575,11 @@ def product_work(
             rows[kind.slug] = [sheet] if sheet is not None else []
             totals[kind.slug] = len(rows[kind.slug])
             continue
-        queryset = kind.model.objects.filter(product=product)
+        # The model's order within the product: ordering by "product" first would join and sort by the
+        # product's own ordering, for rows of one product.
+        queryset = kind.model.objects.filter(product=product).order_by(
+            *(name for name in kind.model._meta.ordering if name not in ("product", "-product"))
+        )
         if kind.related:
             queryset = queryset.select_related(*kind.related)
         if kind.slug == "feedback":
