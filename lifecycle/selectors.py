@@ -562,11 +562,11 @@ def product_work(
     today = today or timezone.localdate()
     work = work_summary(product=product, today=today)
     may_edit = can_edit_product(user, product)
-    sheets = (
-        Product.objects.filter(pk=product.pk)
-        .select_related("problem", "opportunity", "mvp", "strategy")
-        .get()
-    )
+    # The one-to-one sheets: read with the product already (the work views' select_related), or read now.
+    if all(getattr(Product, name).is_cached(product) for name in SHEET_ATTRIBUTES.values()):
+        sheets = product
+    else:
+        sheets = Product.objects.filter(pk=product.pk).select_related(*SHEET_ATTRIBUTES.values()).get()
     rows: dict[str, list] = {}
     totals: dict[str, int] = {}
     for kind in WORK_KINDS:

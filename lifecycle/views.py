@@ -208,8 +208,11 @@ WORK_FORM_PAGE = "lifecycle/work_form.html"
 WORK_PAGE = "lifecycle/work.html"
 
 
-def _product(slug: str) -> Product:
-    return get_object_or_404(Product.objects.select_related("portfolio", "owner"), slug=slug)
+def _product(slug: str, *, sheets: bool = False) -> Product:
+    """The product with its portfolio and owner; ``sheets``: with its one-to-one work sheets too, for a section
+    read at once (not after a write, which would leave them stale)."""
+    related = ("portfolio", "owner", *(("problem", "opportunity", "mvp", "strategy") if sheets else ()))
+    return get_object_or_404(Product.objects.select_related(*related), slug=slug)
 
 
 def _kind(kind: str) -> WorkKind:
@@ -258,7 +261,7 @@ def _back_to_product(product: Product, stage: str) -> HttpResponse:
 def work(request: HttpRequest, slug: str) -> HttpResponse:
     """Every stage's work of a product: the section alone for htmx (the product page loads it as it scrolls
     into view; a cancelled edit reloads it), or a page of its own."""
-    product = _product(slug)
+    product = _product(slug, sheets=True)
     stage = request.GET.get("stage", "")
     open_stage = stage if stage in Stage.values else None
     if is_region_request(request):

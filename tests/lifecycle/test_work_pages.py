@@ -257,7 +257,7 @@ def test_the_work_section_takes_a_fixed_number_of_queries(
     client = logged_in(pm)
     # session, user, product, permission checks, the work summary, the sheets, one per list, the feedback
     # stats (the add forms, and their choices, load on request)
-    with django_assert_max_num_queries(21):
+    with django_assert_max_num_queries(20):
         response = client.get(work_url(product), headers=HTMX)
     assert response.status_code == 200
 
@@ -460,3 +460,15 @@ def test_business_case_money_in_the_history_only_for_budget_readers(product, pm)
     stranger = logged_in(UserFactory(role=Role.PM))
     assert "777" not in stranger.get(f"/products/{product.slug}/history/").content.decode()
     assert "777" in client.get(f"/products/{product.slug}/history/").content.decode()
+
+
+def test_a_sheet_written_in_place_shows_its_new_text(product, pm):
+    client = logged_in(pm)
+    client.post(work_url(product, "problem-statement/add/"), {"statement": "First words"}, headers=HTMX)
+    sheet = ProblemStatement.objects.get(product=product)
+    html = client.post(
+        work_url(product, f"problem-statement/{sheet.pk}/edit/"), {"statement": "Second words"}, headers=HTMX
+    ).content.decode()
+    assert "Second words" in html
+    assert "First words" not in html
+    assert "Second words" in client.get(work_url(product), headers=HTMX).content.decode()
