@@ -507,6 +507,12 @@ def _by_objective(
     """Money per objective: each product's sums times its alignment weights, grouped in SQL
     (``_objective_parts``), each (objective, divisor) group divided once, in Decimal."""
     parts = _objective_parts(products=products, quarters=quarters, today=today)
+    return _objective_rows(parts, fraction=fraction)
+
+
+def _objective_rows(parts: dict[tuple[int | None, int], list], *, fraction: Decimal) -> list[MoneyRow]:
+    """The rows by objective from ``_objective_parts`` sums: each (objective, divisor) group divided once, in
+    Decimal; largest plan first, “not aligned” last. One query (the objectives' titles)."""
     objectives = {
         objective.pk: objective
         for objective in Objective.objects.select_related("portfolio")
@@ -560,6 +566,133 @@ def money_row(values: dict, *, quarters: Sequence[dt.date], today: dt.date | Non
     today = today or timezone.localdate()
     row = _row(values["product__slug"], values["product__name"], values, current_fraction(quarters, today))
     row.extra = {"portfolio": values["product__portfolio__name"]}
+    return row
+
+
+@dataclass
+class ObjectiveOverview:
+    """The investment page by objective, from one statement (``objective_overview``)."""
+
+    rows: list[MoneyRow]
+    by_quarter: list[MoneyRow]
+    product_values: list[dict]
+
+
+def objective_overview(
+    *,
+    products: QuerySet[Product],
+    quarters: Sequence[dt.date],
+    offset: int,
+    limit: int,
+    today: dt.date | None = None,
+) -> ObjectiveOverview:
+    """The split by objective, the quarter chart and a page of the products furthest over plan (the rows of
+    ``product_money_rows``, same order) in one statement: the year's lines are summed once per (product,
+    quarter) in a CTE that the three parts read, instead of three aggregations of the lines."""
+    today = today or timezone.localdate()
+    fraction = current_fraction(quarters, today)
+    current = quarter_start(today)
+    line, alignment = BudgetLine._meta.db_table, Alignment._meta.db_table
+    product_table, portfolio_table = Product._meta.db_table, Portfolio._meta.db_table
+    quote = connection.ops.quote_name
+    where, params = [f"{quote('quarter')} IN ({', '.join(['%s'] * len(quarters))})"], list(quarters)
+    if products.query.where:
+        subquery, subparams = products.order_by().values("pk").query.sql_with_params()
+        where.append(f"{quote('product_id')} IN ({subquery})")
+        params.extend(subparams)
+    money = "CAST(NULL AS NUMERIC(16, 2))"
+    # Table names from the models; every value is a parameter.
+    sql = f"""
+        WITH pq AS (
+            SELECT product_id, quarter,
+                   SUM(planned) FILTER (WHERE kind = %s) AS capex,
+                   SUM(planned) FILTER (WHERE kind = %s) AS opex,
+                   SUM(planned) AS planned, SUM(actual) AS actual
+            FROM {quote(line)} WHERE {" AND ".join(where)} GROUP BY product_id, quarter
+        ),
+        money AS (
+            SELECT product_id, COALESCE(SUM(capex), 0) AS capex, COALESCE(SUM(opex), 0) AS opex,
+                   COALESCE(SUM(actual), 0) AS actual,
+                   COALESCE(SUM(planned) FILTER (WHERE quarter < %s), 0) AS ended,
+                   COALESCE(SUM(planned) FILTER (WHERE quarter = %s), 0) AS current_q
+            FROM pq GROUP BY product_id
+        ),
+        weights AS (SELECT product_id, SUM(weight) AS total FROM {quote(alignment)} GROUP BY product_id),
+        shares AS (
+            SELECT product_id, objective_id, weight FROM {quote(alignment)}
+            UNION ALL
+            SELECT m.product_id, NULL, 100 - COALESCE(w.total, 0)
+            FROM money m LEFT JOIN weights w ON w.product_id = m.product_id WHERE COALESCE(w.total, 0) < 100
+        ),
+        ranked AS (
+            SELECT m.*, m.actual - m.ended - m.current_q * %s AS over,
+                   ROW_NUMBER() OVER (ORDER BY m.actual - m.ended - m.current_q * %s DESC, p.name, m.product_id)
+                       AS position
+            FROM money m JOIN {quote(product_table)} p ON p.id = m.product_id
+        )
+        SELECT 'o', s.objective_id, COALESCE(w.total, 0), CAST(NULL AS DATE), COUNT(*),
+               SUM(m.capex * s.weight), SUM(m.opex * s.weight), SUM(m.actual * s.weight),
+               SUM(m.ended * s.weight), SUM(m.current_q * s.weight), NULL, NULL, NULL
+        FROM money m JOIN shares s ON s.product_id = m.product_id LEFT JOIN weights w ON w.product_id = m.product_id
+        GROUP BY s.objective_id, COALESCE(w.total, 0)
+        UNION ALL
+        SELECT 'q', NULL, NULL, quarter, 0, SUM(capex), SUM(opex), SUM(actual), {money}, {money}, NULL, NULL, NULL
+        FROM pq GROUP BY quarter
+        UNION ALL
+        SELECT 'p', r.product_id, r.position, CAST(NULL AS DATE), 0, r.capex, r.opex, r.actual, r.ended,
+               r.current_q, p.slug, p.name, f.name
+        FROM ranked r JOIN {quote(product_table)} p ON p.id = r.product_id
+        JOIN {quote(portfolio_table)} f ON f.id = p.portfolio_id
+        WHERE r.position > %s AND r.position <= %s
+    """  # noqa: S608
+    all_params = [
+        BudgetKind.CAPEX,
+        BudgetKind.OPEX,
+        *params,
+        current,
+        current,
+        fraction,
+        fraction,
+        offset,
+        offset + limit,
+    ]
+    parts: dict[tuple[int | None, int], list] = {}
+    quarter_rows: list[MoneyRow] = []
+    product_values: list[tuple[int, dict]] = []
+    with connection.cursor() as cursor:
+        cursor.execute(sql, all_params)
+        for kind, ref, number, quarter, count, *sums, slug, name, portfolio_name in cursor.fetchall():
+            if kind == "o":
+                bucket = parts.setdefault((ref, max(100, int(number))), [0, ZERO, ZERO, ZERO, ZERO, ZERO])
+                bucket[0] += count
+                for index, amount in enumerate(sums, start=1):
+                    bucket[index] += _exact(amount)
+            elif kind == "q":
+                quarter = dt.date.fromisoformat(quarter) if isinstance(quarter, str) else quarter
+                quarter_rows.append(_quarter_row(quarter, sums, today))
+            else:
+                values = dict(zip(MONEY_PARTS, (_exact(amount) for amount in sums), strict=True))
+                values.update(product_id=ref, product__slug=slug, product__name=name)
+                values["product__portfolio__name"] = portfolio_name
+                product_values.append((int(number), values))
+    return ObjectiveOverview(
+        rows=_objective_rows(parts, fraction=fraction),
+        by_quarter=sorted(quarter_rows, key=lambda row: row.key),
+        product_values=[values for _, values in sorted(product_values, key=lambda item: item[0])],
+    )
+
+
+def _quarter_row(quarter: dt.date, sums: Sequence, today: dt.date) -> MoneyRow:
+    """One quarter's row of the budget-vs-actual chart, as ``investment_rollup`` by quarter makes it."""
+    capex, opex, actual = (_cents(_exact(amount)) for amount in sums[:3])
+    row = MoneyRow(
+        key=quarter.isoformat(), label=quarter_label(quarter), capex=capex, opex=opex, actual=actual
+    )
+    elapsed = elapsed_fraction(quarter, today)
+    if elapsed == 1:
+        row.ended = row.planned
+    elif elapsed > 0:
+        row.current, row.fraction = row.planned, elapsed
     return row
 
 

@@ -226,14 +226,28 @@ def investment_overview(request: HttpRequest) -> HttpResponse:
     # A plain count of the grouped rows would aggregate every line a second time.
     paginator.count = investment.products_with_lines(products=products, quarters=quarters)
     page = paginator.get_page(filters["page"])
+    overview = None
+    if region != "investment-products" and dimension == "objective":
+        # The split, the quarter chart and this page of products from one pass over the lines.
+        overview = investment.objective_overview(
+            products=products,
+            quarters=quarters,
+            offset=(page.number - 1) * PRODUCTS_PER_PAGE,
+            limit=PRODUCTS_PER_PAGE,
+            today=today,
+        )
+        page.object_list = overview.product_values
     product_rows = [
         investment.money_row(values, quarters=quarters, today=today) for values in page.object_list
     ]
     context = {"form": form, "page": page, "product_rows": product_rows, "quarters": quarters}
     if region != "investment-products":
-        rows, by_quarter = investment.rollup_with_quarters(
-            products=products, quarters=quarters, dimension=dimension, today=today
-        )
+        if overview is not None:
+            rows, by_quarter = overview.rows, overview.by_quarter
+        else:
+            rows, by_quarter = investment.rollup_with_quarters(
+                products=products, quarters=quarters, dimension=dimension, today=today
+            )
         totals = investment.totals_of(rows, fraction=investment.current_fraction(quarters, today))
         context.update(
             rows=rows,
