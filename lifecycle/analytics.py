@@ -129,18 +129,31 @@ class Conversion:
 
 @dataclass(frozen=True)
 class Stay:
-    """A transition with the product's next one (``LEAD`` over its transitions): a stay in ``stage`` from ``at``
-    until ``left_at`` (None while it lasts), left for ``next_stage``."""
+    """A stay in ``stage`` of a product that began or ended in the window, as the database judged it against
+    the window (a transition with the product's next one, by ``LEAD``): ``entered`` when it began in the window,
+    ``went_on`` when the product left it for a later stage before the window's end, and ``days`` it lasted when
+    it ended in the window (else None)."""
 
     product_id: int
     stage: str
-    at: dt.datetime
-    left_at: dt.datetime | None
-    next_stage: str | None
+    entered: bool
+    went_on: bool
+    days: float | None
+
+
+#: The days between two times of a stay, by database (SQLite stores times as text; ``julianday`` reads it).
+STAY_DAYS_SQL = {
+    "postgresql": 'CAST(EXTRACT(EPOCH FROM ("left_at" - "at")) AS double precision) / 86400.0',
+    "sqlite": 'julianday("left_at") - julianday("at")',
+}
 
 
 def window_stays(filters: AnalyticsFilters) -> list[Stay]:
-    """The stays that began or ended in the window, in one query: what conversion and time in stage read."""
+    """The stays that began or ended in the window, in one query: what conversion and time in stage read.
+
+    The flags and the durations are computed in SQL, so that only numbers come back (reading two times per
+    stay cost most of the analytics' time on PostgreSQL); a database without a duration expression here gets
+    the times and Python compares them."""
     stays = (
         filters.transitions()
         .order_by()
@@ -154,7 +167,49 @@ def window_stays(filters: AnalyticsFilters) -> list[Stay]:
         )
         .values_list("product_id", "to_stage", "at", "left_at", "next_stage")
     )
-    return [Stay(*row) for row in stays]
+    days_sql = STAY_DAYS_SQL.get(connection.vendor)
+    if days_sql is None:
+        return [_stay_in_python(filters, *row) for row in stays]
+    inner, inner_params = stays.query.sql_with_params()
+    start = connection.ops.adapt_datetimefield_value(filters.start_at)
+    end = connection.ops.adapt_datetimefield_value(filters.end_at)
+    positions = " ".join("WHEN %s THEN %s" for _ in Stage)
+    position_params = [value for stage in Stage for value in (stage.value, stage.position)]
+    columns = (
+        '"product_id", "to_stage", '
+        'CASE WHEN "at" >= %s AND "at" < %s THEN 1 ELSE 0 END, '
+        f'CASE WHEN "left_at" < %s AND (CASE "next_stage" {positions} END) > (CASE "to_stage" {positions} END) '
+        "THEN 1 ELSE 0 END, "
+        f'CASE WHEN "left_at" >= %s AND "left_at" < %s THEN {days_sql} END'
+    )
+    sql = f'SELECT {columns} FROM ({inner}) "stays"'  # noqa: S608 (ours and the ORM's SQL; values are parameters)
+    params = [start, end, end, *position_params, *position_params, start, end, *inner_params]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [
+            Stay(product_id, stage, bool(entered), bool(went_on), days)
+            for product_id, stage, entered, went_on, days in cursor.fetchall()
+        ]
+
+
+def _stay_in_python(
+    filters: AnalyticsFilters,
+    product_id: int,
+    stage: str,
+    at: dt.datetime,
+    left_at: dt.datetime | None,
+    next_stage: str | None,
+) -> Stay:
+    start, end = filters.start_at, filters.end_at
+    position = {value.value: value.position for value in Stage}
+    left = left_at is not None
+    return Stay(
+        product_id=product_id,
+        stage=stage,
+        entered=start <= at < end,
+        went_on=left and left_at < end and position[next_stage] > position[stage],
+        days=(left_at - at).total_seconds() / 86400 if left and start <= left_at < end else None,
+    )
 
 
 def stage_conversion(filters: AnalyticsFilters, stays: list[Stay] | None = None) -> list[Conversion]:
@@ -166,19 +221,13 @@ def stage_conversion(filters: AnalyticsFilters, stays: list[Stay] | None = None)
     before the window's end, by a move to a later stage."""
     if stays is None:
         stays = window_stays(filters)
-    start, end = filters.start_at, filters.end_at
-    position = {stage.value: stage.position for stage in Stage}
     entered: dict[str, set[int]] = defaultdict(set)
     went_on: dict[str, set[int]] = defaultdict(set)
     for stay in stays:
-        if not start <= stay.at < end or stay.stage == Stage.EXECUTION:
+        if not stay.entered or stay.stage == Stage.EXECUTION:
             continue
         entered[stay.stage].add(stay.product_id)
-        if (
-            stay.left_at is not None
-            and stay.left_at < end
-            and position[stay.next_stage] > position[stay.stage]
-        ):
+        if stay.went_on:
             went_on[stay.stage].add(stay.product_id)
     return [
         Conversion(stage=stage, entered=len(entered[stage.value]), went_on=len(went_on[stage.value]))
@@ -213,11 +262,10 @@ def time_in_stage(
     product moved on or back) within the window."""
     if stays is None:
         stays = window_stays(filters)
-    start, end = filters.start_at, filters.end_at
     days: dict[str, list[float]] = defaultdict(list)
     for stay in stays:
-        if stay.left_at is not None and start <= stay.left_at < end:
-            days[stay.stage].append((stay.left_at - stay.at).total_seconds() / 86400)
+        if stay.days is not None:
+            days[stay.stage].append(stay.days)
     return [
         StageTime(
             stage=stage,
