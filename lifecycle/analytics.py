@@ -2,15 +2,16 @@
 
 Every number comes from a fixed number of SQL queries whatever the number of products or transitions:
 
-- **funnel**: products in each stage now (one grouped count);
+- **funnel**: products in each stage now (one grouped count, which counts the stuck ones too);
 - **conversion**: of the products that entered stage X during the window, how many went on to a later stage
   by the end of the window (one grouped count with an ``EXISTS`` per entry);
 - **time in stage**: median and 90th percentile of the days a stay lasted, for stays that ended in the window
   (one query numbering each product's transitions with ``LEAD``; the percentiles of those durations are taken
   in Python, as SQLite has no percentile function);
 - **stuck**: products in a stage for longer than its threshold (``StageThreshold``, defaults below), counted
-  per stage and the longest-waiting listed (two queries);
-- **overrides**: forward moves made past unmet gate criteria in the window (a count and the latest ones);
+  per stage (with the funnel) and the longest-waiting listed (one more query);
+- **overrides**: forward moves made past unmet gate criteria in the window (the latest ones, each with the
+  count by a window function: one query);
 - **cumulative flow**: products in each stage at each day or week of the window: the level at its start from
   arrivals and departures grouped by stage, then the window's moves added day by day (three queries).
 """
@@ -298,18 +299,48 @@ class Stuck:
         return sum(self.counts.values())
 
 
-def stuck_products(
-    filters: AnalyticsFilters, thresholds: dict[str, int], *, now: dt.datetime | None = None
-) -> Stuck:
-    """Products in their stage for longer than the stage's threshold, now: counts per stage and the
-    longest-waiting ``STUCK_LISTED``."""
-    now = now or timezone.now()
+def _stuck(thresholds: dict[str, int], now: dt.datetime) -> Q:
     stuck = Q()
     for stage, days in thresholds.items():
         stuck |= Q(stage=stage, stage_entered_at__lt=now - dt.timedelta(days=days))
-    products = filters.products().filter(stuck)
-    counts = dict.fromkeys(Stage.values, 0)
-    counts.update(products.order_by().values_list("stage").annotate(n=Count("pk")).values_list("stage", "n"))
+    return stuck
+
+
+def funnel_and_stuck_counts(
+    filters: AnalyticsFilters, thresholds: dict[str, int], *, now: dt.datetime | None = None
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Products in each stage now, and how many of them are stuck: one grouped query."""
+    now = now or timezone.now()
+    funnel = dict.fromkeys(Stage.values, 0)
+    stuck = dict.fromkeys(Stage.values, 0)
+    rows = (
+        filters.products()
+        .order_by()
+        .values_list("stage")
+        .annotate(n=Count("pk"), stuck=Count("pk", filter=_stuck(thresholds, now)))
+        .values_list("stage", "n", "stuck")
+    )
+    for stage, count, stuck_count in rows:
+        funnel[stage], stuck[stage] = count, stuck_count
+    return funnel, stuck
+
+
+def stuck_products(
+    filters: AnalyticsFilters,
+    thresholds: dict[str, int],
+    *,
+    now: dt.datetime | None = None,
+    counts: dict[str, int] | None = None,
+) -> Stuck:
+    """Products in their stage for longer than the stage's threshold, now: counts per stage (``counts``: as
+    ``funnel_and_stuck_counts`` gave them, else counted here) and the longest-waiting ``STUCK_LISTED``."""
+    now = now or timezone.now()
+    products = filters.products().filter(_stuck(thresholds, now))
+    if counts is None:
+        counts = dict.fromkeys(Stage.values, 0)
+        counts.update(
+            products.order_by().values_list("stage").annotate(n=Count("pk")).values_list("stage", "n")
+        )
     listed = products.order_by("stage_entered_at", "pk").values(
         "slug",
         "name",
@@ -347,8 +378,13 @@ def gate_overrides(filters: AnalyticsFilters) -> Overrides:
     overridden = filters.transitions().filter(
         gate_overridden=True, at__gte=filters.start_at, at__lt=filters.end_at
     )
-    latest = list(overridden.select_related("product", "by").order_by("-at", "-pk")[:OVERRIDES_LISTED])
-    count = len(latest) if len(latest) < OVERRIDES_LISTED else overridden.count()
+    # The count rides along with the latest rows (a window over all of them, taken before the limit).
+    latest = list(
+        overridden.select_related("product", "by")
+        .annotate(overridden_in_window=Window(Count("pk")))
+        .order_by("-at", "-pk")[:OVERRIDES_LISTED]
+    )
+    count = latest[0].overridden_in_window if latest else 0
     return Overrides(count=count, latest=latest)
 
 
@@ -443,12 +479,14 @@ def lifecycle_analytics(filters: AnalyticsFilters) -> LifecycleAnalytics:
     """Everything the analytics page shows, for the products ``filters`` select (about a dozen queries)."""
     thresholds = stuck_thresholds()
     stays = window_stays(filters)  # read once for both
+    now = timezone.now()
+    funnel, stuck_counts = funnel_and_stuck_counts(filters, thresholds, now=now)
     return LifecycleAnalytics(
         filters=filters,
-        funnel=stage_funnel(filters),
+        funnel=funnel,
         conversion=stage_conversion(filters, stays),
         times=time_in_stage(filters, thresholds, stays),
-        stuck=stuck_products(filters, thresholds),
+        stuck=stuck_products(filters, thresholds, now=now, counts=stuck_counts),
         overrides=gate_overrides(filters),
         flow=cumulative_flow(filters),
         thresholds=thresholds,

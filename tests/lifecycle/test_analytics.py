@@ -9,6 +9,7 @@ from django.test import Client
 from lifecycle.analytics import (
     AnalyticsFilters,
     cumulative_flow,
+    funnel_and_stuck_counts,
     gate_overrides,
     percentile,
     stage_conversion,
@@ -137,6 +138,10 @@ def test_stuck_products_use_the_configured_threshold_per_stage(built):
     assert stuck.counts["problem"] == 1
     assert stuck.counts["mvp"] == 1
     assert [(row.slug, row.days, row.threshold) for row in stuck.products] == [("d", 45, 30), ("c", 40, 35)]
+    # The analytics read the stuck counts with the funnel, in one grouped query: the same numbers.
+    funnel, counts = funnel_and_stuck_counts(WINDOW, stuck_thresholds(), now=now)
+    assert counts == stuck.counts
+    assert funnel == stage_funnel(WINDOW)
 
 
 def test_overrides_in_the_window_with_their_reasons(built):
@@ -156,6 +161,24 @@ def test_overrides_in_the_window_with_their_reasons(built):
     assert overrides.count == 1
     assert overrides.latest[0].override_reason == "Strategic bet"
     assert gate_overrides(AnalyticsFilters(start=DAY, end=DAY + dt.timedelta(days=40))).count == 0
+
+
+def test_overrides_counted_beyond_the_listed_ones(built, monkeypatch):
+    director = UserFactory(role=Role.DIRECTOR)
+    for days, product in ((41, built["b"]), (45, built["c"])):
+        StageTransition.objects.create(
+            product=product,
+            from_stage="problem",
+            to_stage="opportunity",
+            at=at(days),
+            by=director,
+            gate_overridden=True,
+            override_reason=f"Bet {days}",
+        )
+    monkeypatch.setattr("lifecycle.analytics.OVERRIDES_LISTED", 1)
+    overrides = gate_overrides(WINDOW)
+    assert overrides.count == 2
+    assert [row.override_reason for row in overrides.latest] == ["Bet 45"]
 
 
 def test_cumulative_flow_counts_products_in_each_stage_by_day(built):
