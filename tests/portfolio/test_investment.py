@@ -359,3 +359,59 @@ def test_objective_split_counts_only_the_money_a_person_may_see(client, world, m
     assert sum(row.planned for row in rows.values()) == 410_000
     response = client.get("/portfolio/objectives/")
     assert response.context["funding_total"] == 410_000
+
+
+def _figures(row):
+    return (row.key, row.label, row.capex, row.opex, row.actual, row.plan_to_date, row.status, row.products)
+
+
+@pytest.mark.parametrize("portfolio", [None, "payments"])
+def test_objective_overview_shows_what_the_separate_rollups_show(world, portfolio):
+    """By objective the page reads the split, the quarter chart and a page of products from one statement: the
+    same rows, figures and order as the rollup by objective, by quarter and the products furthest over plan."""
+    from portfolio.investment import money_row, objective_overview, product_money_rows
+
+    products = Product.objects.all()
+    if portfolio:
+        products = products.filter(portfolio__slug=portfolio)
+    for extra in range(3):  # more products than a page of two, some over plan
+        product = ProductFactory(portfolio=world.payments, name=f"Extra {extra}")
+        line(product, YEAR[0], "opex", "1000", str(900 + 100 * extra))
+    overviews = [
+        objective_overview(products=products, quarters=YEAR, offset=offset, limit=2, today=TODAY)
+        for offset in (0, 2, 4)
+    ]
+    by_objective = investment_rollup(products=products, quarters=YEAR, dimension="objective", today=TODAY)
+    by_quarter = investment_rollup(products=products, quarters=YEAR, dimension="quarter", today=TODAY)
+    assert [_figures(row) for row in overviews[0].rows] == [_figures(row) for row in by_objective]
+    assert [_figures(row) for row in overviews[0].by_quarter] == [
+        (*_figures(row)[:-1], 0) for row in by_quarter
+    ]
+    paged = [
+        _figures(money_row(values, quarters=YEAR, today=TODAY))
+        for overview in overviews
+        for values in overview.product_values
+    ]
+    ranked = product_money_rows(products=products, quarters=YEAR, today=TODAY)
+    assert paged == [_figures(money_row(values, quarters=YEAR, today=TODAY)) for values in ranked]
+    assert len(paged) == (5 if portfolio else 6)
+
+
+def test_objective_partial_lists_the_same_products_as_the_products_page(client, world, monkeypatch):
+    """The products card of the by-objective partial and the products partial agree, for a PM too (their
+    products' money only)."""
+    monkeypatch.setattr("django.utils.timezone.localdate", lambda *a: TODAY)
+    for user in (world.director, world.pm):
+        client.force_login(user)
+        whole = client.get(
+            "/portfolio/investment/?year=2026&dimension=objective",
+            headers={"HX-Request": "true", "HX-Target": "investment-results"},
+        )
+        products = client.get(
+            "/portfolio/investment/?year=2026&dimension=portfolio",
+            headers={"HX-Request": "true", "HX-Target": "investment-products"},
+        )
+        names = [row.label for row in whole.context["product_rows"]]
+        assert names == [row.label for row in products.context["product_rows"]]
+        assert ("Ads" in names) is (user == world.director)
+        assert whole.context["page"].paginator.count == len(names)
