@@ -617,9 +617,10 @@ def objective_overview(
         ),
         weights AS (SELECT product_id, SUM(weight) AS total FROM {quote(alignment)} GROUP BY product_id),
         shares AS (
-            SELECT product_id, objective_id, weight FROM {quote(alignment)}
+            SELECT product_id, objective_id, weight, SUM(weight) OVER (PARTITION BY product_id) AS total
+            FROM {quote(alignment)}
             UNION ALL
-            SELECT m.product_id, NULL, 100 - COALESCE(w.total, 0)
+            SELECT m.product_id, NULL, 100 - COALESCE(w.total, 0), COALESCE(w.total, 0)
             FROM money m LEFT JOIN weights w ON w.product_id = m.product_id WHERE COALESCE(w.total, 0) < 100
         ),
         ranked AS (
@@ -628,11 +629,11 @@ def objective_overview(
                        AS position
             FROM money m JOIN {quote(product_table)} p ON p.id = m.product_id
         )
-        SELECT 'o', s.objective_id, COALESCE(w.total, 0), CAST(NULL AS DATE), COUNT(*),
+        SELECT 'o', s.objective_id, s.total, CAST(NULL AS DATE), COUNT(*),
                SUM(m.capex * s.weight), SUM(m.opex * s.weight), SUM(m.actual * s.weight),
                SUM(m.ended * s.weight), SUM(m.current_q * s.weight), NULL, NULL, NULL
-        FROM money m JOIN shares s ON s.product_id = m.product_id LEFT JOIN weights w ON w.product_id = m.product_id
-        GROUP BY s.objective_id, COALESCE(w.total, 0)
+        FROM money m JOIN shares s ON s.product_id = m.product_id
+        GROUP BY s.objective_id, s.total
         UNION ALL
         SELECT 'q', NULL, NULL, quarter, 0, SUM(planned) FILTER (WHERE kind = %s),
                SUM(planned) FILTER (WHERE kind = %s), SUM(actual), {money}, {money}, NULL, NULL, NULL
