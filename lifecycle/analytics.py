@@ -4,10 +4,11 @@ Every number comes from a fixed number of SQL queries whatever the number of pro
 
 - **funnel**: products in each stage now (one grouped count, which counts the stuck ones too);
 - **conversion**: of the products that entered stage X during the window, how many went on to a later stage
-  by the end of the window (one grouped count with an ``EXISTS`` per entry);
+  by the end of the window (from the stays below);
 - **time in stage**: median and 90th percentile of the days a stay lasted, for stays that ended in the window
-  (one query numbering each product's transitions with ``LEAD``; the percentiles of those durations are taken
-  in Python, as SQLite has no percentile function);
+  (one query pairing each product's transitions with ``LEAD``, which also gives the conversion; PostgreSQL sums
+  it up by stage with ``percentile_cont``, elsewhere the flags and durations come back and the percentiles are
+  taken in Python, as SQLite has no percentile function);
 - **stuck**: products in a stage for longer than its threshold (``StageThreshold``, defaults below), counted
   per stage (with the funnel) and the longest-waiting listed (one more query);
 - **overrides**: forward moves made past unmet gate criteria in the window (the latest ones, each with the
@@ -149,16 +150,10 @@ STAY_DAYS_SQL = {
 }
 
 
-def window_stays(filters: AnalyticsFilters) -> list[Stay]:
-    """The stays that began or ended in the window, in one query: what conversion and time in stage read.
-
-    The flags and the durations are computed in SQL, so that only numbers come back (reading two times per
-    stay cost most of the analytics' time on PostgreSQL); a database without a duration expression here gets
-    the times and Python compares them."""
-    stays = (
-        filters.transitions()
-        .order_by()
-        .annotate(
+def _with_next(filters: AnalyticsFilters, transitions: QuerySet) -> QuerySet:
+    """The transitions that began or ended a stay in the window, each with the product's next one."""
+    return (
+        transitions.annotate(
             left_at=Window(Lead("at"), partition_by=[F("product_id")], order_by=["at", "pk"]),
             next_stage=Window(Lead("to_stage"), partition_by=[F("product_id")], order_by=["at", "pk"]),
         )
@@ -168,9 +163,32 @@ def window_stays(filters: AnalyticsFilters) -> list[Stay]:
         )
         .values_list("product_id", "to_stage", "at", "left_at", "next_stage")
     )
+
+
+def window_stays(filters: AnalyticsFilters) -> list[Stay]:
+    """The stays that began or ended in the window, in one query: what conversion and time in stage read.
+
+    The flags and the durations are computed in SQL, so that only numbers come back (reading two times per
+    stay cost most of the analytics' time on PostgreSQL); a database without a duration expression here gets
+    the times and Python compares them."""
+    stays = _with_next(filters, filters.transitions().order_by())
+    flagged = _flagged_stays_sql(filters, stays)
+    if flagged is None:
+        return [_stay_in_python(filters, *row) for row in stays]
+    with connection.cursor() as cursor:
+        cursor.execute(*flagged)
+        return [
+            Stay(product_id, stage, bool(entered), bool(went_on), days)
+            for product_id, stage, entered, went_on, days in cursor.fetchall()
+        ]
+
+
+def _flagged_stays_sql(filters: AnalyticsFilters, stays: QuerySet) -> tuple[str, list] | None:
+    """The SQL and parameters of ``window_stays``' flags and durations over the ORM's ``stays`` (None for a
+    database without a duration expression here)."""
     days_sql = STAY_DAYS_SQL.get(connection.vendor)
     if days_sql is None:
-        return [_stay_in_python(filters, *row) for row in stays]
+        return None
     inner, inner_params = stays.query.sql_with_params()
     start = connection.ops.adapt_datetimefield_value(filters.start_at)
     end = connection.ops.adapt_datetimefield_value(filters.end_at)
@@ -178,19 +196,66 @@ def window_stays(filters: AnalyticsFilters) -> list[Stay]:
     position_params = [value for stage in Stage for value in (stage.value, stage.position)]
     columns = (
         '"product_id", "to_stage", '
-        'CASE WHEN "at" >= %s AND "at" < %s THEN 1 ELSE 0 END, '
+        'CASE WHEN "at" >= %s AND "at" < %s THEN 1 ELSE 0 END AS "entered", '
         f'CASE WHEN "left_at" < %s AND (CASE "next_stage" {positions} END) > (CASE "to_stage" {positions} END) '
-        "THEN 1 ELSE 0 END, "
-        f'CASE WHEN "left_at" >= %s AND "left_at" < %s THEN {days_sql} END'
+        'THEN 1 ELSE 0 END AS "went_on", '
+        f'CASE WHEN "left_at" >= %s AND "left_at" < %s THEN {days_sql} END AS "days"'
     )
     sql = f'SELECT {columns} FROM ({inner}) "stays"'  # noqa: S608 (ours and the ORM's SQL; values are parameters)
-    params = [start, end, end, *position_params, *position_params, start, end, *inner_params]
+    return sql, [start, end, end, *position_params, *position_params, start, end, *inner_params]
+
+
+@dataclass(frozen=True)
+class StageStays:
+    """The window's stays in one stage: the products that entered it, those of them that went on to a later
+    stage, and the days of the stays that ended (their count, median and 90th percentile)."""
+
+    entered: int = 0
+    went_on: int = 0
+    ended: int = 0
+    median_days: float | None = None
+    p90_days: float | None = None
+
+
+def stage_stays(filters: AnalyticsFilters) -> dict[str, StageStays]:
+    """``window_stays`` summed up by stage. PostgreSQL sums them in the query (``percentile_cont`` takes the
+    same percentiles as ``percentile``), so seven rows come back; elsewhere Python sums the stays."""
+    if connection.vendor != "postgresql":
+        return summarize_stays(window_stays(filters))
+    stays = filters.transitions().order_by()
+    flagged = _flagged_stays_sql(filters, _with_next(filters, stays))
+    summed = (
+        '"to_stage", COUNT(DISTINCT CASE WHEN "entered" = 1 THEN "product_id" END), '
+        'COUNT(DISTINCT CASE WHEN "entered" = 1 AND "went_on" = 1 THEN "product_id" END), COUNT("days"), '
+        'percentile_cont(0.5) WITHIN GROUP (ORDER BY "days"), percentile_cont(0.9) WITHIN GROUP (ORDER BY "days")'
+    )
+    sql = f'SELECT {summed} FROM ({flagged[0]}) "flagged" GROUP BY "to_stage"'  # noqa: S608 (as above)
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return [
-            Stay(product_id, stage, bool(entered), bool(went_on), days)
-            for product_id, stage, entered, went_on, days in cursor.fetchall()
-        ]
+        cursor.execute(sql, flagged[1])
+        return {stage: StageStays(*numbers) for stage, *numbers in cursor.fetchall()}
+
+
+def summarize_stays(stays: list[Stay]) -> dict[str, StageStays]:
+    entered: dict[str, set[int]] = defaultdict(set)
+    went_on: dict[str, set[int]] = defaultdict(set)
+    days: dict[str, list[float]] = defaultdict(list)
+    for stay in stays:
+        if stay.entered:
+            entered[stay.stage].add(stay.product_id)
+            if stay.went_on:
+                went_on[stay.stage].add(stay.product_id)
+        if stay.days is not None:
+            days[stay.stage].append(stay.days)
+    return {
+        stage: StageStays(
+            entered=len(entered[stage]),
+            went_on=len(went_on[stage]),
+            ended=len(days[stage]),
+            median_days=percentile(days[stage], 0.5),
+            p90_days=percentile(days[stage], 0.9),
+        )
+        for stage in Stage.values
+    }
 
 
 def _stay_in_python(
@@ -213,25 +278,25 @@ def _stay_in_python(
     )
 
 
-def stage_conversion(filters: AnalyticsFilters, stays: list[Stay] | None = None) -> list[Conversion]:
+def stage_conversion(
+    filters: AnalyticsFilters, stays: dict[str, StageStays] | None = None
+) -> list[Conversion]:
     """For each stage but the last: the products that entered it in the window, and how many of them then
     moved forward out of it (to any later stage) by the end of the window. A product counts once per stage.
 
     A product's transitions chain (each leaves the stage the one before entered), so a product moved forward
     out of X after entering it in the window exactly when one of its entries into X in the window is followed,
-    before the window's end, by a move to a later stage."""
+    before the window's end, by a move to a later stage. ``stays``: ``stage_stays``, read once for this and
+    the time in stage."""
     if stays is None:
-        stays = window_stays(filters)
-    entered: dict[str, set[int]] = defaultdict(set)
-    went_on: dict[str, set[int]] = defaultdict(set)
-    for stay in stays:
-        if not stay.entered or stay.stage == Stage.EXECUTION:
-            continue
-        entered[stay.stage].add(stay.product_id)
-        if stay.went_on:
-            went_on[stay.stage].add(stay.product_id)
+        stays = stage_stays(filters)
+    none = StageStays()
     return [
-        Conversion(stage=stage, entered=len(entered[stage.value]), went_on=len(went_on[stage.value]))
+        Conversion(
+            stage=stage,
+            entered=stays.get(stage.value, none).entered,
+            went_on=stays.get(stage.value, none).went_on,
+        )
         for stage in list(Stage)[:-1]
     ]
 
@@ -257,22 +322,19 @@ class StageTime:
 
 
 def time_in_stage(
-    filters: AnalyticsFilters, thresholds: dict[str, int], stays: list[Stay] | None = None
+    filters: AnalyticsFilters, thresholds: dict[str, int], stays: dict[str, StageStays] | None = None
 ) -> list[StageTime]:
     """Median and 90th percentile of the days a product stayed in each stage, over the stays that ended (the
     product moved on or back) within the window."""
     if stays is None:
-        stays = window_stays(filters)
-    days: dict[str, list[float]] = defaultdict(list)
-    for stay in stays:
-        if stay.days is not None:
-            days[stay.stage].append(stay.days)
+        stays = stage_stays(filters)
+    none = StageStays()
     return [
         StageTime(
             stage=stage,
-            stays=len(days[stage.value]),
-            median_days=percentile(days[stage.value], 0.5),
-            p90_days=percentile(days[stage.value], 0.9),
+            stays=stays.get(stage.value, none).ended,
+            median_days=stays.get(stage.value, none).median_days,
+            p90_days=stays.get(stage.value, none).p90_days,
             threshold=thresholds[stage.value],
         )
         for stage in Stage
@@ -478,7 +540,7 @@ class LifecycleAnalytics:
 def lifecycle_analytics(filters: AnalyticsFilters) -> LifecycleAnalytics:
     """Everything the analytics page shows, for the products ``filters`` select (about a dozen queries)."""
     thresholds = stuck_thresholds()
-    stays = window_stays(filters)  # read once for both
+    stays = stage_stays(filters)  # read once for both
     now = timezone.now()
     funnel, stuck_counts = funnel_and_stuck_counts(filters, thresholds, now=now)
     return LifecycleAnalytics(
