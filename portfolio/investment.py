@@ -448,16 +448,15 @@ def _objective_parts(
         ),
         weights AS (SELECT product_id, SUM(weight) AS total FROM {quote(alignment)} GROUP BY product_id),
         shares AS (
-            SELECT product_id, objective_id, weight, SUM(weight) OVER (PARTITION BY product_id) AS total
-            FROM {quote(alignment)}
+            SELECT product_id, objective_id, weight FROM {quote(alignment)}
             UNION ALL
-            SELECT m.product_id, NULL, 100 - COALESCE(w.total, 0), COALESCE(w.total, 0)
+            SELECT m.product_id, NULL, 100 - COALESCE(w.total, 0)
             FROM money m LEFT JOIN weights w ON w.product_id = m.product_id WHERE COALESCE(w.total, 0) < 100
         )
-        SELECT s.objective_id, s.total, COUNT(*), SUM(m.capex * s.weight), SUM(m.opex * s.weight),
+        SELECT s.objective_id, COALESCE(w.total, 0), COUNT(*), SUM(m.capex * s.weight), SUM(m.opex * s.weight),
                SUM(m.actual * s.weight), SUM(m.ended * s.weight), SUM(m.current_q * s.weight)
-        FROM money m JOIN shares s ON s.product_id = m.product_id
-        GROUP BY s.objective_id, s.total
+        FROM money m JOIN shares s ON s.product_id = m.product_id LEFT JOIN weights w ON w.product_id = m.product_id
+        GROUP BY s.objective_id, COALESCE(w.total, 0)
     """  # noqa: S608
     parts: dict[tuple[int | None, int], list] = {}
     with connection.cursor() as cursor:
