@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from django.http import StreamingHttpResponse
 
 from lifecycle.analytics import LifecycleAnalytics
-from products.exports import csv_lines
+from products.exports import csv_response
 from products.models import Stage
 
 ANALYTICS_COLUMNS = (
@@ -46,8 +46,4 @@ def analytics_csv_rows(report: LifecycleAnalytics) -> Iterator[tuple[object, ...
 
 
 def analytics_csv_response(report: LifecycleAnalytics, *, filename: str) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(
-        csv_lines(ANALYTICS_COLUMNS, analytics_csv_rows(report)), content_type="text/csv; charset=utf-8"
-    )
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return csv_response(ANALYTICS_COLUMNS, analytics_csv_rows(report), filename=filename)

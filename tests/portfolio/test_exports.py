@@ -230,7 +230,7 @@ def test_rows_are_read_from_the_database_while_the_response_is_sent(as_pm, url):
 
 
 def test_an_export_is_sent_in_chunks_of_many_lines(as_pm, monkeypatch):
-    from portfolio import exports
+    from products import exports
 
     monkeypatch.setattr(exports, "LINES_PER_CHUNK", 10)
     response = as_pm.get(MEASUREMENTS)
