@@ -142,9 +142,9 @@ def time_request(client, path: str, *, htmx: bool = False) -> dict:
 def bench_rollups(results: dict) -> None:
     from django.db import connection
 
+    from portfolio.kpis.engine import rollups_recompute_all
+    from portfolio.kpis.services import measurement_record
     from portfolio.models import KPI, Measurement, Rollup
-    from portfolio.rollups import rollups_recompute_all
-    from portfolio.services import measurement_record
 
     # From scratch (as after a fresh seed), then again over the full set it must replace (the periodic reconcile).
     with connection.cursor() as cursor:
@@ -182,12 +182,13 @@ def bench_import(results: dict) -> None:
     as seeded (the commit itself and the rollup refresh after it are not timed)."""
     from django.db import transaction
 
-    from portfolio.exports import MEASUREMENT_COLUMNS
-    from portfolio.imports import ImportRequest, import_csv
+    from portfolio.imports.importer import import_csv
+    from portfolio.imports.outcome import ImportRequest
+    from portfolio.kpis.exports import MEASUREMENT_COLUMNS
     from portfolio.models import KPI, KPITarget, Measurement
-    from products.exports import csv_lines
-    from products.imports import file_chunks
     from products.models import ImportKind, User
+    from spm.csvfiles.reader import file_chunks
+    from spm.csvfiles.writer import csv_lines
 
     names = dict(KPI.objects.values_list("pk", "name"))
     defaults = dict(KPI.objects.values_list("pk", "default_target"))

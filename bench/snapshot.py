@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "spm.settings")
 os.environ.setdefault("SPM_DEMO_PASSWORD", "demo")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
@@ -83,7 +83,12 @@ NOISE = (
     (re.compile(r'("X-CSRFToken": ?")[^"]*"'), r'\1T"'),
     (re.compile(r"&quot;X-CSRFToken&quot;: ?&quot;[^&]*&quot;"), "&quot;X-CSRFToken&quot;: &quot;T&quot;"),
     (re.compile(r'(csrf-token" content=")[^"]*"'), r'\1T"'),
-    (re.compile(r"(?:\b\d+|\ban?)[\xa0 ](?:second|minute|hour|day)s?(?:,[\xa0 ]\d+[\xa0 ](?:second|minute|hour)s?)? ago|\bnow\b"), "AGO"),
+    (
+        re.compile(
+            r"(?:\b\d+|\ban?)[\xa0 ](?:second|minute|hour|day)s?(?:,[\xa0 ]\d+[\xa0 ](?:second|minute|hour)s?)? ago|\bnow\b"
+        ),
+        "AGO",
+    ),
     (re.compile(r'"checked_at": "[^"]*"'), '"checked_at": "X"'),
 )
 

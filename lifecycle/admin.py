@@ -32,11 +32,11 @@ from lifecycle.models import (
     SuccessCriterion,
 )
 from lifecycle.services import StageMoveRefused, product_move_stage
-from products.admin_history import HistoryAdmin
-from products.admin_paginator import LargeTableAdminMixin
-from products.admin_permissions import RowPermissionAdminMixin
 from products.models import Product, Stage
 from products.permissions import can_edit_product
+from spm.admin_tools.history import HistoryAdmin
+from spm.admin_tools.paginator import LargeTableAdminMixin
+from spm.admin_tools.permissions import RowPermissionAdminMixin
 
 
 @admin.register(StageTransition)

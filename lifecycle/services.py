@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from lifecycle.gates import CriterionResult, unmet_for_move
 from lifecycle.models import StageTransition
-from lifecycle.selectors import work_summary
 from lifecycle.signals import stage_changed
+from lifecycle.work.summaries import work_summary
 from products.models import Product, Stage, User
 from products.permissions import can_edit_product, can_move_stage, can_override_gate
 

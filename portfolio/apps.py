@@ -8,7 +8,7 @@ class PortfolioConfig(AppConfig):
     def ready(self) -> None:
         # Lower apps announce moves between rollup scopes; the portfolio marks those rollups stale.
         from lifecycle.signals import stage_changed
-        from portfolio.services import rollups_scope_changed
+        from portfolio.kpis.services import rollups_scope_changed
         from products.signals import product_scope_changed
 
         stage_changed.connect(rollups_scope_changed, dispatch_uid="portfolio-stage-changed")

@@ -3,7 +3,8 @@
 from celery import shared_task
 from celery.signals import worker_ready
 
-from portfolio import import_runs, services
+from portfolio.imports import runs as import_runs
+from portfolio.kpis import services
 
 RETRY = {
     "acks_late": True,

@@ -20,13 +20,13 @@ from django.utils.html import format_html, format_html_join
 from lifecycle.admin import PRODUCT_INLINES, move_to_stage
 from lifecycle.models import StageTransition
 from lifecycle.services import StageMoveRefused, check_move, product_move_stage
+from portfolio.kpis.services import rollups_mark_stale
 from portfolio.models import Measurement
-from portfolio.services import rollups_mark_stale
-from products.admin_history import HistoryAdmin, VersionCheckedAdminMixin, VersionCheckedForm
-from products.admin_paginator import CountedDeletionMixin
-from products.admin_permissions import RowPermissionAdminMixin
 from products.models import ImportRun, Membership, Product, User
 from products.permissions import can_edit_product, can_move_stage
+from spm.admin_tools.history import HistoryAdmin, VersionCheckedAdminMixin, VersionCheckedForm
+from spm.admin_tools.paginator import CountedDeletionMixin
+from spm.admin_tools.permissions import RowPermissionAdminMixin
 
 ADMIN_STAGE_NOTE = "Stage set in Django admin."
 #: Product fields that decide which rollup scopes its measurements count in. The stage is one too; its moves

@@ -6,8 +6,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.http import QueryDict
 
-from products.history import EditConflict, rebased_data
 from products.models import Focus, Health, Market, Product, Stage
+from spm.history.conflicts import EditConflict, rebased_data
 
 SORTS = {
     "name": ("name",),

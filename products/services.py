@@ -4,9 +4,10 @@ from typing import Any
 
 from django.db import transaction
 
-from products.history import PRODUCT_FIELDS, EditConflict, edit_conflict, version_claim
+from products.history import PRODUCT_FIELDS
 from products.models import Product, User
 from products.signals import product_scope_changed
+from spm.history.conflicts import EditConflict, edit_conflict, version_claim
 
 
 class ProductEditConflict(EditConflict):

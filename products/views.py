@@ -6,17 +6,21 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from lifecycle import selectors as lifecycle_selectors
-from portfolio import charts
-from portfolio import selectors as portfolio_selectors
-from portfolio.forms import MeasurementForm
-from portfolio.history import product_history as product_history_page
-from portfolio.services import measurement_record
+from lifecycle.selectors import product_timeline
+from lifecycle.work.summaries import product_gate
+from portfolio.dashboard.selectors import budget_scope, dashboard_products, portfolios, product_table
+from portfolio.kpis.charts import kpi_trend
+from portfolio.kpis.forms import MeasurementForm
+from portfolio.kpis.history import product_history as product_history_page
+from portfolio.kpis.selectors.cards import key_kpi, product_kpi_cards
+from portfolio.kpis.selectors.measurements import product_recent_measurements
+from portfolio.kpis.services import measurement_record
 from products import permissions, selectors
 from products.exports import product_csv_response
 from products.forms import ProductFilterForm, ProductForm
 from products.models import Product
 from products.services import ProductEditConflict, product_update
+from spm.web.charts import figure_json
 
 PRODUCT_LIST = "products/list.html"
 # Regions an htmx request may ask for (its HX-Target): a filter, sort or page swaps the table; "clear
@@ -28,14 +32,12 @@ PRODUCT_LIST_REGIONS = ("product-table", "products-body")
 @vary_on_headers("HX-Request", "HX-Target")
 def product_list(request: HttpRequest) -> HttpResponse:
     """Every product, filtered, sorted and paged from the query string; ``?format=csv`` streams them all."""
-    form = ProductFilterForm(
-        request.GET, portfolios=portfolio_selectors.portfolios(), owners=selectors.owners()
-    )
+    form = ProductFilterForm(request.GET, portfolios=portfolios(), owners=selectors.owners())
     filters = form.cleaned_or_default()
     if request.GET.get("format") == "csv":
-        visible = portfolio_selectors.budget_scope(request.user)
-        kpi = portfolio_selectors.key_kpi() if filters["sort"] == "key_kpi" else None
-        products = portfolio_selectors.dashboard_products(filters=filters, kpi=kpi, budget_visible=visible)
+        visible = budget_scope(request.user)
+        kpi = key_kpi() if filters["sort"] == "key_kpi" else None
+        products = dashboard_products(filters=filters, kpi=kpi, budget_visible=visible)
         return product_csv_response(
             products,
             budget_ids=None if visible is None else set(visible.values_list("pk", flat=True)),
@@ -45,7 +47,7 @@ def product_list(request: HttpRequest) -> HttpResponse:
     region = htmx.target if htmx and not htmx.history_restore_request else None
     context = {
         "form": form,
-        "table": portfolio_selectors.product_table(filters=filters, user=request.user),
+        "table": product_table(filters=filters, user=request.user),
         "regions": {"table": "product-table", "results": "product-table", "body": "products-body"},
     }
     template = f"{PRODUCT_LIST}#{region}" if region in PRODUCT_LIST_REGIONS else PRODUCT_LIST
@@ -61,12 +63,12 @@ def _product_or_404(slug: str) -> Product:
 
 def _detail_context(request: HttpRequest, product: Product, **overrides) -> dict:
     user = request.user
-    cards = portfolio_selectors.product_kpi_cards(product=product)
+    cards = product_kpi_cards(product=product)
     chart_figures = [
         (
             card,
-            charts.figure_json(
-                charts.kpi_trend(
+            figure_json(
+                kpi_trend(
                     name=card.kpi.name,
                     unit=card.kpi.unit,
                     periods=card.periods,
@@ -85,11 +87,11 @@ def _detail_context(request: HttpRequest, product: Product, **overrides) -> dict
     context = {
         "product": product,
         "members": selectors.product_members(product=product),
-        "timeline": lifecycle_selectors.product_timeline(product=product),
-        "lifecycle_gate": lifecycle_selectors.product_gate(product=product),
+        "timeline": product_timeline(product=product),
+        "lifecycle_gate": product_gate(product=product),
         "cards": cards,
         "chart_figures": chart_figures,
-        "activity": portfolio_selectors.product_recent_measurements(product=product),
+        "activity": product_recent_measurements(product=product),
         "can_edit": can_edit,
         "can_record": can_record,
         "show_budget": permissions.can_see_budget(user, product),

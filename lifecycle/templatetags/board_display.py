@@ -13,8 +13,8 @@ from html import escape
 from django import template
 from django.utils.safestring import SafeString, mark_safe
 
+from lifecycle.board.selectors import BoardCard, BoardColumn
 from lifecycle.gates import GateResult
-from lifecycle.selectors import BoardCard, BoardColumn
 
 register = template.Library()
 

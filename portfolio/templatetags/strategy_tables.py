@@ -18,8 +18,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from portfolio.investment import BURN_BADGE, BURN_LABELS, burn_status
-from portfolio.objectives import ALIGNED_NAMES_SHOWN as ALIGNED_SHOWN
+from portfolio.strategy.rules import BURN_BADGE, BURN_LABELS, burn_status
+from portfolio.strategy.selectors.objectives import ALIGNED_NAMES_SHOWN as ALIGNED_SHOWN
 from portfolio.templatetags.strategy_display import money, money_compact, money_signed, plain_number
 
 register = template.Library()

@@ -60,7 +60,7 @@ def test_show_all_expands_a_column_in_place_and_a_card_in_it_still_moves(page, r
 
     from django.utils import timezone
 
-    from lifecycle.selectors import BOARD_CARDS_PER_STAGE
+    from lifecycle.board.selectors import BOARD_CARDS_PER_STAGE
 
     owner = research_product.owner
     for n in range(BOARD_CARDS_PER_STAGE + 2):

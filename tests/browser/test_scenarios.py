@@ -6,8 +6,8 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from portfolio.investment import add_quarters, quarter_start
 from portfolio.models import Alignment, BudgetLine, KeyResult, Scenario, ScenarioStatus
+from portfolio.periods import add_quarters, quarter_start
 from products.models import Role
 from tests.browser.conftest import log_in
 from tests.factories import KPIFactory, ObjectiveFactory, PortfolioFactory, ProductFactory, UserFactory

@@ -6,18 +6,16 @@ import datetime as dt
 import pytest
 from django.test import Client
 
-from lifecycle.analytics import (
-    AnalyticsFilters,
-    cumulative_flow,
+from lifecycle.analytics.filters import AnalyticsFilters
+from lifecycle.analytics.flow import cumulative_flow
+from lifecycle.analytics.selectors import (
     funnel_and_stuck_counts,
     gate_overrides,
-    percentile,
-    stage_conversion,
     stage_funnel,
     stuck_products,
     stuck_thresholds,
-    time_in_stage,
 )
+from lifecycle.analytics.stays import percentile, stage_conversion, time_in_stage
 from lifecycle.models import StageThreshold, StageTransition
 from products.models import Market, Role, Stage
 from tests.factories import PortfolioFactory, ProductFactory, UserFactory
@@ -175,7 +173,7 @@ def test_overrides_counted_beyond_the_listed_ones(built, monkeypatch):
             gate_overridden=True,
             override_reason=f"Bet {days}",
         )
-    monkeypatch.setattr("lifecycle.analytics.OVERRIDES_LISTED", 1)
+    monkeypatch.setattr("lifecycle.analytics.selectors.OVERRIDES_LISTED", 1)
     overrides = gate_overrides(WINDOW)
     assert overrides.count == 2
     assert [row.override_reason for row in overrides.latest] == ["Bet 45"]

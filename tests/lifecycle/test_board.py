@@ -9,8 +9,8 @@ from django.contrib.staticfiles import finders
 from django.test import Client
 from django.utils import timezone
 
+from lifecycle.board.selectors import BOARD_CARDS_PER_STAGE, board_columns
 from lifecycle.models import StageTransition
-from lifecycle.selectors import BOARD_CARDS_PER_STAGE, board_columns
 from products.models import Market, Product, Role, Stage
 from products.permissions import can_edit_product, product_ids_user_may_edit
 from tests.factories import MembershipFactory, PortfolioFactory, ProductFactory, UserFactory

@@ -5,10 +5,10 @@ import datetime as dt
 
 import pytest
 
-from lifecycle.demo import demo_work_clear, demo_work_seed
 from lifecycle.models import FeedbackItem, Milestone, PainPoint, ProblemStatement, Release, StageTransition
-from lifecycle.selectors import checklists
-from portfolio.demo import demo_seed
+from lifecycle.work.summaries import checklists
+from portfolio.demo.seed import demo_seed
+from portfolio.demo.work import demo_work_clear, demo_work_seed
 from products.models import Product, Stage
 
 pytestmark = pytest.mark.django_db

@@ -24,8 +24,8 @@ from lifecycle.models import (
     RoadmapItem,
     StageTransition,
 )
-from lifecycle.selectors import work_summary
 from lifecycle.services import GateNotMet, product_move_stage
+from lifecycle.work.summaries import work_summary
 from products.models import Product, Role, Stage
 from tests.factories import KPIFactory, MembershipFactory, ObjectiveFactory, ProductFactory, UserFactory
 from tests.lifecycle.factories import fill_gates, fill_stage
@@ -437,7 +437,7 @@ def test_each_stages_rules_read_only_the_counts_the_board_reads_for_that_stage()
 
 @pytest.mark.django_db
 def test_the_boards_checklists_equal_each_products_own_checklist():
-    from lifecycle.selectors import checklists
+    from lifecycle.work.summaries import checklists
 
     products = []
     for index, stage in enumerate(Stage):

@@ -4,7 +4,7 @@ import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 
 from lifecycle.models import PainPoint, StageTransition
-from lifecycle.work import WORK_KINDS
+from lifecycle.work.kinds import WORK_KINDS
 from products.models import Product, Role, Stage
 from tests.factories import PortfolioFactory, ProductFactory, UserFactory
 from tests.lifecycle.factories import fill_gates
@@ -24,7 +24,7 @@ def test_stuck_thresholds_are_edited_in_the_admin(admin_client):
         "/admin/lifecycle/stagethreshold/add/", {"stage": "mvp", "stuck_after_days": "30"}
     )
     assert response.status_code == 302
-    from lifecycle.analytics import stuck_thresholds
+    from lifecycle.analytics.selectors import stuck_thresholds
 
     assert stuck_thresholds()["mvp"] == 30
 

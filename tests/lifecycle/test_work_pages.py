@@ -10,7 +10,7 @@ from django.test import Client
 from django.utils import timezone
 
 from lifecycle.models import Hypothesis, Milestone, PainPoint, ProblemStatement, Release, StageTransition
-from lifecycle.selectors import product_work
+from lifecycle.work.selectors import product_work
 from products.models import Product, Role, Stage
 from tests.factories import KPIFactory, MembershipFactory, PortfolioFactory, ProductFactory, UserFactory
 from tests.lifecycle.factories import FeedbackItemFactory, fill_gates, fill_stage
@@ -272,7 +272,7 @@ def test_the_lists_read_in_one_round_trip_show_what_the_orm_reads(product, pm, m
     fill_stage(product, Stage.EXECUTION)
     if not together:
         monkeypatch.setattr(
-            "lifecycle.selectors._read_together",
+            "lifecycle.work.selectors._read_together",
             lambda lists: {name: list(rows) for name, rows in lists.items()},
         )
     work = product_work(product=product, user=pm)

@@ -7,8 +7,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from portfolio.kpis.engine import rollups_recompute_all
 from portfolio.models import KPI, KPITarget, Measurement, Portfolio
-from portfolio.rollups import rollups_recompute_all
 from products.models import Product, Role, User
 from tests.factories import KPIFactory, KPITargetFactory, PortfolioFactory, ProductFactory, UserFactory
 

@@ -4,7 +4,8 @@ import datetime as dt
 from collections import defaultdict
 from statistics import fmean
 
-from portfolio.rollups import grain_bucket, rollup_status
+from portfolio.kpis.rules import rollup_status
+from portfolio.periods import grain_bucket
 
 COMBINE = {"sum": sum, "avg": fmean, "min": min, "max": max}
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from portfolio.models import Alignment, BudgetLine, KeyResult, PriorityScore
-from portfolio.prioritization import rice_score, wsjf_score
+from portfolio.strategy.rules import rice_score, wsjf_score
 from products.models import Focus, Market, Role, Stage
 from tests.factories import (
     KPIFactory,

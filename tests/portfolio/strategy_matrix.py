@@ -18,7 +18,7 @@ from portfolio.models import (
     Scenario,
     ScenarioLine,
 )
-from portfolio.scenarios import scenario_create_from_live
+from portfolio.strategy.services.scenarios import scenario_create_from_live
 from products.models import User
 
 

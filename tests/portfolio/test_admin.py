@@ -8,11 +8,12 @@ from django.contrib.admin import helpers
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from portfolio import admin as portfolio_admin
+from portfolio.kpis import admin as kpis_admin
+from portfolio.kpis.admin import MeasurementAdmin
+from portfolio.kpis.engine import rollups_recompute
 from portfolio.models import KPI, KPITarget, Measurement, Rollup
-from portfolio.rollups import rollups_recompute
-from products import admin_paginator
-from products.admin_paginator import ApproximateCount, CappedCountPaginator
+from spm.admin_tools import paginator as admin_paginator
+from spm.admin_tools.paginator import ApproximateCount, CappedCountPaginator
 from tests.factories import (
     KPIFactory,
     KPITargetFactory,
@@ -190,8 +191,8 @@ def test_capped_paginator_counts_exactly_up_to_the_cap_and_no_further(make_produ
 
 def test_a_capped_list_says_more_than_and_still_reaches_the_next_pages(admin_client, weekly, monkeypatch):
     # 24 measurements, 2 a page, counted at most 1 page past the one being read (and never fewer than 4 rows).
-    monkeypatch.setattr(portfolio_admin.MeasurementAdmin, "list_per_page", 2)
-    monkeypatch.setattr(portfolio_admin.MeasurementAdmin, "count_cap", 4)
+    monkeypatch.setattr(MeasurementAdmin, "list_per_page", 2)
+    monkeypatch.setattr(MeasurementAdmin, "count_cap", 4)
     monkeypatch.setattr(admin_paginator, "PAGES_AHEAD", 1)
 
     first = admin_client.get(MEASUREMENTS)
@@ -220,8 +221,8 @@ def test_a_small_filtered_list_shows_its_exact_count(admin_client, weekly):
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the planner's estimate is PostgreSQL's")
 def test_whole_table_uses_postgresql_estimate_instead_of_counting(admin_client, weekly, monkeypatch):
-    monkeypatch.setattr(portfolio_admin.MeasurementAdmin, "list_per_page", 2)
-    monkeypatch.setattr(portfolio_admin.MeasurementAdmin, "count_cap", 10)
+    monkeypatch.setattr(MeasurementAdmin, "list_per_page", 2)
+    monkeypatch.setattr(MeasurementAdmin, "count_cap", 10)
     monkeypatch.setattr(admin_paginator, "PAGES_AHEAD", 0)
     with connection.cursor() as cursor:
         cursor.execute(f"ANALYZE {Measurement._meta.db_table}")
@@ -453,7 +454,7 @@ def test_kpi_page_edits_a_few_targets_inline(admin_client, make_product):
 
 
 def test_kpi_page_links_to_many_targets_instead_of_a_form_each(admin_client, make_product, monkeypatch):
-    monkeypatch.setattr(portfolio_admin, "INLINE_TARGETS_LIMIT", 2)
+    monkeypatch.setattr(kpis_admin, "INLINE_TARGETS_LIMIT", 2)
     kpi = KPIFactory(name="Revenue")
     for name in ("A", "B", "C"):
         KPITargetFactory(kpi=kpi, product=make_product(name))

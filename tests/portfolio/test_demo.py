@@ -13,9 +13,10 @@ from django.db.models import Count
 from django.http import HttpRequest
 
 from lifecycle.models import StageTransition
-from portfolio.demo import AT_RISK, KPIS, OFF_TARGET, ON_TARGET, demo_periods, kpi_history
+from portfolio.demo.kpi_history import AT_RISK, OFF_TARGET, ON_TARGET, demo_periods, kpi_history
+from portfolio.demo.specs import KPIS
+from portfolio.kpis.rules import rollup_status
 from portfolio.models import KPI, Frequency, KPITarget, Measurement, Objective, Portfolio, Rollup
-from portfolio.rollups import rollup_status
 from products.models import Focus, Market, Membership, Product, Role, Stage, User
 from tests.factories import ProductFactory, UserFactory
 

@@ -10,6 +10,7 @@ from django.http import StreamingHttpResponse
 from django.test.utils import CaptureQueriesContext
 
 from portfolio.models import Measurement, Rollup
+from spm.csvfiles import writer
 from tests.portfolio.director_data import build_director_org
 
 pytestmark = pytest.mark.django_db
@@ -230,9 +231,7 @@ def test_rows_are_read_from_the_database_while_the_response_is_sent(as_pm, url):
 
 
 def test_an_export_is_sent_in_chunks_of_many_lines(as_pm, monkeypatch):
-    from products import exports
-
-    monkeypatch.setattr(exports, "LINES_PER_CHUNK", 10)
+    monkeypatch.setattr(writer, "LINES_PER_CHUNK", 10)
     response = as_pm.get(MEASUREMENTS)
     chunks = [chunk.decode() for chunk in response.streaming_content]
     lines = "".join(chunks).splitlines()

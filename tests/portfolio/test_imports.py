@@ -6,7 +6,8 @@ import datetime as dt
 import pytest
 from django.core.management import call_command
 
-from portfolio.imports import ImportRequest, import_csv
+from portfolio.imports.importer import import_csv
+from portfolio.imports.outcome import ImportRequest
 from portfolio.models import KPI, KPITarget, Measurement, StaleRollup
 from products.models import ImportKind, Product, Role
 from tests.factories import (
@@ -432,7 +433,7 @@ def test_a_pm_may_not_import_kpi_definitions(world):
 
 
 def test_a_file_of_many_problems_keeps_the_first_and_counts_them_all(world, monkeypatch):
-    monkeypatch.setattr("portfolio.imports.MAX_ERRORS_KEPT", 3)
+    monkeypatch.setattr("portfolio.imports.outcome.MAX_ERRORS_KEPT", 3)
     rows = "".join(f"beta,Revenue,2026-03-09,{n},\n" for n in range(6))  # five repeats of line 2
     outcome = run(HEADER + "ghost,Revenue,2026-03-02,1,\n" + rows, world["owner"])
     assert outcome.error_count == 6

@@ -11,17 +11,11 @@ from decimal import Decimal
 
 import pytest
 
-from portfolio.investment import (
-    BudgetInvalid,
-    budget_line_set,
-    burn_status,
-    elapsed_fraction,
-    investment_rollup,
-    investment_totals,
-    plan_to_date,
-)
 from portfolio.models import BudgetLine, PlanChange
-from portfolio.plan import plan_version
+from portfolio.strategy.rules import BudgetInvalid, burn_status, elapsed_fraction, plan_to_date
+from portfolio.strategy.selectors.investment import investment_rollup, investment_totals
+from portfolio.strategy.services.budgets import budget_line_set
+from portfolio.strategy.services.plan import plan_version
 from products.models import Product
 from tests.factories import ProductFactory
 from tests.portfolio.strategy_data import TODAY, YEAR, build_world, line
@@ -263,7 +257,7 @@ def test_investment_queries_do_not_grow(client, world, django_assert_max_num_que
 
 @pytest.mark.parametrize("dimension", ["portfolio", "objective", "stage", "focus", "market", "quarter"])
 def test_every_grouping_adds_up_to_the_totals(world, dimension):
-    from portfolio.investment import current_fraction, totals_of
+    from portfolio.strategy.selectors.money import current_fraction, totals_of
 
     rows = investment_rollup(products=Product.objects.all(), quarters=YEAR, dimension=dimension, today=TODAY)
     total = totals_of(rows, fraction=current_fraction(YEAR, TODAY))
@@ -273,7 +267,7 @@ def test_every_grouping_adds_up_to_the_totals(world, dimension):
 
 
 def test_objective_funding_agrees_with_the_rollup_by_objective(world):
-    from portfolio.investment import objective_funding
+    from portfolio.strategy.selectors.objective_funding import objective_funding
 
     funding, total = objective_funding(products=Product.objects.all(), quarters=YEAR)
     assert funding == {world.speed.pk: Decimal("240000.00"), world.reach.pk: Decimal("140000.00")}
@@ -296,7 +290,7 @@ def test_product_budget_lines_csv(client, world):
 
 @pytest.mark.parametrize("dimension", ["portfolio", "stage", "focus", "market"])
 def test_one_pass_rollup_matches_the_two_queries(world, dimension):
-    from portfolio.investment import rollup_with_quarters
+    from portfolio.strategy.selectors.investment import rollup_with_quarters
 
     rows, by_quarter = rollup_with_quarters(
         products=Product.objects.all(), quarters=YEAR, dimension=dimension, today=TODAY
@@ -313,7 +307,7 @@ def test_one_pass_rollup_matches_the_two_queries(world, dimension):
 
 
 def test_products_are_ordered_by_variance(world):
-    from portfolio.investment import product_money_rows
+    from portfolio.strategy.selectors.investment import product_money_rows
 
     ordered = [
         v["product__slug"]
@@ -325,8 +319,8 @@ def test_products_are_ordered_by_variance(world):
 def test_objective_split_in_thirds_keeps_the_total_exact(world):
     """Weights 50 + 50 + 50 split a product's money in thirds (divisor 150): each objective gets its rounded
     third; the total stays the product's exact money (the split is summed in SQL, divided once per divisor)."""
-    from portfolio.investment import objective_funding
     from portfolio.models import Alignment
+    from portfolio.strategy.selectors.objective_funding import objective_funding
 
     Alignment.objects.filter(product=world.wallet).update(weight=50)
     Alignment.objects.create(product=world.wallet, objective=world.reach, weight=50)
@@ -369,7 +363,8 @@ def _figures(row):
 def test_objective_overview_shows_what_the_separate_rollups_show(world, portfolio):
     """By objective the page reads the split, the quarter chart and a page of products from one statement: the
     same rows, figures and order as the rollup by objective, by quarter and the products furthest over plan."""
-    from portfolio.investment import money_row, objective_overview, product_money_rows
+    from portfolio.strategy.selectors.investment import money_row, product_money_rows
+    from portfolio.strategy.selectors.objective_funding import objective_overview
 
     products = Product.objects.all()
     if portfolio:

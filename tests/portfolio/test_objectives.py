@@ -3,7 +3,9 @@
 import pytest
 
 from portfolio.models import Alignment, KeyResult, PlanChange
-from portfolio.objectives import AlignmentInvalid, alignment_set, coverage
+from portfolio.strategy.rules import AlignmentInvalid
+from portfolio.strategy.selectors.objectives import coverage
+from portfolio.strategy.services.alignments import alignment_set
 from products.models import Product, Role
 from tests.factories import MembershipFactory, ObjectiveFactory, ProductFactory, UserFactory
 from tests.portfolio.strategy_data import build_world

@@ -7,15 +7,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from portfolio.models import PriorityScore
-from portfolio.prioritization import (
+from portfolio.strategy.rules import (
     FIBONACCI,
     IMPACT_CHOICES,
     ScoreInvalid,
-    priority_score_set,
     rice_score,
     validate_scores,
     wsjf_score,
 )
+from portfolio.strategy.services.priorities import priority_score_set
 from products.models import Role
 from tests.factories import MembershipFactory, ProductFactory, UserFactory
 from tests.portfolio.strategy_data import build_world, score

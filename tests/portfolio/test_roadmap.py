@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from lifecycle.models import Milestone, Release, RoadmapItem
-from portfolio.roadmap import roadmap_rows
+from portfolio.strategy.selectors.roadmap import roadmap_rows
 from products.models import Product
 from tests.factories import ProductFactory
 from tests.portfolio.strategy_data import build_world

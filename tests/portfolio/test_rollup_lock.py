@@ -8,8 +8,8 @@ import time
 import pytest
 from django.db import connection, connections, transaction
 
+from portfolio.kpis.engine import rollups_recompute
 from portfolio.models import Rollup
-from portfolio.rollups import rollups_recompute
 from tests.factories import KPIFactory, MeasurementFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -98,7 +98,7 @@ def test_a_cell_shows_the_latest_value_its_target_status_and_the_change_from_the
 
 def test_a_lower_is_better_kpi_falling_is_better(as_director, org):
     Measurement.objects.filter(kpi=org.churn, period__in=NOVEMBER).update(value=3.0)
-    from portfolio.rollups import rollups_recompute_all
+    from portfolio.kpis.engine import rollups_recompute_all
 
     rollups_recompute_all()
     churn = cell(as_director.get(URL), "Churn rate", "Organisation")
@@ -164,7 +164,7 @@ def test_what_changed_lists_the_kpis_whose_status_got_worse_biggest_fall_first(a
 
 def test_what_changed_says_so_when_nothing_got_worse(as_director, org):
     Measurement.objects.filter(kpi=org.revenue, period__in=NOVEMBER).update(value=200.0)
-    from portfolio.rollups import rollups_recompute_all
+    from portfolio.kpis.engine import rollups_recompute_all
 
     rollups_recompute_all()
     response = as_director.get(URL)
@@ -257,7 +257,7 @@ def test_an_invalid_filter_is_named_on_the_page_and_the_rest_still_shows(as_dire
 
 
 def test_with_more_keys_than_fit_the_ones_with_most_kpis_off_target_are_shown(as_director, org):
-    from portfolio.rollups import rollups_recompute_all
+    from portfolio.kpis.engine import rollups_recompute_all
     from tests.factories import ProductFactory, UserFactory
 
     rows = []

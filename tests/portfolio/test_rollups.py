@@ -8,8 +8,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from portfolio.kpis.engine import rollups_recompute, rollups_recompute_all
+from portfolio.kpis.rules import rollup_status
 from portfolio.models import KPI, KPITarget, Measurement, Portfolio, Rollup
-from portfolio.rollups import grain_bucket, rollup_status, rollups_recompute, rollups_recompute_all
+from portfolio.periods import grain_bucket
 from products.models import Product
 from tests.factories import KPIFactory, MeasurementFactory, PortfolioFactory, ProductFactory, UserFactory
 from tests.portfolio.rollup_reference import reference_rollups

@@ -7,9 +7,9 @@ import math
 import pytest
 from django.db import connection, transaction
 
+from portfolio.kpis.engine import rollups_recompute, rollups_recompute_all, rollups_staged
+from portfolio.kpis.services import rollups_reconcile
 from portfolio.models import Rollup, StaleRollup
-from portfolio.rollups import rollups_recompute, rollups_recompute_all, rollups_staged
-from portfolio.services import rollups_reconcile
 from tests.factories import KPIFactory, KPITargetFactory, MeasurementFactory, PortfolioFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the other connections see committed rows only

@@ -9,17 +9,16 @@ from decimal import Decimal
 
 import pytest
 
-from portfolio.investment import budget_line_set
 from portfolio.models import Alignment, BudgetLine, PlanChange, Scenario, ScenarioStatus
-from portfolio.scenarios import (
-    LivePlanChanged,
-    ScenarioRefused,
+from portfolio.strategy.rules import LivePlanChanged, ScenarioRefused
+from portfolio.strategy.selectors.scenarios import scenario_summary
+from portfolio.strategy.services.budgets import budget_line_set
+from portfolio.strategy.services.scenarios import (
     scenario_add_product,
     scenario_approve,
     scenario_change_budget,
     scenario_create_from_live,
     scenario_pause_product,
-    scenario_summary,
 )
 from products.models import Focus, Market, Product, Stage
 from tests.factories import ProductFactory

@@ -6,9 +6,9 @@ from unittest import mock
 import pytest
 
 from lifecycle.services import product_move_stage
-from portfolio import services
+from portfolio.kpis import services
+from portfolio.kpis.engine import rollups_recompute_all
 from portfolio.models import Rollup, RollupState, StaleRollup
-from portfolio.rollups import rollups_recompute_all
 from products.services import product_update
 from tests.factories import KPIFactory, MeasurementFactory, PortfolioFactory, ProductFactory
 from tests.lifecycle.factories import fill_gates

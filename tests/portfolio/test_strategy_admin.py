@@ -3,7 +3,7 @@
 import pytest
 
 from portfolio.models import BudgetLine, PlanChange, Scenario
-from portfolio.scenarios import scenario_create_from_live
+from portfolio.strategy.services.scenarios import scenario_create_from_live
 from tests.portfolio.strategy_data import TODAY, build_world
 
 

@@ -10,9 +10,9 @@ import pytest
 from django.db import connection
 from django.test import Client
 
+from portfolio.kpis.engine import rollups_recompute_all
+from portfolio.kpis.services import measurement_record
 from portfolio.models import Rollup, StaleRollup
-from portfolio.rollups import rollups_recompute_all
-from portfolio.services import measurement_record
 from tests.factories import KPIFactory, MeasurementFactory, ProductFactory
 from tests.services import celery_worker, require_services, wait_for
 

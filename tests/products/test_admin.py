@@ -13,8 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from lifecycle.models import StageTransition
+from portfolio.kpis.engine import rollups_recompute
 from portfolio.models import Rollup
-from portfolio.rollups import rollups_recompute
 from products.admin import ADMIN_STAGE_NOTE
 from products.models import Health, Role, Stage
 from tests.factories import (

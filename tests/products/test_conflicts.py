@@ -12,9 +12,9 @@ from django.test import Client
 
 from lifecycle.services import product_move_stage
 from portfolio.models import KPITarget
-from products.history import version_claim
 from products.models import Product, Role
 from products.services import ProductEditConflict, product_update
+from spm.history.conflicts import version_claim
 from tests.factories import (
     KPIFactory,
     KPITargetFactory,

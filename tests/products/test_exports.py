@@ -9,7 +9,8 @@ from django.db import connection
 from django.http import StreamingHttpResponse
 from django.test.utils import CaptureQueriesContext
 
-from products.exports import PRODUCT_COLUMNS, csv_cell, csv_lines
+from products.exports import PRODUCT_COLUMNS
+from spm.csvfiles.writer import csv_cell, csv_lines
 from tests.factories import ProductFactory
 from tests.product_tables import add_products, build_organisation
 

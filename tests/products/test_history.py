@@ -11,10 +11,10 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from lifecycle.models import StageTransition
-from portfolio.demo import demo_clear
+from portfolio.demo.seed import demo_clear
 from portfolio.models import KPI, KPITarget, Measurement
-from products.history import history_model, history_paused
 from products.models import Membership, Product, Role
+from spm.history.records import history_model, history_paused
 from tests.factories import (
     KPIFactory,
     KPITargetFactory,
@@ -123,7 +123,7 @@ def test_recording_and_correcting_a_measurement_is_recorded(client_as_pm, pm_use
 
 def test_a_measurement_recorded_without_a_request_names_its_recorder():
     """Commands and imports call the service directly: the history falls back to ``recorded_by``."""
-    from portfolio.services import measurement_record
+    from portfolio.kpis.services import measurement_record
 
     product = ProductFactory()
     measurement_record(

@@ -11,11 +11,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from lifecycle.models import StageTransition
-from portfolio.imports import ImportRequest, import_csv
+from portfolio.imports.importer import import_csv
+from portfolio.imports.outcome import ImportRequest
 from portfolio.models import Measurement, StaleRollup
-from products.exports import csv_cell
-from products.imports import unescape_cell
 from products.models import ImportKind, ImportRun, ImportSource, ImportStatus, Product, Role, Stage
+from spm.csvfiles.reader import unescape_cell
+from spm.csvfiles.writer import csv_cell
 from tests.factories import KPIFactory, MeasurementFactory, PortfolioFactory, ProductFactory, UserFactory
 
 HEADER = "slug,name,portfolio,stage,market,focus,owner,health,planned_budget,actual_spend\n"

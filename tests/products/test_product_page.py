@@ -226,7 +226,7 @@ def test_editing_needs_the_csrf_token():
 
 def test_changing_the_market_refreshes_the_market_rollups(django_capture_on_commit_callbacks):
     product = product_with_history(kpis=1, weeks=2, market="b2b")
-    from portfolio.rollups import rollups_recompute_all
+    from portfolio.kpis.engine import rollups_recompute_all
 
     rollups_recompute_all()
     assert Rollup.objects.filter(scope="market", scope_key="b2b").exists()

@@ -13,8 +13,8 @@ import pytest
 from django.db import connection
 from django.test import Client
 
+from portfolio.kpis.engine import rollups_recompute_all
 from portfolio.models import Measurement, RollupState, StaleRollup
-from portfolio.rollups import rollups_recompute_all
 from tests.factories import KPIFactory, MeasurementFactory, ProductFactory
 from tests.spm.test_settings import ROOT
 

@@ -1,4 +1,4 @@
-from portfolio.import_command import ImportCommand
+from portfolio.imports.command import ImportCommand
 from products.models import ImportKind
 
 

@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
+from portfolio.kpis.engine import RECOMPUTE_STEPS, rollups_recompute_all
 from portfolio.models import Rollup
-from portfolio.rollups import RECOMPUTE_STEPS, rollups_recompute_all
 
 
 class Command(BaseCommand):

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 from django.utils import timezone
 
-from portfolio.demo import DemoPasswordMissing, database_is_empty, demo_password, demo_seed
+from portfolio.demo.seed import DemoPasswordMissing, database_is_empty, demo_password, demo_seed
 
 
 def positive_int(raw: str) -> int:

@@ -1,0 +1,132 @@
+"""Reads for KPI cards: a product's KPIs with their latest values, the key KPI, the KPI overview."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db.models import (
+    OuterRef,
+    Subquery,
+)
+
+from portfolio.kpis.selectors.scorecard import RollupPoint
+from portfolio.models import (
+    KPI,
+    Frequency,
+    Grain,
+    KPITarget,
+    Measurement,
+    Rollup,
+    Scope,
+)
+from products.models import Product
+
+SPARKLINE_POINTS = 12
+# How far back a sparkline reaches: about SPARKLINE_POINTS periods of the KPI's own frequency.
+SPARKLINE_SPAN = {
+    Frequency.WEEKLY: dt.timedelta(weeks=SPARKLINE_POINTS),
+    Frequency.MONTHLY: dt.timedelta(days=31 * SPARKLINE_POINTS),
+    Frequency.QUARTERLY: dt.timedelta(days=92 * SPARKLINE_POINTS),
+}
+
+
+def key_kpi() -> KPI | None:
+    """The KPI shown beside every product in tables: the first one flagged as key, else the first KPI."""
+    return KPI.objects.order_by("-is_key", "name").first()
+
+
+def latest_value_subquery(kpi_id: int) -> Subquery:
+    latest = Measurement.objects.filter(product=OuterRef("pk"), kpi_id=kpi_id).order_by("-period")
+    return Subquery(latest.values("value")[:1])
+
+
+@dataclass
+class KPICard:
+    """A product's KPI: its history, effective target and the status of the latest value."""
+
+    kpi: KPI
+    target: float | None
+    periods: list[dt.date] = field(default_factory=list)
+    values: list[float] = field(default_factory=list)
+
+    @property
+    def latest(self) -> float | None:
+        return self.values[-1] if self.values else None
+
+    @property
+    def latest_period(self) -> dt.date | None:
+        return self.periods[-1] if self.periods else None
+
+    @property
+    def status(self) -> str:
+        from portfolio.kpis.rules import rollup_status
+
+        if self.latest is None:
+            return "no_data"
+        return rollup_status(
+            value=self.latest,
+            target=self.target,
+            direction=self.kpi.direction,
+            tolerance=float(self.kpi.tolerance),
+        )
+
+    @property
+    def rows(self) -> list[tuple[dt.date, float]]:
+        return list(zip(self.periods, self.values, strict=True))
+
+    @property
+    def sparkline(self) -> list[float]:
+        return self.values[-SPARKLINE_POINTS:]
+
+
+def product_kpi_cards(*, product: Product) -> list[KPICard]:
+    """Every KPI the product measures, with its whole history, in three queries."""
+    kpis = {kpi.pk: kpi for kpi in KPI.objects.order_by("-is_key", "name")}
+    # No ORDER BY: the model's ordering (by KPI and product name) would join both tables for a dict.
+    targets = dict(KPITarget.objects.filter(product=product).order_by().values_list("kpi_id", "target"))
+    cards: dict[int, KPICard] = {}
+    history = (
+        Measurement.objects.filter(product=product)
+        .order_by("kpi_id", "period")
+        .values_list("kpi_id", "period", "value")
+    )
+    for kpi_id, period, value in history:
+        card = cards.get(kpi_id)
+        if card is None:
+            kpi = kpis[kpi_id]
+            card = cards[kpi_id] = KPICard(kpi=kpi, target=targets.get(kpi_id, kpi.default_target))
+        card.periods.append(period)
+        card.values.append(value)
+    order = list(kpis)
+    return sorted(cards.values(), key=lambda card: order.index(card.kpi.pk))
+
+
+@dataclass(frozen=True)
+class KPIOverview:
+    """A KPI definition with its latest organisation-level rollup (native period)."""
+
+    kpi: KPI
+    latest: RollupPoint | None
+
+
+def kpi_overview() -> list[KPIOverview]:
+    """Every KPI with the status of its latest organisation-wide native period, in two queries: the KPIs with
+    their latest rollup's id (an index lookup per KPI), then those rollups."""
+    latest = Rollup.objects.filter(scope=Scope.ORGANISATION, grain=Grain.NATIVE, kpi=OuterRef("pk")).order_by(
+        "-period"
+    )
+    kpis = list(
+        KPI.objects.order_by("-is_key", "name").annotate(latest_rollup=Subquery(latest.values("pk")[:1]))
+    )
+    rollups = Rollup.objects.in_bulk([k.latest_rollup for k in kpis if k.latest_rollup])
+    overview = []
+    for kpi in kpis:
+        rollup = rollups.get(kpi.latest_rollup)
+        point = (
+            RollupPoint(rollup.period, rollup.value, rollup.target, rollup.status, rollup.products)
+            if rollup
+            else None
+        )
+        overview.append(KPIOverview(kpi=kpi, latest=point))
+    return overview

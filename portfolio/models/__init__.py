@@ -1,0 +1,60 @@
+"""The portfolio app's models, one module per sub-domain, re-exported here: code imports them from
+``portfolio.models`` and Django registers them with the portfolio app (tables and migrations unchanged).
+
+- ``portfolios``: Portfolio, Objective;
+- ``kpis``: KPI definitions, targets and measurements;
+- ``rollups``: rollups, their stale marks and the recompute state;
+- ``strategy``: key results, alignments, budget lines, priority scores, the live plan and scenarios.
+"""
+
+from portfolio.models.kpis import (
+    KPI,
+    Aggregation,
+    Direction,
+    Frequency,
+    KPITarget,
+    Measurement,
+    TimeAggregation,
+)
+from portfolio.models.portfolios import Objective, Portfolio
+from portfolio.models.rollups import Grain, Rollup, RollupState, Scope, StaleRollup, Status
+from portfolio.models.strategy import (
+    Alignment,
+    BudgetKind,
+    BudgetLine,
+    KeyResult,
+    PlanChange,
+    PlanState,
+    PriorityScore,
+    Scenario,
+    ScenarioLine,
+    ScenarioStatus,
+)
+
+__all__ = [
+    "KPI",
+    "Aggregation",
+    "Alignment",
+    "BudgetKind",
+    "BudgetLine",
+    "Direction",
+    "Frequency",
+    "Grain",
+    "KPITarget",
+    "KeyResult",
+    "Measurement",
+    "Objective",
+    "PlanChange",
+    "PlanState",
+    "Portfolio",
+    "PriorityScore",
+    "Rollup",
+    "RollupState",
+    "Scenario",
+    "ScenarioLine",
+    "ScenarioStatus",
+    "Scope",
+    "StaleRollup",
+    "Status",
+    "TimeAggregation",
+]

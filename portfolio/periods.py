@@ -1,0 +1,77 @@
+"""Period arithmetic: a date's period for a KPI frequency, a grain's bucket, quarters and their labels."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from portfolio.models import (
+    Frequency,
+    Grain,
+)
+
+
+def grain_bucket(period: dt.date, grain: str) -> dt.date:
+    """The first day of the bucket (native period, month, quarter) that contains ``period``."""
+    if grain == Grain.MONTH:
+        return period.replace(day=1)
+    if grain == Grain.QUARTER:
+        return dt.date(period.year, 3 * ((period.month - 1) // 3) + 1, 1)
+    return period
+
+
+def bucket_end(start: dt.date, grain: str) -> dt.date:
+    """The first day after the bucket that starts on ``start``."""
+    if grain == Grain.NATIVE:
+        return start + dt.timedelta(days=1)
+    month = start.month - 1 + (1 if grain == Grain.MONTH else 3)
+    return dt.date(start.year + month // 12, month % 12 + 1, 1)
+
+
+def period_end(period: dt.date, grain: str, frequency: str) -> dt.date:
+    """The first day after a rollup's period: its month or quarter, or (native) the KPI's own period."""
+    if grain != Grain.NATIVE:
+        return bucket_end(period, grain)
+    if frequency == Frequency.MONTHLY:
+        return bucket_end(period, Grain.MONTH)
+    if frequency == Frequency.QUARTERLY:
+        return bucket_end(period, Grain.QUARTER)
+    return period + dt.timedelta(weeks=1)
+
+
+def period_start(day: dt.date, frequency: str) -> dt.date:
+    """The first day of the KPI period containing ``day``: Monday, the 1st, or the quarter's first day."""
+    if frequency == Frequency.MONTHLY:
+        return day.replace(day=1)
+    if frequency == Frequency.QUARTERLY:
+        return dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+    return day - dt.timedelta(days=day.weekday())
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Quarters
+# ---------------------------------------------------------------------------------------------------------
+
+
+def quarter_start(day: dt.date) -> dt.date:
+    return dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+
+
+def add_quarters(quarter: dt.date, count: int) -> dt.date:
+    months = quarter.year * 12 + quarter.month - 1 + 3 * count
+    return dt.date(months // 12, months % 12 + 1, 1)
+
+
+def quarters_from(start: dt.date, count: int = 4) -> list[dt.date]:
+    return [add_quarters(quarter_start(start), n) for n in range(count)]
+
+
+def year_quarters(year: int) -> list[dt.date]:
+    return quarters_from(dt.date(year, 1, 1), 4)
+
+
+def quarter_label(quarter: dt.date) -> str:
+    return f"{quarter.year} Q{(quarter.month - 1) // 3 + 1}"
+
+
+def is_quarter_start(day: dt.date) -> bool:
+    return day.day == 1 and day.month in (1, 4, 7, 10)

@@ -1,0 +1,257 @@
+"""Investment: quarterly budget lines (the live plan), their rollups and burn against plan.
+
+Rollups are computed on read with SQL aggregation (``GROUP BY`` with ``SUM(…) FILTER (WHERE …)``; the split by
+objective in one query, ``_objective_parts``), a fixed number of queries whatever the number of products; no
+rollup table to keep fresh (docs/strategy.md has the figures).
+
+Rules (docs/strategy.md):
+- planned = capex + opex planned over the chosen quarters; actual = spend recorded in them.
+- plan to date = the planned money of the quarters that have ended, plus the current quarter's planned money
+  prorated by the days elapsed in it. variance = actual - plan to date.
+- status from actual / plan to date: above 110 % over plan, above 105 % at risk, below 80 % under plan, else
+  on plan; no plan to date and no spend is "no plan", spend without a plan is over plan.
+- by objective: a product's money splits across the objectives it serves by alignment weight (percent); weights
+  that add up to less than 100 leave the rest "not aligned", above 100 they are scaled down to 100.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from decimal import Decimal
+
+from django.db.models import (
+    ExpressionWrapper,
+    F,
+    QuerySet,
+    Sum,
+    Value,
+)
+from django.utils import timezone
+
+from portfolio.models import BudgetLine, Portfolio
+from portfolio.periods import quarter_label
+from portfolio.strategy.rules import (
+    ZERO,
+    elapsed_fraction,
+)
+from portfolio.strategy.selectors.money import (
+    MONEY_FIELD,
+    MoneyRow,
+    _cents,
+    _money_annotations,
+    _row,
+    current_fraction,
+)
+from portfolio.strategy.selectors.objective_funding import _by_objective
+from products.models import Focus, Market, Product, Stage
+
+DIMENSIONS = {
+    "portfolio": "Portfolio",
+    "objective": "Objective",
+    "stage": "Stage",
+    "focus": "Focus",
+    "market": "Market",
+    "quarter": "Quarter",
+}
+DIMENSION_FIELDS = {
+    "portfolio": "product__portfolio__slug",
+    "stage": "product__stage",
+    "focus": "product__focus",
+    "market": "product__market",
+    "quarter": "quarter",
+}
+CHOICE_LABELS = {"stage": dict(Stage.choices), "focus": dict(Focus.choices), "market": dict(Market.choices)}
+
+
+def budget_lines(*, products: QuerySet[Product], quarters: Sequence[dt.date]) -> QuerySet[BudgetLine]:
+    """The lines of ``products`` in ``quarters``. Every product (no filter on the queryset): no semi-join."""
+    lines = BudgetLine.objects.filter(quarter__in=list(quarters))
+    if products.query.where:
+        lines = lines.filter(product__in=products.order_by().values("pk"))
+    return lines
+
+
+def products_with_lines(*, products: QuerySet[Product], quarters: Sequence[dt.date]) -> int:
+    """How many of ``products`` have lines in ``quarters``: the product table's row count, from the index alone."""
+    return budget_lines(products=products, quarters=quarters).values("product_id").distinct().count()
+
+
+def investment_totals(
+    *, products: QuerySet[Product], quarters: Sequence[dt.date], today: dt.date | None = None
+) -> MoneyRow:
+    """The money of ``products`` over ``quarters``: one aggregate query."""
+    today = today or timezone.localdate()
+    values = budget_lines(products=products, quarters=quarters).aggregate(**_money_annotations(today))
+    return _row("total", "Total", values, current_fraction(quarters, today))
+
+
+def investment_rollup(
+    *,
+    products: QuerySet[Product],
+    quarters: Sequence[dt.date],
+    dimension: str,
+    today: dt.date | None = None,
+    count_products: bool = True,
+) -> list[MoneyRow]:
+    """Money of ``products`` over ``quarters`` grouped by ``dimension`` (``DIMENSIONS``), largest plan first
+    (quarters in order). Two queries (three by objective), whatever the number of products. Without
+    ``count_products`` the rows' ``products`` stay 0 (a chart's rows: the distinct count costs a sort)."""
+    today = today or timezone.localdate()
+    fraction = current_fraction(quarters, today)
+    lines = budget_lines(products=products, quarters=quarters)
+    if dimension == "objective":
+        return _by_objective(products=products, quarters=quarters, fraction=fraction, today=today)
+    from django.db.models import Count
+
+    field_name = DIMENSION_FIELDS[dimension]
+    money = _money_annotations(today)
+    if (
+        dimension == "quarter"
+    ):  # a quarter is wholly ended, under way or ahead: derived from its planned money
+        money["ended"] = money["current_q"] = Value(ZERO, output_field=MONEY_FIELD)
+    if count_products:
+        money["n"] = Count("product", distinct=True)
+    groups = lines.order_by().values(key=F(field_name)).annotate(**money)
+    labels: dict = {}
+    if dimension == "portfolio":
+        labels = dict(Portfolio.objects.values_list("slug", "name"))
+    rows = []
+    for values in groups:
+        key = values["key"]
+        if dimension == "quarter":
+            row_fraction = elapsed_fraction(key, today)
+            row = _row(key.isoformat(), quarter_label(key), values, Decimal(0))
+            # One quarter: ended (all of it due), under way (prorated) or ahead (nothing due yet).
+            if row_fraction == 1:
+                row.ended, row.current, row.fraction = row.planned, ZERO, Decimal(0)
+            elif row_fraction > 0:
+                row.ended, row.current, row.fraction = ZERO, row.planned, row_fraction
+            else:
+                row.ended, row.current, row.fraction = ZERO, ZERO, Decimal(0)
+        else:
+            label = labels.get(key, CHOICE_LABELS.get(dimension, {}).get(key, key))
+            row = _row(key, str(label), values, fraction)
+        rows.append(row)
+    if dimension == "quarter":
+        return sorted(rows, key=lambda row: row.key)
+    if dimension in CHOICE_LABELS:
+        order = list(CHOICE_LABELS[dimension])
+        return sorted(rows, key=lambda row: order.index(row.key) if row.key in order else len(order))
+    return sorted(rows, key=lambda row: (-row.planned, row.label))
+
+
+def rollup_with_quarters(
+    *, products: QuerySet[Product], quarters: Sequence[dt.date], dimension: str, today: dt.date | None = None
+) -> tuple[list[MoneyRow], list[MoneyRow]]:
+    """``investment_rollup`` by ``dimension`` and by quarter (the budget-vs-actual chart). For portfolio, stage,
+    focus and market both come from one ``GROUP BY`` (key, quarter): one pass over the lines instead of two."""
+    today = today or timezone.localdate()
+    if dimension not in ("portfolio", "stage", "focus", "market"):
+        rows = investment_rollup(products=products, quarters=quarters, dimension=dimension, today=today)
+        by_quarter = (
+            rows
+            if dimension == "quarter"
+            else investment_rollup(
+                products=products, quarters=quarters, dimension="quarter", today=today, count_products=False
+            )
+        )
+        return rows, by_quarter
+    money = {
+        name: value
+        for name, value in _money_annotations(today).items()
+        if name in ("capex", "opex", "actual_sum")
+    }
+    groups = (
+        budget_lines(products=products, quarters=quarters)
+        .order_by()
+        .values_list(DIMENSION_FIELDS[dimension], "quarter")
+        .annotate(**money)
+    )
+    fraction = current_fraction(quarters, today)
+    labels = dict(Portfolio.objects.values_list("slug", "name")) if dimension == "portfolio" else {}
+    by_key: dict[str, MoneyRow] = {}
+    by_quarter: dict[dt.date, MoneyRow] = {}
+    for key, quarter, capex, opex, actual in groups:
+        capex, opex, actual = _cents(capex), _cents(opex), _cents(actual)
+        elapsed = elapsed_fraction(quarter, today)
+        row = by_key.get(key)
+        if row is None:
+            label = labels.get(key, CHOICE_LABELS.get(dimension, {}).get(key, key))
+            row = by_key[key] = MoneyRow(key=key, label=str(label), fraction=fraction)
+        column = by_quarter.get(quarter)
+        if column is None:
+            column = by_quarter[quarter] = MoneyRow(
+                key=quarter.isoformat(),
+                label=quarter_label(quarter),
+                fraction=elapsed if 0 < elapsed < 1 else Decimal(0),
+            )
+        for target in (row, column):
+            target.capex += capex
+            target.opex += opex
+            target.actual += actual
+            if elapsed == 1:
+                target.ended += capex + opex
+            elif elapsed > 0:
+                target.current += capex + opex
+    rows = list(by_key.values())
+    if dimension in CHOICE_LABELS:
+        order = list(CHOICE_LABELS[dimension])
+        rows.sort(key=lambda row: order.index(row.key) if row.key in order else len(order))
+    else:
+        rows.sort(key=lambda row: (-row.planned, row.label))
+    return rows, [by_quarter[quarter] for quarter in sorted(by_quarter)]
+
+
+def product_money_rows(
+    *, products: QuerySet[Product], quarters: Sequence[dt.date], today: dt.date | None = None
+) -> QuerySet:
+    """Per product money over ``quarters`` as a values queryset (slug, name, portfolio, capex, opex, actual, …),
+    largest overspend first; page it, then wrap rows with ``money_row``."""
+    today = today or timezone.localdate()
+    lines = budget_lines(products=products, quarters=quarters)
+    return (
+        lines.order_by()
+        .values("product_id", "product__slug", "product__name", "product__portfolio__name")
+        .annotate(**_money_annotations(today))
+        # The variance (actual - plan to date), to sort by.
+        .annotate(
+            over=ExpressionWrapper(
+                F("actual_sum") - F("ended") - F("current_q") * Value(current_fraction(quarters, today)),
+                output_field=MONEY_FIELD,
+            )
+        )
+        .order_by("-over", "product__name", "product_id")
+    )
+
+
+def money_row(values: dict, *, quarters: Sequence[dt.date], today: dt.date | None = None) -> MoneyRow:
+    today = today or timezone.localdate()
+    row = _row(values["product__slug"], values["product__name"], values, current_fraction(quarters, today))
+    row.extra = {"portfolio": values["product__portfolio__name"]}
+    return row
+
+
+def line_years() -> list[int]:
+    """The years from the first to the last budget line, newest first (this year when there are none). Two
+    one-row reads of the quarter index's ends (SQLite optimises a lone MIN or MAX, not both in one query)."""
+    quarters = BudgetLine.objects.order_by("quarter").values_list("quarter", flat=True)
+    first, last = quarters.first(), quarters.last()
+    if first is None:
+        return [timezone.localdate().year]
+    return list(range(last.year, first.year - 1, -1))
+
+
+def product_quarter_lines(*, product: Product) -> list[BudgetLine]:
+    return list(BudgetLine.objects.filter(product=product).order_by("quarter", "kind"))
+
+
+def horizon_planned(*, products: QuerySet[Product], quarters: Sequence[dt.date]) -> dict[int, Decimal]:
+    """{product id: planned money over ``quarters``} for products with lines there: one grouped query."""
+    rows = (
+        budget_lines(products=products, quarters=quarters)
+        .order_by()
+        .values_list("product_id")
+        .annotate(total=Sum("planned"))
+    )
+    return {product_id: _cents(total) for product_id, total in rows}
