@@ -16,7 +16,15 @@ from django.db.backends.utils import CursorWrapper
 from tqdm import tqdm
 
 from portfolio.demo.plan import OrganisationPlan
-from portfolio.demo.specs import KPIS, KPISpec
+from portfolio.demo.specs import (
+    AT_RISK,
+    END_BANDS,
+    KPIS,
+    OFF_TARGET,
+    ON_TARGET,
+    TROUBLED_WEIGHT,
+    KPISpec,
+)
 from portfolio.models import (
     KPI,
     Direction,
@@ -28,22 +36,6 @@ from products.models import Product
 # Rows per executemany call on SQLite: large enough to amortise the call, small enough to stay light.
 SQLITE_CHUNK_ROWS = 20_000
 SQRT_6 = math.sqrt(6)
-
-# A KPI's final value lands in one of these bands (in units of its tolerance) so that a product's
-# health, the worst status among its KPIs' latest values, comes out as planned.
-ON_TARGET, AT_RISK, OFF_TARGET = "on_target", "at_risk", "off_target"
-END_BANDS = {ON_TARGET: (0.15, 1.5), AT_RISK: (-0.85, -0.2), OFF_TARGET: (-3.5, -1.4)}
-PROFILE_WEIGHTS = {ON_TARGET: 45, AT_RISK: 30, OFF_TARGET: 25}
-# Each portfolio struggles with a few KPIs: its products' misses fall on those this many times as often.
-TROUBLED_KPIS_PER_PORTFOLIO = 3
-TROUBLED_WEIGHT = 8
-
-
-def _round_significant(value: float, digits: int) -> float:
-    if value <= 0:
-        return value
-    return round(value, digits - 1 - math.floor(math.log10(value)))
-
 
 # --------------------------------------------------------------------------------------------------
 # KPI history

@@ -8,15 +8,15 @@ from collections.abc import Sequence
 from django.db.models import F
 
 from lifecycle.gates import rules_for
-from lifecycle.models import (
-    StageTransition,
-)
-from portfolio.demo.work import BATCH
+from lifecycle.models import StageTransition
 from portfolio.demo.work_texts import OVERRIDE_REASONS
 from products.models import Product, Stage
 
 
-def _demo_overrides(products: Sequence[Product], seed: int) -> int:
+BATCH = 2000
+
+
+def demo_overrides(products: Sequence[Product], seed: int) -> int:
     """Mark some of the forward moves a portfolio's director made as gate overrides, with a reason and the
     criteria they passed over, so the analytics have overrides to show."""
     rng = random.Random(f"lifecycle-overrides:{seed}")

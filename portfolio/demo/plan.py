@@ -11,7 +11,6 @@ from decimal import Decimal
 
 from django.utils.text import slugify
 
-from portfolio.demo.kpi_history import PROFILE_WEIGHTS, TROUBLED_KPIS_PER_PORTFOLIO, _round_significant
 from portfolio.demo.specs import (
     AUDIENCES,
     BACKWARD_NOTE,
@@ -26,12 +25,15 @@ from portfolio.demo.specs import (
     NAME_PREFIXES,
     OWNER_ROLES,
     PORTFOLIOS,
+    PROFILE_WEIGHTS,
     STAGE_BUDGET_K,
     STAGE_DAYS,
     STAGE_NOTES,
     STAGE_VOLUME,
     STAGE_WEIGHTS,
+    TROUBLED_KPIS_PER_PORTFOLIO,
     PortfolioSpec,
+    round_significant,
 )
 from products.models import Focus, Market, Role, Stage
 
@@ -375,7 +377,7 @@ def _plan_targets(rng: random.Random, product: ProductPlan) -> None:
     tuned = set(rng.sample([spec.name for spec in KPIS if not spec.volume], rng.randint(0, 2)))
     for spec in KPIS:
         if spec.volume:
-            product.targets.append((spec.name, _round_significant(spec.default_target * product.size, 2)))
+            product.targets.append((spec.name, round_significant(spec.default_target * product.size, 2)))
         elif spec.name in tuned:
             # Within one tolerance of the default: a team's stretch goal or a known handicap.
             nudged = spec.default_target * (1 + rng.uniform(-1, 1) * spec.tolerance_fraction)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from portfolio.models import (
@@ -365,3 +366,19 @@ KPIS: tuple[KPISpec, ...] = (
     KPISpec("Customer lifetime value (LTV)", "€", "Expected gross margin over a customer's lifetime.", H,
             AVG, T_LAST, 900, 15, frequency=MONTHLY, decimals=2, noise=0.03),
 )  # fmt: skip
+
+
+# A KPI's final value lands in one of these bands (in units of its tolerance) so that a product's
+# health, the worst status among its KPIs' latest values, comes out as planned.
+ON_TARGET, AT_RISK, OFF_TARGET = "on_target", "at_risk", "off_target"
+END_BANDS = {ON_TARGET: (0.15, 1.5), AT_RISK: (-0.85, -0.2), OFF_TARGET: (-3.5, -1.4)}
+PROFILE_WEIGHTS = {ON_TARGET: 45, AT_RISK: 30, OFF_TARGET: 25}
+# Each portfolio struggles with a few KPIs: its products' misses fall on those this many times as often.
+TROUBLED_KPIS_PER_PORTFOLIO = 3
+TROUBLED_WEIGHT = 8
+
+
+def round_significant(value: float, digits: int) -> float:
+    if value <= 0:
+        return value
+    return round(value, digits - 1 - math.floor(math.log10(value)))

@@ -47,7 +47,7 @@ from lifecycle.models import (
     StrategyBrief,
     SuccessCriterion,
 )
-from portfolio.demo.overrides import _demo_overrides
+from portfolio.demo.overrides import demo_overrides
 from portfolio.demo.work_texts import (
     COMPETITORS,
     FEEDBACK,
@@ -388,4 +388,4 @@ def demo_work_seed(
             children.append(child)
         model.objects.bulk_create(children, batch_size=BATCH)
         written += len(children)
-    return written + _demo_overrides(products, seed)
+    return written + demo_overrides(products, seed)
