@@ -43,6 +43,26 @@ def product_list(*, search: str = "") -> QuerySet[Product]:
     return products
 
 
+#: Filter name -> lookup: the scope filters every page's filter bar shares (values as in the query string).
+FILTER_LOOKUPS = (
+    ("portfolio", "portfolio__slug"),
+    ("stage", "stage"),
+    ("market", "market"),
+    ("focus", "focus"),
+    ("health", "health"),
+    ("owner", "owner__username"),
+)
+
+
+def products_filtered(products: QuerySet[Product], *, filters: dict) -> QuerySet[Product]:
+    """``products`` narrowed by the scope filters that are set (portfolio slug, stage, market, focus, health,
+    owner username); the one product filter every page uses, with or without its own joins and order."""
+    for name, lookup in FILTER_LOOKUPS:
+        if filters.get(name):
+            products = products.filter(**{lookup: filters[name]})
+    return products
+
+
 def product_filter(*, filters: dict) -> QuerySet[Product]:
     """Products matching the dashboard filters, sorted as asked; a stable order (name, then id) breaks ties.
 
@@ -50,17 +70,7 @@ def product_filter(*, filters: dict) -> QuerySet[Product]:
     health, owner (username), sort, dir. Sorting by a KPI is the portfolio selectors' job: here such a sort
     falls back to the name.
     """
-    products = product_list(search=filters.get("q") or "")
-    for name, lookup in (
-        ("portfolio", "portfolio__slug"),
-        ("stage", "stage"),
-        ("market", "market"),
-        ("focus", "focus"),
-        ("health", "health"),
-        ("owner", "owner__username"),
-    ):
-        if filters.get(name):
-            products = products.filter(**{lookup: filters[name]})
+    products = products_filtered(product_list(search=filters.get("q") or ""), filters=filters)
     sort = filters.get("sort") or "name"
     if sort not in SORTS or sort == "key_kpi":
         sort = "name"

@@ -19,7 +19,7 @@ from portfolio.dashboard.selectors import (
     product_table,
 )
 from portfolio.kpis.selectors.scopes import rollup_freshness
-from portfolio.kpis.views import FRESHNESS_REGION, _render
+from portfolio.kpis.views import FRESHNESS_REGION, render_with_freshness
 from products.forms import ProductFilterForm
 from products.models import Health, Stage
 from products.selectors import owners, product_filter
@@ -42,7 +42,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     filters = form.cleaned_or_default()
     region = region_requested(request, DASHBOARD_REGIONS)
     if region == FRESHNESS_REGION:
-        return _render(request, DASHBOARD, region, {"freshness": rollup_freshness()})
+        return render_with_freshness(request, DASHBOARD, region, {"freshness": rollup_freshness()})
     context = {
         "form": form,
         "regions": {"table": "product-table", "results": "dashboard-results", "body": "dashboard-body"},

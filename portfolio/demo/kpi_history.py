@@ -138,7 +138,7 @@ def _recorded_at(period: dt.date, frequency: str, anchor: dt.datetime) -> dt.dat
 Series = tuple[int, int, int, str, list[float]]
 
 
-def _kpi_histories(
+def kpi_histories(
     plan: OrganisationPlan,
     *,
     product_rows: list[Product],
@@ -171,7 +171,7 @@ def _kpi_histories(
 MEASUREMENT_COLUMNS = ("product", "kpi", "period", "value", "recorded_at", "recorded_by")
 
 
-def _bulk_insert_measurements(
+def bulk_insert_measurements(
     histories: Iterable[list[Series]], *, periods: dict[str, list[dt.date]], anchor: dt.datetime
 ) -> int:
     """Insert measurements without building model instances: COPY on PostgreSQL, else executemany.

@@ -12,7 +12,6 @@ from lifecycle.models import StageTransition
 from portfolio.demo.work_texts import OVERRIDE_REASONS
 from products.models import Product, Stage
 
-
 BATCH = 2000
 
 

@@ -31,7 +31,7 @@ from django.db import connection, transaction
 from django.utils.text import slugify
 
 from lifecycle.models import StageTransition
-from portfolio.demo.kpi_history import _bulk_insert_measurements, _kpi_histories, add_months, demo_periods
+from portfolio.demo.kpi_history import add_months, bulk_insert_measurements, demo_periods, kpi_histories
 from portfolio.demo.plan import OrganisationPlan, demo_plan
 from portfolio.demo.specs import KPIS, ORGANISATION_OBJECTIVES, PORTFOLIOS
 from portfolio.demo.strategy import seed_strategy
@@ -262,10 +262,10 @@ def demo_seed(
         frequency: demo_periods(today=today, months=months, frequency=frequency)
         for frequency in (Frequency.WEEKLY, Frequency.MONTHLY)
     }
-    histories = _kpi_histories(
+    histories = kpi_histories(
         plan, product_rows=product_rows, kpis=kpis, seed=seed, periods=periods, progress=progress
     )
-    measurement_count = _bulk_insert_measurements(histories, periods=periods, anchor=anchor)
+    measurement_count = bulk_insert_measurements(histories, periods=periods, anchor=anchor)
     return DemoSummary(
         today=today,
         portfolios=len(portfolios),

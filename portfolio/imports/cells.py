@@ -88,7 +88,7 @@ def parse_money(text: str) -> Decimal | None:
     return amount.quantize(Decimal("0.01"))
 
 
-def _unknown(noun: str, text: str, known: Iterable[str]) -> str:
+def unknown_message(noun: str, text: str, known: Iterable[str]) -> str:
     if not text:
         return f"The {noun} is missing."
     close = difflib.get_close_matches(text, list(known), n=1, cutoff=0.75)
@@ -96,5 +96,5 @@ def _unknown(noun: str, text: str, known: Iterable[str]) -> str:
     return f"Unknown {noun} “{text}”.{hint}"
 
 
-def _duplicate(first_line: int, key: str) -> str:
+def duplicate_message(first_line: int, key: str) -> str:
     return f"Duplicate row: line {first_line} has the same {key}. Keep one of them."

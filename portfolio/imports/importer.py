@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from portfolio.imports.kpis import _import_kpis
-from portfolio.imports.measurements import _import_measurements
+from portfolio.imports.kpis import import_kpis
+from portfolio.imports.measurements import import_measurements
 from portfolio.imports.outcome import ImportOutcome, ImportRequest
-from portfolio.imports.products import _import_products
+from portfolio.imports.products import import_products
 from products.models import ImportKind
 from products.permissions import (
     import_kinds_allowed,
@@ -21,9 +21,9 @@ def import_csv(request: ImportRequest) -> ImportOutcome:
         outcome.add(1, "", "You may not import this kind of file.")
         return outcome
     importer = {
-        ImportKind.MEASUREMENTS: _import_measurements,
-        ImportKind.PRODUCTS: _import_products,
-        ImportKind.KPIS: _import_kpis,
+        ImportKind.MEASUREMENTS: import_measurements,
+        ImportKind.PRODUCTS: import_products,
+        ImportKind.KPIS: import_kpis,
     }[request.kind]
     try:
         importer(request, outcome)

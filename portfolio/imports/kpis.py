@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from portfolio.imports.cells import CellError, _duplicate, parse_choice, parse_number
-from portfolio.imports.outcome import ImportOutcome, ImportRequest, _checked_or_applied, _reader
+from portfolio.imports.cells import CellError, duplicate_message, parse_choice, parse_number
+from portfolio.imports.outcome import ImportOutcome, ImportRequest, checked_or_applied, csv_reader
 from portfolio.kpis.engine import products_refresh_health
 from portfolio.kpis.exports import KPI_COLUMNS
 from portfolio.kpis.services import rollups_mark_stale
@@ -25,12 +25,12 @@ from portfolio.models import (
 KPI_ROLLUP_FIELDS = ("direction", "aggregation", "time_aggregation", "default_target", "tolerance")
 
 
-def _import_kpis(request: ImportRequest, outcome: ImportOutcome) -> None:
+def import_kpis(request: ImportRequest, outcome: ImportOutcome) -> None:
     existing = {kpi.name: kpi for kpi in KPI.objects.all()}
     measured = set(KPI.objects.filter(measurements__isnull=False).values_list("pk", flat=True).distinct())
     rows: list[tuple[int, str, dict]] = []
     seen: dict[str, int] = {}
-    reader = _reader(request, KPI_COLUMNS, outcome)
+    reader = csv_reader(request, KPI_COLUMNS, outcome)
     for line, cells in reader:
         name, unit, direction, aggregation, time_aggregation, target, tolerance, frequency = cells
         errors = outcome.error_count
@@ -39,7 +39,7 @@ def _import_kpis(request: ImportRequest, outcome: ImportOutcome) -> None:
         elif len(name) > 80:
             outcome.add(line, "kpi", f"The KPI name is {len(name)} characters long; at most 80.")
         elif name in seen:
-            outcome.add(line, "kpi", _duplicate(seen[name], "KPI name"))
+            outcome.add(line, "kpi", duplicate_message(seen[name], "KPI name"))
         if len(unit) > 20:
             outcome.add(line, "unit", f"The unit is {len(unit)} characters long; at most 20.")
         fields: dict = {"unit": unit}
@@ -85,7 +85,7 @@ def _import_kpis(request: ImportRequest, outcome: ImportOutcome) -> None:
     if not outcome.ok:
         return
     stale: set[int] = set()
-    with _checked_or_applied(request, outcome):
+    with checked_or_applied(request, outcome):
         for _line, name, fields in rows:
             kpi = existing.get(name)
             if kpi is None:

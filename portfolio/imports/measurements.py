@@ -8,9 +8,16 @@ from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from portfolio.imports.cells import VALUE_LIMIT, CellError, _duplicate, _unknown, parse_date, parse_number
-from portfolio.imports.outcome import ImportOutcome, ImportRequest, _reader
-from portfolio.imports.staging import _MeasurementStaging
+from portfolio.imports.cells import (
+    VALUE_LIMIT,
+    CellError,
+    duplicate_message,
+    parse_date,
+    parse_number,
+    unknown_message,
+)
+from portfolio.imports.outcome import ImportOutcome, ImportRequest, csv_reader
+from portfolio.imports.staging import MeasurementStaging
 from portfolio.kpis.engine import products_refresh_health
 from portfolio.kpis.exports import MEASUREMENT_COLUMNS
 from portfolio.kpis.services import rollups_mark_stale
@@ -37,7 +44,7 @@ HEALTH_PRODUCTS_LIMIT = 2000
 # --------------------------------------------------------------------------------------------------
 
 
-def _import_measurements(request: ImportRequest, outcome: ImportOutcome) -> None:
+def import_measurements(request: ImportRequest, outcome: ImportOutcome) -> None:
     products = dict(Product.objects.values_list("slug", "pk"))
     kpis = {
         name: (pk, frequency, default)
@@ -51,7 +58,7 @@ def _import_measurements(request: ImportRequest, outcome: ImportOutcome) -> None
     latest_period = timezone.localdate() + dt.timedelta(days=366)
     # The file's target per product and KPI, and the line that gave it.
     targets: dict[tuple[int, int], tuple[float, int]] = {}
-    reader = _reader(request, MEASUREMENT_COLUMNS, outcome)
+    reader = csv_reader(request, MEASUREMENT_COLUMNS, outcome)
     # A period's check depends on its text and the KPI's frequency only: done once per pair, not per row.
     periods: dict[tuple[str, str], str | CellError] = {}
 
@@ -66,7 +73,7 @@ def _import_measurements(request: ImportRequest, outcome: ImportOutcome) -> None
                 periods[key] = error
         return periods[key]
 
-    with _MeasurementStaging() as staging:
+    with MeasurementStaging() as staging:
         batch: list[tuple] = []
         for line, (slug, kpi_name, period_text, value_text, target_text) in reader:
             product_id = products.get(slug)
@@ -89,13 +96,13 @@ def _import_measurements(request: ImportRequest, outcome: ImportOutcome) -> None
                 # Some cell is wrong: find every problem of the row, with its message.
                 errors = outcome.error_count
                 if product_id is None:
-                    outcome.add(line, "product", _unknown("product slug", slug, products))
+                    outcome.add(line, "product", unknown_message("product slug", slug, products))
                 elif product_id not in editable:
                     outcome.add(
                         line, "product", f"You may not edit {slug}, so you may not import its measurements."
                     )
                 if kpi is None:
-                    outcome.add(line, "kpi", _unknown("KPI", kpi_name, kpis))
+                    outcome.add(line, "kpi", unknown_message("KPI", kpi_name, kpis))
                     try:
                         parse_date(period_text)
                     except CellError as error:
@@ -130,7 +137,7 @@ def _import_measurements(request: ImportRequest, outcome: ImportOutcome) -> None
         request.progress(reader.rows)
         duplicates, count = staging.duplicates(limit=outcome.errors_room)
         for line, first in duplicates:
-            outcome.add(line, "", _duplicate(first, "product, KPI and period"))
+            outcome.add(line, "", duplicate_message(first, "product, KPI and period"))
         outcome.error_count += count - len(duplicates)
         if not outcome.ok:
             return

@@ -92,12 +92,12 @@ class ImportRequest:
     progress: Progress = lambda rows: None
 
 
-def _reader(request: ImportRequest, columns: tuple[str, ...], outcome: ImportOutcome) -> CsvReader:
+def csv_reader(request: ImportRequest, columns: tuple[str, ...], outcome: ImportOutcome) -> CsvReader:
     return CsvReader(request.chunks, columns, max_rows=import_limits()[1], on_problem=outcome.add_error)
 
 
 @contextmanager
-def _checked_or_applied(request: ImportRequest, outcome: ImportOutcome) -> Iterator[None]:
+def checked_or_applied(request: ImportRequest, outcome: ImportOutcome) -> Iterator[None]:
     """Run the block's writes in one transaction, kept only when applying a file without problems."""
     try:
         with transaction.atomic():

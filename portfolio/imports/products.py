@@ -12,8 +12,8 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from lifecycle.models import StageTransition
-from portfolio.imports.cells import CellError, _duplicate, _unknown, parse_choice, parse_money
-from portfolio.imports.outcome import ImportOutcome, ImportRequest, _checked_or_applied, _reader
+from portfolio.imports.cells import CellError, duplicate_message, parse_choice, parse_money, unknown_message
+from portfolio.imports.outcome import ImportOutcome, ImportRequest, checked_or_applied, csv_reader
 from portfolio.models import (
     Portfolio,
 )
@@ -57,7 +57,7 @@ class ProductRow:
     actual_spend: Decimal | None
 
 
-def _import_products(request: ImportRequest, outcome: ImportOutcome) -> None:
+def import_products(request: ImportRequest, outcome: ImportOutcome) -> None:
     user = request.user
     portfolios = {p.slug: p for p in Portfolio.objects.all()}
     people = {u.username: u for u in User.objects.filter(is_active=True)}
@@ -65,13 +65,13 @@ def _import_products(request: ImportRequest, outcome: ImportOutcome) -> None:
     editable = product_ids_user_may_edit(user, [p.pk for p in existing.values()])
     rows: list[ProductRow] = []
     seen: dict[str, int] = {}
-    reader = _reader(request, PRODUCT_COLUMNS, outcome)
+    reader = csv_reader(request, PRODUCT_COLUMNS, outcome)
     for line, cells in reader:
         row = _product_row(line, cells, portfolios=portfolios, people=people, outcome=outcome)
         if row is None:
             continue
         if row.slug in seen:
-            outcome.add(line, "slug", _duplicate(seen[row.slug], "slug"))
+            outcome.add(line, "slug", duplicate_message(seen[row.slug], "slug"))
             continue
         seen[row.slug] = line
         product = existing.get(row.slug)
@@ -103,7 +103,7 @@ def _import_products(request: ImportRequest, outcome: ImportOutcome) -> None:
     request.progress(reader.rows)
     if not outcome.ok:
         return
-    with _checked_or_applied(request, outcome):
+    with checked_or_applied(request, outcome):
         for row in rows:
             _write_product(row, existing.get(row.slug), request=request, outcome=outcome)
 
@@ -127,9 +127,9 @@ def _product_row(
     elif len(name) > 120:
         outcome.add(line, "name", f"The name is {len(name)} characters long; at most 120.")
     if portfolio_slug not in portfolios:
-        outcome.add(line, "portfolio", _unknown("portfolio", portfolio_slug, portfolios))
+        outcome.add(line, "portfolio", unknown_message("portfolio", portfolio_slug, portfolios))
     if owner not in people:
-        outcome.add(line, "owner", _unknown("owner (username)", owner, people))
+        outcome.add(line, "owner", unknown_message("owner (username)", owner, people))
     parsed = {}
     for column, text, choices, noun in (
         ("stage", stage, Stage, "lifecycle stage"),

@@ -13,12 +13,12 @@ from portfolio.models import (
 from products.models import User
 
 
-class _MeasurementStaging:
+class MeasurementStaging:
     """A temporary table of the file's valid rows: duplicates, counts and writes are set-based SQL over it."""
 
     TABLE = "spm_import_measurement"
 
-    def __enter__(self) -> _MeasurementStaging:
+    def __enter__(self) -> MeasurementStaging:
         self.postgres = connection.vendor == "postgresql"
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {self.TABLE}")

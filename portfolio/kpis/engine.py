@@ -28,11 +28,11 @@ from portfolio.kpis.rollup_sql import (
     PRODUCTS_TABLE,
     ROLLUP_COLUMNS,
     SCOPE_COLUMNS,
-    _calendar_sql,
-    _months_table_sql,
-    _native_sql,
-    _products_table_sql,
-    _status_sql,
+    calendar_sql,
+    months_table_sql,
+    native_sql,
+    products_table_sql,
+    status_sql,
 )
 from portfolio.kpis.rules import HEALTH_BY_SEVERITY
 from portfolio.models import Grain, Rollup, RollupState, Scope
@@ -155,14 +155,14 @@ def rollups_recompute(
         else:
             _products_table(cursor)
             where, params = selection.measurement_filter(Grain.NATIVE)
-            cursor.execute(_native_sql(where, selection.scopes), [*params, now])
+            cursor.execute(native_sql(where, selection.scopes), [*params, now])
             step("native periods")
             where, params = selection.measurement_filter(Grain.QUARTER)
             cursor.execute(f"DROP TABLE IF EXISTS {MONTHS_TABLE}")
-            cursor.execute(_months_table_sql(where), params)
-            cursor.execute(_calendar_sql(Grain.MONTH, selection.scopes), [now])
+            cursor.execute(months_table_sql(where), params)
+            cursor.execute(calendar_sql(Grain.MONTH, selection.scopes), [now])
             step("months")
-            cursor.execute(_calendar_sql(Grain.QUARTER, selection.scopes), [now])
+            cursor.execute(calendar_sql(Grain.QUARTER, selection.scopes), [now])
             cursor.execute(f"DROP TABLE {MONTHS_TABLE}")
             cursor.execute(f"DROP TABLE {PRODUCTS_TABLE}")
             step("quarters")
@@ -187,7 +187,7 @@ def products_refresh_health(*, product_ids: Iterable[int] = ()) -> None:
     """
     product_ids = sorted(set(product_ids))
     only = f"WHERE m.product_id IN ({', '.join(['%s'] * len(product_ids))})" if product_ids else ""
-    status = _status_sql("m.value", EFFECTIVE_TARGET)
+    status = status_sql("m.value", EFFECTIVE_TARGET)
     severity = (
         f"CASE {status} WHEN 'off_target' THEN 3 WHEN 'at_risk' THEN 2 WHEN 'on_target' THEN 1 ELSE 0 END"
     )
@@ -249,7 +249,7 @@ def _recompute_settings(cursor) -> None:
 
 def _products_table(cursor) -> None:
     cursor.execute(f"DROP TABLE IF EXISTS {PRODUCTS_TABLE}")
-    cursor.execute(_products_table_sql())
+    cursor.execute(products_table_sql())
     if connection.vendor == "postgresql":
         cursor.execute(f"ANALYZE {PRODUCTS_TABLE}")  # temporary tables have no statistics otherwise
     else:
@@ -260,16 +260,16 @@ def _stage_native(now: dt.datetime) -> None:
     with connection.cursor() as cursor:
         _recompute_settings(cursor)
         _products_table(cursor)
-        cursor.execute(_native_sql("1=1", table=STAGING_TABLE), [now])
+        cursor.execute(native_sql("1=1", table=STAGING_TABLE), [now])
 
 
 def _stage_calendar(now: dt.datetime) -> None:
     with connection.cursor() as cursor:
         _recompute_settings(cursor)
         _products_table(cursor)
-        cursor.execute(_months_table_sql("1=1"))
-        cursor.execute(_calendar_sql(Grain.MONTH, table=STAGING_TABLE), [now])
-        cursor.execute(_calendar_sql(Grain.QUARTER, table=STAGING_TABLE), [now])
+        cursor.execute(months_table_sql("1=1"))
+        cursor.execute(calendar_sql(Grain.MONTH, table=STAGING_TABLE), [now])
+        cursor.execute(calendar_sql(Grain.QUARTER, table=STAGING_TABLE), [now])
 
 
 def _on_own_connection(work: Callable[[dt.datetime], None], now: dt.datetime, errors: list) -> None:

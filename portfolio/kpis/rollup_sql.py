@@ -42,7 +42,7 @@ RECOMPUTE_JOINS = f"""
 RECOMPUTE_KEYS = ", ".join(["kp.combo_id", "kp.owner_id", *(f"kp.{column}" for column in KEY_COLUMNS)])
 
 
-def _products_table_sql() -> str:
+def products_table_sql() -> str:
     combo = "DENSE_RANK() OVER (ORDER BY pf.slug, p.stage, p.market, p.focus)"
     return f"""
         CREATE TEMPORARY TABLE {PRODUCTS_TABLE} AS
@@ -69,7 +69,7 @@ def _float_sql(column: str) -> str:
     return f"CAST({column} AS {'double precision' if connection.vendor == 'postgresql' else 'REAL'})"
 
 
-def _status_sql(value: str, target: str) -> str:
+def status_sql(value: str, target: str) -> str:
     tolerance = _float_sql("k.tolerance")
     return f"""CASE
         WHEN {target} IS NULL THEN 'no_target'
@@ -174,12 +174,12 @@ def _insert_sql(
         )
         INSERT INTO {table} ({ROLLUP_COLUMNS})
         SELECT k.scope, k.scope_key, k.kpi_id, '{grain}', k.bucket, k.value, k.target,
-               {_status_sql("k.value", "k.target")}, k.products, %s
+               {status_sql("k.value", "k.target")}, k.products, %s
         FROM picked k
     """
 
 
-def _native_sql(where: str, scopes: tuple[str, ...] = tuple(Scope), table: str = "portfolio_rollup") -> str:
+def native_sql(where: str, scopes: tuple[str, ...] = tuple(Scope), table: str = "portfolio_rollup") -> str:
     source = f"""native AS (
         SELECT m.kpi_id, m.period AS bucket, m.value, {EFFECTIVE_TARGET} AS target, {RECOMPUTE_KEYS}
         FROM portfolio_measurement m {RECOMPUTE_JOINS} WHERE {where}
@@ -190,7 +190,7 @@ def _native_sql(where: str, scopes: tuple[str, ...] = tuple(Scope), table: str =
 MONTHS_TABLE = "spm_rollup_months"
 
 
-def _months_table_sql(where: str) -> str:
+def months_table_sql(where: str) -> str:
     """Per product and month: sum and count of values, latest period, effective target (rule 1's inputs).
     The scope keys are joined later, per product: grouping by them here would only cost time."""
     month = _month_sql("m.period")
@@ -205,7 +205,7 @@ def _months_table_sql(where: str) -> str:
     """
 
 
-def _calendar_sql(grain: str, scopes: tuple[str, ...] = tuple(Scope), table: str = "portfolio_rollup") -> str:
+def calendar_sql(grain: str, scopes: tuple[str, ...] = tuple(Scope), table: str = "portfolio_rollup") -> str:
     """Rule 1 for months or quarters, from the months table: one value and target per product and bucket."""
     bucket = "mo.month" if grain == Grain.MONTH else _quarter_sql("mo.month")
     if grain == Grain.MONTH:  # the months table already holds one row per product and month

@@ -5,7 +5,6 @@ from urllib.parse import urlencode
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponse
-from django.shortcuts import render
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
@@ -33,7 +32,7 @@ from portfolio.kpis.selectors.scopes import director_kpis, rollup_export_rows, r
 from portfolio.kpis.selectors.scorecard import TREND_MAX_LINES, ScopeTrend, rollup_scorecard, rollup_trend
 from products import selectors as product_selectors
 from spm.csvfiles.writer import csv_filename, csv_response
-from spm.web.regions import region_requested
+from spm.web.regions import region_requested, render_region
 
 # ==================================================================================================
 # Director view: the rollup scorecard, a cell's products, KPI definitions and measurements. Each page
@@ -55,8 +54,12 @@ MEASUREMENT_REGIONS = ("measurements-body", "measurement-table")
 DRILLDOWN_ROWS = 50
 
 
-def _render(request, template: str, region: str | None, context: dict, *, status: int = 200) -> HttpResponse:
-    response = render(request, f"{template}#{region}" if region else template, context, status=status)
+def render_with_freshness(
+    request, template: str, region: str | None, context: dict, *, status: int = 200
+) -> HttpResponse:
+    """``render_region``; the freshness region, once its recompute is done, also tells the page to reload the
+    numbers it shows (the ``rollups-fresh`` event)."""
+    response = render_region(request, template, region, context, status=status)
     if region == FRESHNESS_REGION and not context["freshness"].pending:
         # Only a pending region polls: it comes back without its trigger (polling stops) and the page reloads
         # what it shows from the rollups.
@@ -97,7 +100,7 @@ def rollups(request) -> HttpResponse:
     freshness = rollup_freshness()
     region = region_requested(request, ROLLUP_REGIONS)
     if region == FRESHNESS_REGION:
-        return _render(request, ROLLUPS, region, {"freshness": freshness})
+        return render_with_freshness(request, ROLLUPS, region, {"freshness": freshness})
     form = RollupViewForm(request.GET, **filter_choices)
     filters = form.cleaned_or_default()
     dimension, grain = filters["dimension"], filters["grain"]
@@ -131,7 +134,7 @@ def rollups(request) -> HttpResponse:
         "dimension_label": DIMENSION_PLURALS[dimension],
         "csv_url": f"{request.path}?{urlencode({k: v for k, v in csv_query.items() if v})}",
     }
-    return _render(request, ROLLUPS, region, context)
+    return render_with_freshness(request, ROLLUPS, region, context)
 
 
 def _trend_figure(trend: ScopeTrend | None) -> str:
@@ -154,11 +157,11 @@ def rollup_cell(request) -> HttpResponse:
     freshness = rollup_freshness()
     region = region_requested(request, ROLLUP_CELL_REGIONS)
     if region == FRESHNESS_REGION:
-        return _render(request, ROLLUP_CELL, region, {"freshness": freshness})
+        return render_with_freshness(request, ROLLUP_CELL, region, {"freshness": freshness})
     form = RollupCellForm(request.GET, kpis=kpis)
     if not form.is_valid():
         context = {"form": form, "freshness": freshness, "drilldown": None}
-        return _render(request, ROLLUP_CELL, region, context, status=400)
+        return render_with_freshness(request, ROLLUP_CELL, region, context, status=400)
     data = form.cleaned_data
     drilldown = rollup_cell_products(
         kpi=data["kpi"],
@@ -177,7 +180,7 @@ def rollup_cell(request) -> HttpResponse:
         "all_url": f"{request.path}?{urlencode({**request.GET.dict(), 'all': 1})}",
         "back_query": urlencode(back),
     }
-    return _render(request, ROLLUP_CELL, region, context)
+    return render_with_freshness(request, ROLLUP_CELL, region, context)
 
 
 @require_GET
@@ -190,8 +193,8 @@ def kpis(request) -> HttpResponse:
     freshness = rollup_freshness()
     region = region_requested(request, KPI_REGIONS)
     if region == FRESHNESS_REGION:
-        return _render(request, KPIS, region, {"freshness": freshness})
-    return _render(request, KPIS, region, {"freshness": freshness, "overview": kpi_overview()})
+        return render_with_freshness(request, KPIS, region, {"freshness": freshness})
+    return render_with_freshness(request, KPIS, region, {"freshness": freshness, "overview": kpi_overview()})
 
 
 @require_GET
@@ -214,4 +217,4 @@ def measurements(request) -> HttpResponse:
         measurement_list(**form.list_filters()), page=form.cleaned_or_default()["page"]
     )
     context = {"form": form, "kpis": kpis, "page": page, "rows": rows}
-    return _render(request, MEASUREMENTS, region_requested(request, MEASUREMENT_REGIONS), context)
+    return render_with_freshness(request, MEASUREMENTS, region_requested(request, MEASUREMENT_REGIONS), context)

@@ -1,14 +1,31 @@
-"""Strategy rules as pure functions: budget burn, RICE and WSJF scores and their valid ranges, money input."""
+"""Strategy rules as pure functions (docs/strategy.md): burn against plan, RICE and WSJF scores and their valid
+ranges, the currency, and the refusals the strategy services raise.
+
+Burn against plan:
+- plan to date = the planned money of the quarters that have ended, plus the current quarter's planned money
+  prorated by the days elapsed in it. variance = actual - plan to date.
+- status from actual / plan to date: above 110 % over plan, above 105 % at risk, below 80 % under plan, else
+  on plan; no plan to date and no spend is "no plan", spend without a plan is over plan.
+
+Prioritization:
+- RICE = reach x impact x (confidence / 100) / effort   (reach per quarter, effort in person-months)
+- WSJF = (business value + time criticality + risk reduction) / job size
+Both are rounded half-up to two decimals. Inputs are validated against the ranges in ``RANGES``; a value
+outside raises ``ScoreInvalid`` with one readable message per field, and nothing is saved.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING
 
-from portfolio.models import (
-    PlanChange,
-)
+from django.conf import settings
+
 from portfolio.periods import add_quarters
+
+if TYPE_CHECKING:
+    from portfolio.models import PlanChange
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
@@ -41,7 +58,7 @@ def plan_to_date(*, ended: Decimal, current: Decimal, fraction: Decimal) -> Deci
 
 
 def burn_status(*, plan_to_date: Decimal, actual: Decimal) -> str:
-    """on_plan, at_risk, over_plan, under_plan or no_plan (thresholds in the module docstring)."""
+    """on_plan, at_risk, over_plan, under_plan or no_plan (thresholds in the module docstring).."""
     if plan_to_date <= 0:
         return "over_plan" if actual > 0 else "no_plan"
     ratio = actual / plan_to_date
@@ -192,3 +209,17 @@ class LivePlanChanged(Exception):
         self.changes = changes
         self.conflicts = conflicts
         self.version = version
+
+
+#: Symbols of the currencies people type; another ISO code is shown as the code and a space.
+CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "CHF": "CHF ", "INR": "₹"}
+
+
+def currency_code() -> str:
+    """The ISO code of the one currency every money figure is in (``settings.SPM_CURRENCY``, read when called)."""
+    return getattr(settings, "SPM_CURRENCY", "EUR")
+
+
+def currency_symbol() -> str:
+    code = currency_code()
+    return CURRENCY_SYMBOLS.get(code, f"{code} ")

@@ -5,16 +5,10 @@ Amounts are Decimals; nothing here turns them into floats except the compact for
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django import template
-from django.conf import settings
+
+from portfolio.strategy.rules import currency_code, currency_symbol
 
 register = template.Library()
-
-SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "CHF": "CHF ", "INR": "₹"}
-
-
-def currency_symbol() -> str:
-    code = getattr(settings, "SPM_CURRENCY", "EUR")
-    return SYMBOLS.get(code, f"{code} ")
 
 
 def _decimal(value) -> Decimal | None:
@@ -61,7 +55,7 @@ def money_compact(value) -> str:
 
 @register.simple_tag
 def currency() -> str:
-    return getattr(settings, "SPM_CURRENCY", "EUR")
+    return currency_code()
 
 
 @register.filter

@@ -11,7 +11,7 @@ from django.db.models import (
 )
 
 from portfolio.kpis.rules import rollup_status
-from portfolio.kpis.selectors.scopes import _range_filter
+from portfolio.kpis.selectors.scopes import period_range_filter
 from portfolio.models import (
     KPI,
     KPITarget,
@@ -38,7 +38,7 @@ def measurement_list(
     period_to: dt.date | None = None,
 ) -> QuerySet[Measurement]:
     """Measurements matching the filters (all when none), newest period first (the period index's order)."""
-    measurements = Measurement.objects.filter(_range_filter(period_from, period_to))
+    measurements = Measurement.objects.filter(period_range_filter(period_from, period_to))
     if product is not None:
         measurements = measurements.filter(product=product)
     if kpi is not None:

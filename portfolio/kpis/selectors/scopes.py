@@ -103,7 +103,7 @@ def scope_keys_in_order(scope: str, keys: Iterable[str], labels: Mapping[str, st
     return sorted(keys, key=lambda key: (scope_key_label(scope, key, labels).casefold(), key))
 
 
-def _range_filter(period_from: dt.date | None, period_to: dt.date | None) -> Q:
+def period_range_filter(period_from: dt.date | None, period_to: dt.date | None) -> Q:
     in_range = Q()
     if period_from:
         in_range &= Q(period__gte=period_from)
@@ -112,7 +112,7 @@ def _range_filter(period_from: dt.date | None, period_to: dt.date | None) -> Q:
     return in_range
 
 
-def _period_pairs(periods: Mapping[int, list[dt.date]], *, latest_only: bool = False) -> Q:
+def period_pairs_filter(periods: Mapping[int, list[dt.date]], *, latest_only: bool = False) -> Q:
     """Rollups of each KPI in its own latest (and previous) period. The IN lists walk the rollups' unique index
     (scope, grain, KPI, period, key); the pairs after them keep each KPI to its own periods."""
     by_period: dict[dt.date, list[int]] = {}
@@ -136,7 +136,7 @@ def rollup_export_rows(
 ) -> QuerySet[Rollup]:
     """Rollup rows matching the filters (every row when none), in the order of the rollups' unique index, so
     the database streams them without sorting."""
-    rollups = Rollup.objects.filter(_range_filter(period_from, period_to))
+    rollups = Rollup.objects.filter(period_range_filter(period_from, period_to))
     if scope:
         rollups = rollups.filter(scope=scope)
     if scope_key:

@@ -21,8 +21,8 @@ from portfolio.kpis.selectors.scopes import (
     ORGANISATION_COLUMN,
     ORGANISATION_KEY,
     ScopeColumn,
-    _period_pairs,
-    _range_filter,
+    period_pairs_filter,
+    period_range_filter,
     scope_key_label,
     scope_keys_in_order,
 )
@@ -147,7 +147,7 @@ def rollup_scorecard(
     """
     labels = labels or {}
     today = today or timezone.localdate()
-    in_range = _range_filter(period_from, period_to)
+    in_range = period_range_filter(period_from, period_to)
     periods: dict[int, list[dt.date]] = {}
     organisation_periods = (
         Rollup.objects.filter(in_range, scope=Scope.ORGANISATION, grain=grain, kpi__in=[k.pk for k in kpis])
@@ -164,7 +164,9 @@ def rollup_scorecard(
     counts: dict[str, tuple[int, int]] = {}
     if periods and not keys:
         ranked = (
-            Rollup.objects.filter(_period_pairs(periods, latest_only=True), scope=dimension, grain=grain)
+            Rollup.objects.filter(
+                period_pairs_filter(periods, latest_only=True), scope=dimension, grain=grain
+            )
             .order_by()
             .values_list("scope_key")
             .annotate(
@@ -283,7 +285,7 @@ def rollup_trend(
     if columns:
         rows = (
             Rollup.objects.filter(
-                _range_filter(period_from, period_to),
+                period_range_filter(period_from, period_to),
                 scope=columns[0].scope,
                 grain=grain,
                 kpi=kpi,

@@ -1,17 +1,10 @@
-"""Investment: quarterly budget lines (the live plan), their rollups and burn against plan.
+"""Reads for the investment page: quarterly budget lines (the live plan) rolled up by a dimension, per product
+and per quarter, with burn against plan (``portfolio.strategy.rules``).
 
-Rollups are computed on read with SQL aggregation (``GROUP BY`` with ``SUM(…) FILTER (WHERE …)``; the split by
-objective in one query, ``_objective_parts``), a fixed number of queries whatever the number of products; no
-rollup table to keep fresh (docs/strategy.md has the figures).
-
-Rules (docs/strategy.md):
-- planned = capex + opex planned over the chosen quarters; actual = spend recorded in them.
-- plan to date = the planned money of the quarters that have ended, plus the current quarter's planned money
-  prorated by the days elapsed in it. variance = actual - plan to date.
-- status from actual / plan to date: above 110 % over plan, above 105 % at risk, below 80 % under plan, else
-  on plan; no plan to date and no spend is "no plan", spend without a plan is over plan.
-- by objective: a product's money splits across the objectives it serves by alignment weight (percent); weights
-  that add up to less than 100 leave the rest "not aligned", above 100 they are scaled down to 100.
+Rollups are computed on read with SQL aggregation (``GROUP BY`` with ``SUM(…) FILTER (WHERE …)``), a fixed
+number of queries whatever the number of products; no rollup table to keep fresh (docs/strategy.md has the
+figures). planned = capex + opex planned over the chosen quarters; actual = spend recorded in them. The split by
+objective is ``portfolio.strategy.selectors.objective_funding``.
 """
 
 from __future__ import annotations
@@ -38,12 +31,12 @@ from portfolio.strategy.rules import (
 from portfolio.strategy.selectors.money import (
     MONEY_FIELD,
     MoneyRow,
-    _cents,
-    _money_annotations,
-    _row,
+    cents,
     current_fraction,
+    money_annotations,
+    row_from_sums,
 )
-from portfolio.strategy.selectors.objective_funding import _by_objective
+from portfolio.strategy.selectors.objective_funding import rollup_by_objective
 from products.models import Focus, Market, Product, Stage
 
 DIMENSIONS = {
@@ -82,8 +75,8 @@ def investment_totals(
 ) -> MoneyRow:
     """The money of ``products`` over ``quarters``: one aggregate query."""
     today = today or timezone.localdate()
-    values = budget_lines(products=products, quarters=quarters).aggregate(**_money_annotations(today))
-    return _row("total", "Total", values, current_fraction(quarters, today))
+    values = budget_lines(products=products, quarters=quarters).aggregate(**money_annotations(today))
+    return row_from_sums("total", "Total", values, current_fraction(quarters, today))
 
 
 def investment_rollup(
@@ -101,11 +94,11 @@ def investment_rollup(
     fraction = current_fraction(quarters, today)
     lines = budget_lines(products=products, quarters=quarters)
     if dimension == "objective":
-        return _by_objective(products=products, quarters=quarters, fraction=fraction, today=today)
+        return rollup_by_objective(products=products, quarters=quarters, fraction=fraction, today=today)
     from django.db.models import Count
 
     field_name = DIMENSION_FIELDS[dimension]
-    money = _money_annotations(today)
+    money = money_annotations(today)
     if (
         dimension == "quarter"
     ):  # a quarter is wholly ended, under way or ahead: derived from its planned money
@@ -121,7 +114,7 @@ def investment_rollup(
         key = values["key"]
         if dimension == "quarter":
             row_fraction = elapsed_fraction(key, today)
-            row = _row(key.isoformat(), quarter_label(key), values, Decimal(0))
+            row = row_from_sums(key.isoformat(), quarter_label(key), values, Decimal(0))
             # One quarter: ended (all of it due), under way (prorated) or ahead (nothing due yet).
             if row_fraction == 1:
                 row.ended, row.current, row.fraction = row.planned, ZERO, Decimal(0)
@@ -131,7 +124,7 @@ def investment_rollup(
                 row.ended, row.current, row.fraction = ZERO, ZERO, Decimal(0)
         else:
             label = labels.get(key, CHOICE_LABELS.get(dimension, {}).get(key, key))
-            row = _row(key, str(label), values, fraction)
+            row = row_from_sums(key, str(label), values, fraction)
         rows.append(row)
     if dimension == "quarter":
         return sorted(rows, key=lambda row: row.key)
@@ -159,7 +152,7 @@ def rollup_with_quarters(
         return rows, by_quarter
     money = {
         name: value
-        for name, value in _money_annotations(today).items()
+        for name, value in money_annotations(today).items()
         if name in ("capex", "opex", "actual_sum")
     }
     groups = (
@@ -173,7 +166,7 @@ def rollup_with_quarters(
     by_key: dict[str, MoneyRow] = {}
     by_quarter: dict[dt.date, MoneyRow] = {}
     for key, quarter, capex, opex, actual in groups:
-        capex, opex, actual = _cents(capex), _cents(opex), _cents(actual)
+        capex, opex, actual = cents(capex), cents(opex), cents(actual)
         elapsed = elapsed_fraction(quarter, today)
         row = by_key.get(key)
         if row is None:
@@ -213,7 +206,7 @@ def product_money_rows(
     return (
         lines.order_by()
         .values("product_id", "product__slug", "product__name", "product__portfolio__name")
-        .annotate(**_money_annotations(today))
+        .annotate(**money_annotations(today))
         # The variance (actual - plan to date), to sort by.
         .annotate(
             over=ExpressionWrapper(
@@ -227,7 +220,9 @@ def product_money_rows(
 
 def money_row(values: dict, *, quarters: Sequence[dt.date], today: dt.date | None = None) -> MoneyRow:
     today = today or timezone.localdate()
-    row = _row(values["product__slug"], values["product__name"], values, current_fraction(quarters, today))
+    row = row_from_sums(
+        values["product__slug"], values["product__name"], values, current_fraction(quarters, today)
+    )
     row.extra = {"portfolio": values["product__portfolio__name"]}
     return row
 
@@ -254,4 +249,4 @@ def horizon_planned(*, products: QuerySet[Product], quarters: Sequence[dt.date])
         .values_list("product_id")
         .annotate(total=Sum("planned"))
     )
-    return {product_id: _cents(total) for product_id, total in rows}
+    return {product_id: cents(total) for product_id, total in rows}

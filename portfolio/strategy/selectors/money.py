@@ -91,7 +91,7 @@ class MoneyRow:
         return self
 
 
-def _money_annotations(today: dt.date) -> dict:
+def money_annotations(today: dt.date) -> dict:
     current = quarter_start(today)
 
     def planned_when(condition: Q) -> Sum:
@@ -107,21 +107,21 @@ def _money_annotations(today: dt.date) -> dict:
     }
 
 
-def _row(key: str, label: str, values: dict, fraction: Decimal) -> MoneyRow:
+def row_from_sums(key: str, label: str, values: dict, fraction: Decimal) -> MoneyRow:
     return MoneyRow(
         key=key,
         label=label,
-        capex=_cents(values["capex"]),
-        opex=_cents(values["opex"]),
-        actual=_cents(values["actual_sum"]),
-        ended=_cents(values["ended"]),
-        current=_cents(values["current_q"]),
+        capex=cents(values["capex"]),
+        opex=cents(values["opex"]),
+        actual=cents(values["actual_sum"]),
+        ended=cents(values["ended"]),
+        current=cents(values["current_q"]),
         fraction=fraction,
         products=values.get("n", 0),
     )
 
 
-def _cents(value) -> Decimal:
+def cents(value) -> Decimal:
     """A sum as money: SQLite hands back Decimals without their places (``Decimal('120000')``)."""
     return Decimal(value or 0).quantize(CENT, rounding=ROUND_HALF_UP)
 

@@ -1,4 +1,6 @@
-"""Investment by objective: each product's money split over its objectives by alignment weight."""
+"""Investment by objective: each product's money split over the objectives it serves by alignment weight
+(percent), in one query; weights that add up to less than 100 leave the rest "not aligned", above 100 they are
+scaled down to 100. Exact in Decimal: the parts add up to the product's money."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from django.utils import timezone
 from portfolio.models import Alignment, BudgetKind, BudgetLine, Objective, Portfolio
 from portfolio.periods import quarter_label, quarter_start
 from portfolio.strategy.rules import CENT, ZERO, elapsed_fraction
-from portfolio.strategy.selectors.money import NOT_ALIGNED, MoneyRow, _cents, current_fraction
+from portfolio.strategy.selectors.money import NOT_ALIGNED, MoneyRow, cents, current_fraction
 from products.models import Product
 
 
@@ -118,13 +120,13 @@ def objective_funding(
             funding[objective_id] = funding.get(objective_id, ZERO) + (capex + opex) / divisor
     # Every product's parts add up to its money times the divisor: the total is exact.
     total = sum((amount / divisor for divisor, amount in by_divisor.items()), ZERO)
-    return {key: _cents(amount) for key, amount in funding.items()}, _cents(total)
+    return {key: cents(amount) for key, amount in funding.items()}, cents(total)
 
 
 MONEY_PARTS = ("capex", "opex", "actual_sum", "ended", "current_q")
 
 
-def _by_objective(
+def rollup_by_objective(
     *, products: QuerySet[Product], quarters: Sequence[dt.date], fraction: Decimal, today: dt.date
 ) -> list[MoneyRow]:
     """Money per objective: each product's sums times its alignment weights, grouped in SQL
@@ -280,7 +282,7 @@ def objective_overview(
 
 def _quarter_row(quarter: dt.date, sums: Sequence, today: dt.date) -> MoneyRow:
     """One quarter's row of the budget-vs-actual chart, as ``investment_rollup`` by quarter makes it."""
-    capex, opex, actual = (_cents(_exact(amount)) for amount in sums[:3])
+    capex, opex, actual = (cents(_exact(amount)) for amount in sums[:3])
     row = MoneyRow(
         key=quarter.isoformat(), label=quarter_label(quarter), capex=capex, opex=opex, actual=actual
     )

@@ -15,7 +15,7 @@ from portfolio.dashboard.selectors import budget_scope, portfolios
 from portfolio.periods import quarter_label, quarter_start, year_quarters
 from portfolio.strategy import charts, exports, forms
 from portfolio.strategy import permissions as strategy_permissions
-from portfolio.strategy.rules import ZERO
+from portfolio.strategy.rules import ZERO, currency_symbol
 from portfolio.strategy.selectors.investment import (
     DIMENSIONS,
     investment_rollup,
@@ -29,11 +29,11 @@ from portfolio.strategy.selectors.investment import (
 from portfolio.strategy.selectors.money import current_fraction, totals_of
 from portfolio.strategy.selectors.objective_funding import objective_overview
 from portfolio.strategy.services.budgets import budget_line_set
-from portfolio.strategy.views.scope import _currency, _filtered_products, _htmx, _money_products, _render
 from products.models import Product
-from products.permissions import can_see_budget
+from products.permissions import can_see_budget, products_with_budget_access
+from products.selectors import products_filtered
 from spm.web.charts import figure_json
-from spm.web.regions import region_requested
+from spm.web.regions import is_htmx, region_requested, render_region
 
 PRODUCTS_PER_PAGE = 25
 LINES_PER_PAGE = 50
@@ -59,7 +59,9 @@ def investment_overview(request: HttpRequest) -> HttpResponse:
     )
     filters = form.cleaned_or_default()
     quarters = year_quarters(filters["year"])
-    products = _money_products(request.user, _filtered_products(filters))
+    products = products_with_budget_access(
+        request.user, products_filtered(Product.objects.all(), filters=filters)
+    )
     dimension = filters["dimension"]
     if request.GET.get("format") == "csv":
         if request.GET.get("table") == "products":
@@ -101,17 +103,19 @@ def investment_overview(request: HttpRequest) -> HttpResponse:
             dimension_label=DIMENSIONS[dimension],
             allocation=figure_json(
                 charts.allocation_donut(
-                    rows=rows, currency=_currency(), title=f"Planned {filters['year']} by {dimension}"
+                    rows=rows,
+                    currency=currency_symbol().strip(),
+                    title=f"Planned {filters['year']} by {dimension}",
                 )
             )
             if totals.planned
             else "",
-            burn=figure_json(charts.budget_vs_actual(rows=by_quarter, currency=_currency()))
+            burn=figure_json(charts.budget_vs_actual(rows=by_quarter, currency=currency_symbol().strip()))
             if by_quarter
             else "",
             restricted=budget_scope(request.user) is not None,
         )
-    return _render(request, INVESTMENT, region, context)
+    return render_region(request, INVESTMENT, region, context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -141,11 +145,11 @@ def product_budget(request: HttpRequest, slug: str) -> HttpResponse:
             messages.success(
                 request, f"Saved {quarter_label(line.quarter)} {line.get_kind_display().lower()}."
             )
-            if not _htmx(request):
+            if not is_htmx(request):
                 return redirect("portfolio:product-budget", slug=product.slug)
             form = forms.BudgetLineForm(initial={"quarter": data["quarter"], "kind": data["kind"]})
         else:
-            status = 400 if not _htmx(request) else 200
+            status = 400 if not is_htmx(request) else 200
     lines = product_quarter_lines(product=product)
     if request.method == "GET" and request.GET.get("format") == "csv":
         return exports.budget_lines_csv(product, lines)
@@ -160,5 +164,5 @@ def product_budget(request: HttpRequest, slug: str) -> HttpResponse:
         },
         "quarter_label": quarter_label,
     }
-    region = "budget-lines" if _htmx(request) else None
-    return _render(request, PRODUCT_BUDGET, region, context, status=status)
+    region = "budget-lines" if is_htmx(request) else None
+    return render_region(request, PRODUCT_BUDGET, region, context, status=status)

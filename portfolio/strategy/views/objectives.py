@@ -23,10 +23,15 @@ from portfolio.strategy.selectors.objective_funding import objective_funding
 from portfolio.strategy.selectors.objectives import coverage
 from portfolio.strategy.services.alignments import alignment_remove, alignment_set
 from portfolio.strategy.views.investment import PRODUCTS_PER_PAGE
-from portfolio.strategy.views.scope import _filtered_products, _htmx, _money_products, _render
 from products.models import Product
-from products.permissions import PM_LEVEL, is_leadership, product_ids_user_may_edit
-from spm.web.regions import region_requested
+from products.permissions import (
+    PM_LEVEL,
+    is_leadership,
+    product_ids_user_may_edit,
+    products_with_budget_access,
+)
+from products.selectors import products_filtered
+from spm.web.regions import is_htmx, region_requested, render_region
 
 # ==========================================================================================================
 # Objectives and coverage
@@ -45,9 +50,9 @@ def objective_list(request: HttpRequest) -> HttpResponse:
     form = forms.ObjectiveFilterForm(request.GET, portfolios=all_portfolios)
     filters = form.cleaned_or_default()
     portfolio = next((p for p in all_portfolios if p.slug == filters.get("portfolio")), None)
-    products = _filtered_products(filters)
+    products = products_filtered(Product.objects.all(), filters=filters)
     quarters = year_quarters(timezone.localdate().year)
-    money_products = _money_products(request.user, products)
+    money_products = products_with_budget_access(request.user, products)
     funding, funding_total = objective_funding(products=money_products, quarters=quarters)
     view = coverage(portfolio=portfolio, products=products, funding=funding)
     if request.GET.get("format") == "csv":
@@ -72,7 +77,7 @@ def objective_list(request: HttpRequest) -> HttpResponse:
         # Anyone who may edit some product sees the form; the POST checks this product and objective.
         "can_align_any": is_leadership(request.user) or request.user.role in PM_LEVEL,
     }
-    return _render(request, OBJECTIVES, region_requested(request, OBJECTIVE_REGIONS), context)
+    return render_region(request, OBJECTIVES, region_requested(request, OBJECTIVE_REGIONS), context)
 
 
 def _align_target(request, objective: Objective) -> tuple[Product, int]:
@@ -94,12 +99,12 @@ def _align_target(request, objective: Objective) -> tuple[Product, int]:
 def _alignment_answer(request, objective: Objective, *, level: str, text: str) -> HttpResponse:
     """After an alignment write: for htmx, the objective's card again (with a note); otherwise back to the page
     with a message."""
-    if not _htmx(request):
+    if not is_htmx(request):
         getattr(messages, level)(request, text)
         return redirect(f"{reverse('portfolio:objectives')}#objective-{objective.pk}")
     products = Product.objects.all()
     quarters = year_quarters(timezone.localdate().year)
-    money_products = _money_products(request.user, products)
+    money_products = products_with_budget_access(request.user, products)
     funding, _ = objective_funding(products=money_products, quarters=quarters)
     view = coverage(portfolio=objective.portfolio, products=products, funding=funding)
     card = next(item for item in view.objectives if item.objective.pk == objective.pk)

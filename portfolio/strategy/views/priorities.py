@@ -18,11 +18,11 @@ from portfolio.strategy import permissions as strategy_permissions
 from portfolio.strategy.rules import IMPACT_CHOICES, SCORE_FIELDS
 from portfolio.strategy.selectors.priorities import RankedRow, ranked_scores
 from portfolio.strategy.services.priorities import priority_score_set
-from portfolio.strategy.views.scope import _filtered_products, _htmx, _render
 from products.models import Product
 from products.permissions import product_ids_user_may_edit
+from products.selectors import products_filtered
 from spm.web.charts import figure_json
-from spm.web.regions import region_requested
+from spm.web.regions import is_htmx, region_requested, render_region
 
 RANKED_PER_PAGE = 50
 BUBBLES = 300
@@ -43,7 +43,7 @@ def priority_list(request: HttpRequest) -> HttpResponse:
     form = forms.PriorityFilterForm(request.GET, portfolios=portfolios())
     filters = form.cleaned_or_default()
     rank = filters["rank"]
-    products = _filtered_products(filters)
+    products = products_filtered(Product.objects.all(), filters=filters)
     ranked = ranked_scores(products=products, by=rank)
     if request.GET.get("format") == "csv":
         return exports.priorities_csv(ranked, rank=rank)
@@ -65,7 +65,7 @@ def priority_list(request: HttpRequest) -> HttpResponse:
             unscored_count=unscored.count() if unscored_first else 0,
             unscored_editable=product_ids_user_may_edit(request.user, [p.pk for p in unscored_first]),
         )
-    return _render(request, PRIORITIES, region, context)
+    return render_region(request, PRIORITIES, region, context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -76,7 +76,7 @@ def priority_edit(request: HttpRequest, slug: str) -> HttpResponse:
     if not strategy_permissions.can_edit_priority(request.user, product):
         raise PermissionDenied("You may not score this product.")
     score = PriorityScore.objects.filter(product=product).first()
-    htmx = _htmx(request)
+    htmx = is_htmx(request)
     if request.method == "GET":
         initial = {}
         if score is not None:
@@ -89,7 +89,7 @@ def priority_edit(request: HttpRequest, slug: str) -> HttpResponse:
             "score_form": form,
             "rank_no": request.GET.get("rank_no"),
         }
-        return _render(
+        return render_region(
             request, "portfolio/strategy/priority_edit.html", "priority-form" if htmx else None, context
         )
     form = forms.PriorityScoreForm(request.POST)
@@ -100,7 +100,7 @@ def priority_edit(request: HttpRequest, slug: str) -> HttpResponse:
             "score_form": form,
             "rank_no": request.POST.get("rank_no"),
         }
-        return _render(
+        return render_region(
             request,
             "portfolio/strategy/priority_edit.html",
             "priority-form" if htmx else None,

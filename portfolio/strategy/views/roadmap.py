@@ -10,9 +10,10 @@ from django.views.decorators.vary import vary_on_headers
 
 from portfolio.dashboard.selectors import portfolios
 from portfolio.strategy import charts, exports, forms
-from portfolio.strategy.views.scope import _filtered_products, _render
+from products.models import Product
+from products.selectors import products_filtered
 from spm.web.charts import figure_json
-from spm.web.regions import region_requested
+from spm.web.regions import region_requested, render_region
 
 # ==========================================================================================================
 # Roadmap
@@ -34,7 +35,7 @@ def roadmap_view(request: HttpRequest) -> HttpResponse:
     form = forms.RoadmapFilterForm(request.GET, portfolios=portfolios())
     filters = form.cleaned_or_default()
     rows = roadmap.roadmap_rows(
-        products=_filtered_products(filters),
+        products=products_filtered(Product.objects.all(), filters=filters),
         kind=filters.get("kind") or "",
         late_only=bool(filters.get("late")),
         today=day,
@@ -53,4 +54,4 @@ def roadmap_view(request: HttpRequest) -> HttpResponse:
         "timeline": figure_json(charts.roadmap_timeline(rows=shown, today=day)) if shown else "",
         "today": day,
     }
-    return _render(request, ROADMAP, region_requested(request, ROADMAP_REGIONS), context)
+    return render_region(request, ROADMAP, region_requested(request, ROADMAP_REGIONS), context)

@@ -15,7 +15,7 @@ from portfolio.models import Portfolio, Scenario, ScenarioLine
 from portfolio.periods import quarter_label
 from portfolio.strategy import charts, exports, forms
 from portfolio.strategy import permissions as strategy_permissions
-from portfolio.strategy.rules import LivePlanChanged, ScenarioRefused
+from portfolio.strategy.rules import LivePlanChanged, ScenarioRefused, currency_symbol
 from portfolio.strategy.selectors.plan import plan_changes, plan_history
 from portfolio.strategy.selectors.scenarios import horizon, scenario_lines, scenario_summary, scope_objectives
 from portfolio.strategy.selectors.scenarios import scenario_compare as scenarios_scenario_compare
@@ -30,10 +30,9 @@ from portfolio.strategy.services.scenarios import (
 from portfolio.strategy.services.scenarios import scenario_approve as scenarios_scenario_approve
 from portfolio.strategy.services.scenarios import scenario_discard as scenarios_scenario_discard
 from portfolio.strategy.views.investment import LINES_PER_PAGE
-from portfolio.strategy.views.scope import _currency, _htmx, _render
 from products.models import User
 from spm.web.charts import figure_json
-from spm.web.regions import region_requested
+from spm.web.regions import is_htmx, region_requested, render_region
 
 # ==========================================================================================================
 # Scenarios
@@ -117,7 +116,7 @@ def _scenario_context(
         context.update(
             summary=summary,
             funding_figure=figure_json(
-                charts.objective_funding(objectives=summary.objectives, currency=_currency())
+                charts.objective_funding(objectives=summary.objectives, currency=currency_symbol().strip())
             )
             if summary.objectives
             else "",
@@ -146,7 +145,7 @@ def scenario_detail(request: HttpRequest, pk: int) -> HttpResponse:
         changed_only=request.GET.get("changed") == "1",
         lines_only=region == "scenario-lines",
     )
-    return _render(request, SCENARIO, region, context)
+    return render_region(request, SCENARIO, region, context)
 
 
 def _editable_scenario(request, pk: int) -> Scenario:
@@ -157,7 +156,7 @@ def _editable_scenario(request, pk: int) -> Scenario:
 
 
 def _after_edit(request, scenario: Scenario, *, region: str = "scenario-lines") -> HttpResponse:
-    if not _htmx(request):
+    if not is_htmx(request):
         return redirect(scenario)
     context = _scenario_context(
         request,
@@ -166,7 +165,7 @@ def _after_edit(request, scenario: Scenario, *, region: str = "scenario-lines") 
         changed_only=request.POST.get("changed") == "1",
         lines_only=True,
     )
-    response = _render(request, SCENARIO, region, context)
+    response = render_region(request, SCENARIO, region, context)
     response["HX-Trigger"] = "scenario-changed"
     return response
 
@@ -188,7 +187,7 @@ def scenario_line_update(request: HttpRequest, pk: int, line_pk: int) -> HttpRes
             scenario_change_budget(scenario=scenario, line=line, planned=form.cleaned_data["planned"])
     except ScenarioRefused as refused:
         messages.error(request, str(refused))
-        if not _htmx(request):
+        if not is_htmx(request):
             return redirect(scenario)
     return _after_edit(request, scenario)
 
