@@ -32,7 +32,8 @@ from lifecycle.models import (
     SuccessCriterion,
 )
 from lifecycle.services import StageMoveRefused, product_move_stage
-from products.models import Product, Stage
+from products.choices import Stage
+from products.models import Product
 from products.permissions import can_edit_product
 from spm.admin_tools.history import HistoryAdmin
 from spm.admin_tools.paginator import LargeTableAdminMixin

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from products.models import Stage
+from products.choices import Stage
 
 MIN_PAIN_POINTS = 2
 MIN_RECENT_FEEDBACK = 10

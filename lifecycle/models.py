@@ -6,7 +6,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from products.models import Market, Stage, choice_check
+from products.choices import Market, Stage
+from products.models import choice_check
 from spm.history.records import history_user_or
 
 

@@ -8,7 +8,8 @@ from django.utils import timezone
 from lifecycle.models import (
     StageTransition,
 )
-from products.models import Product, Stage
+from products.choices import Stage
+from products.models import Product
 
 
 @dataclass(frozen=True)

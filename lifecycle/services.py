@@ -11,7 +11,8 @@ from lifecycle.gates import CriterionResult, unmet_for_move
 from lifecycle.models import StageTransition
 from lifecycle.signals import stage_changed
 from lifecycle.work.summaries import work_summary
-from products.models import Product, Stage, User
+from products.choices import Stage
+from products.models import Product, User
 from products.permissions import can_edit_product, can_move_stage, can_override_gate
 
 OVERRIDE_REASON_MAX_LENGTH = 2000

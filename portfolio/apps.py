@@ -13,3 +13,5 @@ class PortfolioConfig(AppConfig):
 
         stage_changed.connect(rollups_scope_changed, dispatch_uid="portfolio-stage-changed")
         product_scope_changed.connect(rollups_scope_changed, dispatch_uid="portfolio-product-scope-changed")
+        # Register the Celery tasks in every process, so services can enqueue them by name.
+        import portfolio.tasks  # noqa: F401

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from portfolio.models import (
-    Frequency,
-    Grain,
-)
+from portfolio.choices import Frequency, Grain
 
 
 def grain_bucket(period: dt.date, grain: str) -> dt.date:

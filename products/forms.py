@@ -6,22 +6,10 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.http import QueryDict
 
-from products.models import Focus, Health, Market, Product, Stage
+from products.choices import Focus, Health, Market, Stage
+from products.models import Product
 from spm.history.conflicts import EditConflict, rebased_data
 
-SORTS = {
-    "name": ("name",),
-    "portfolio": ("portfolio__name", "name"),
-    "owner": ("owner__username", "name"),
-    "stage": ("stage_position", "name"),
-    "days": ("-stage_entered_at", "name"),  # fewest days in stage first
-    "market": ("market", "name"),
-    "focus": ("focus", "name"),
-    "health": ("health_rank", "name"),
-    "key_kpi": ("key_kpi_value", "name"),
-    "planned": ("planned_budget", "name"),
-    "actual": ("actual_spend", "name"),
-}
 # Column headings of a product table, in display order; every column sorts by the key of the same name.
 SORT_LABELS = {
     "name": "Product",

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 
 from django.db.models import Q, QuerySet
 
-from products.models import ImportKind, Membership, Product, Role
+from products.choices import Role
+from products.models import ImportKind, Membership, Product
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser

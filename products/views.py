@@ -8,12 +8,13 @@ from django.views.decorators.vary import vary_on_headers
 
 from lifecycle.selectors import product_timeline
 from lifecycle.work.summaries import product_gate
-from portfolio.dashboard.selectors import budget_scope, dashboard_products, portfolios, product_table
+from portfolio.dashboard.selectors import budget_scope, dashboard_products, product_table
 from portfolio.kpis.charts import kpi_trend
 from portfolio.kpis.forms import MeasurementForm
 from portfolio.kpis.history import product_history as product_history_page
 from portfolio.kpis.selectors.cards import key_kpi, product_kpi_cards
 from portfolio.kpis.selectors.measurements import product_recent_measurements
+from portfolio.kpis.selectors.scopes import portfolios
 from portfolio.kpis.services import measurement_record
 from products import permissions, selectors
 from products.exports import product_csv_response

@@ -1,6 +1,6 @@
 import pytest
 
-from products.models import Role
+from products.choices import Role
 from tests.factories import UserFactory
 
 

@@ -8,7 +8,8 @@ from django.utils import timezone
 
 from lifecycle.models import StageTransition
 from portfolio.models import KPI, KPITarget, Measurement, Objective, Portfolio, Rollup
-from products.models import Focus, Market, Membership, Product, Role, Stage, User
+from products.choices import Focus, Market, Role, Stage
+from products.models import Membership, Product, User
 
 
 class UserFactory(factory.django.DjangoModelFactory):

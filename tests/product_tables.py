@@ -11,7 +11,8 @@ from decimal import Decimal
 from django.utils import timezone
 
 from portfolio.models import KPI, Measurement, Portfolio
-from products.models import Focus, Health, Market, Product, Role, Stage, User
+from products.choices import Focus, Health, Market, Role, Stage
+from products.models import Product, User
 from tests.factories import KPIFactory, MembershipFactory, PortfolioFactory, ProductFactory, UserFactory
 
 LATEST_WEEK = dt.date(2026, 11, 16)  # a Monday

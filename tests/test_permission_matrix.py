@@ -16,7 +16,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from lifecycle.models import StageTransition
 from portfolio.models import KPITarget, Measurement, Objective
-from products.models import Membership, Product, Role, Stage
+from products.choices import Role, Stage
+from products.models import Membership, Product
 from products.staff import role_groups_assign
 from tests.factories import (
     KPIFactory,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from lifecycle.analytics.flow import CumulativeFlow
 from lifecycle.analytics.stays import Conversion
-from products.models import Stage
+from products.choices import Stage
 from spm.web.charts import base_layout
 
 #: Room on the left for the stage names.

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from django.http import StreamingHttpResponse
 
 from lifecycle.analytics.selectors import LifecycleAnalytics
-from products.models import Stage
+from products.choices import Stage
 from spm.csvfiles.writer import csv_response
 
 ANALYTICS_COLUMNS = (

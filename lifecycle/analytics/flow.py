@@ -20,7 +20,7 @@ from django.db.models.functions import Substr, TruncDate
 from django.utils import timezone
 
 from lifecycle.analytics.filters import AnalyticsFilters
-from products.models import Stage
+from products.choices import Stage
 
 #: Windows up to this many days are charted day by day, longer ones week by week.
 DAILY_FLOW_MAX_DAYS = 120

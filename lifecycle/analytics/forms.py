@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from lifecycle.analytics.filters import AnalyticsFilters
 from lifecycle.work.forms import DATE_INPUT
-from products.models import Focus, Market
+from products.choices import Focus, Market
 
 DEFAULT_WINDOW_DAYS = 180
 MAX_WINDOW_DAYS = 3 * 366

@@ -33,7 +33,7 @@ from lifecycle.analytics.filters import AnalyticsFilters
 from lifecycle.analytics.flow import CumulativeFlow, cumulative_flow
 from lifecycle.analytics.stays import Conversion, StageTime, stage_conversion, stage_stays, time_in_stage
 from lifecycle.models import StageThreshold, StageTransition
-from products.models import Stage
+from products.choices import Stage
 
 #: Days in a stage after which a product counts as stuck, for a stage without a ``StageThreshold`` row.
 DEFAULT_STUCK_DAYS = {

@@ -18,7 +18,7 @@ from django.db.models import (
 from django.db.models.functions import Lead
 
 from lifecycle.analytics.filters import AnalyticsFilters
-from products.models import Stage
+from products.choices import Stage
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from lifecycle.analytics.charts import cumulative_flow, funnel
 from lifecycle.analytics.exports import analytics_csv_response
 from lifecycle.analytics.forms import AnalyticsFilterForm
 from lifecycle.analytics.selectors import lifecycle_analytics
-from portfolio.dashboard.selectors import portfolios
+from portfolio.kpis.selectors.scopes import portfolios
 from spm.web.charts import figure_json
 from spm.web.regions import region_requested, render_region
 

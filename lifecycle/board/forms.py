@@ -3,7 +3,7 @@
 from django import forms
 
 from lifecycle.services import GateNotMet, StageMoveRefused
-from products.models import Stage
+from products.choices import Stage
 
 NOTE_MAX_LENGTH = 2000
 

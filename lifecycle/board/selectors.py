@@ -9,7 +9,8 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from lifecycle.gates import GateResult
-from products.models import Health, Product, Stage
+from products.choices import Health, Stage
+from products.models import Product
 from products.selectors import product_filter, stage_counts
 
 #: Cards per column, the longest-waiting first; "Show all" expands a column (``?show=<stage>``), and the product

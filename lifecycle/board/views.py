@@ -19,9 +19,10 @@ from lifecycle.board.selectors import BoardCard, board_columns
 from lifecycle.selectors import stages_around
 from lifecycle.services import StageMoveRefused, product_move_stage
 from lifecycle.work.summaries import checklists
-from portfolio.dashboard.selectors import portfolios
+from portfolio.kpis.selectors.scopes import portfolios
+from products.choices import Stage
 from products.forms import ProductFilterForm
-from products.models import Product, Stage
+from products.models import Product
 from products.permissions import can_move_stage, product_ids_user_may_edit
 from products.selectors import owners
 from spm.web.regions import is_htmx, region_requested, render_region

@@ -31,7 +31,7 @@ from lifecycle.models import (
     StrategyBrief,
     SuccessCriterion,
 )
-from products.models import Stage
+from products.choices import Stage
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,8 @@ from lifecycle.models import (
 from lifecycle.selectors import stages_around
 from lifecycle.work.kinds import FEEDBACK_SHOWN, WORK_KINDS, EntryText, WorkKind, kinds_for
 from lifecycle.work.summaries import work_summary
-from products.models import Market, Product, Stage
+from products.choices import Market, Stage
+from products.models import Product
 from products.permissions import can_edit_product, can_move_stage, can_override_gate, can_see_budget
 
 # ------------------------------------------------------------------------------------------- product page work

@@ -29,7 +29,8 @@ from lifecycle.models import (
     RoadmapStatus,
     SuccessCriterion,
 )
-from products.models import Product, Stage
+from products.choices import Stage
+from products.models import Product
 
 
 def _tally_sql(

@@ -13,7 +13,8 @@ from lifecycle.services import StageMoveRefused, product_move_stage, work_produc
 from lifecycle.work.forms import work_form
 from lifecycle.work.kinds import KINDS_BY_SLUG, WorkKind
 from lifecycle.work.selectors import WorkBlock, product_work, work_product_get
-from products.models import Product, Stage
+from products.choices import Stage
+from products.models import Product
 from products.permissions import can_edit_product, can_move_stage
 from spm.web.regions import is_htmx
 

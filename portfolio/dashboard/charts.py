@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from products.models import STAGE_ACTIVITIES, Stage
+from products.choices import STAGE_ACTIVITIES, Stage
 from spm.web.charts import base_layout
 
 

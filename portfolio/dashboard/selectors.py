@@ -21,19 +21,11 @@ from django.db.models import (
     When,
 )
 
+from portfolio.choices import Frequency, Grain, Scope, Status
 from portfolio.kpis.selectors.cards import SPARKLINE_POINTS, SPARKLINE_SPAN, key_kpi, latest_value_subquery
-from portfolio.models import (
-    KPI,
-    Frequency,
-    Grain,
-    KPITarget,
-    Measurement,
-    Portfolio,
-    Rollup,
-    Scope,
-    Status,
-)
-from products.models import Health, Product, Stage, User
+from portfolio.models import KPI, KPITarget, Measurement, Rollup
+from products.choices import Health, Stage
+from products.models import Product, User
 from products.permissions import is_leadership, product_ids_with_budget_access, products_with_budget_access
 from products.selectors import product_filter, sort_fields
 from spm.web.pagination import paginate
@@ -303,7 +295,3 @@ def dashboard_summary(
         planned_budget=planned,
         actual_spend=actual,
     )
-
-
-def portfolios() -> QuerySet[Portfolio]:
-    return Portfolio.objects.order_by("name")

@@ -15,13 +15,12 @@ from portfolio.dashboard.selectors import (
     dashboard_summary,
     kpi_rollup_scope,
     kpi_status_counts,
-    portfolios,
     product_table,
 )
-from portfolio.kpis.selectors.scopes import rollup_freshness
+from portfolio.kpis.selectors.scopes import portfolios, rollup_freshness
 from portfolio.kpis.views import FRESHNESS_REGION, render_with_freshness
+from products.choices import Health, Stage
 from products.forms import ProductFilterForm
-from products.models import Health, Stage
 from products.selectors import owners, product_filter
 from spm.web.regions import region_requested
 

@@ -15,6 +15,7 @@ from django.db import connection
 from django.db.backends.utils import CursorWrapper
 from tqdm import tqdm
 
+from portfolio.choices import Direction, Frequency
 from portfolio.demo.plan import OrganisationPlan
 from portfolio.demo.specs import (
     AT_RISK,
@@ -25,12 +26,7 @@ from portfolio.demo.specs import (
     TROUBLED_WEIGHT,
     KPISpec,
 )
-from portfolio.models import (
-    KPI,
-    Direction,
-    Frequency,
-    Measurement,
-)
+from portfolio.models import KPI, Measurement
 from products.models import Product
 
 # Rows per executemany call on SQLite: large enough to amortise the call, small enough to stay light.

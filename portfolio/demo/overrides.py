@@ -10,7 +10,8 @@ from django.db.models import F
 from lifecycle.gates import rules_for
 from lifecycle.models import StageTransition
 from portfolio.demo.work_texts import OVERRIDE_REASONS
-from products.models import Product, Stage
+from products.choices import Stage
+from products.models import Product
 
 BATCH = 2000
 

@@ -35,7 +35,7 @@ from portfolio.demo.specs import (
     PortfolioSpec,
     round_significant,
 )
-from products.models import Focus, Market, Role, Stage
+from products.choices import Focus, Market, Role, Stage
 
 # --------------------------------------------------------------------------------------------------
 # The plan: the whole organisation, decided in memory

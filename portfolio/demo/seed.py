@@ -31,20 +31,13 @@ from django.db import connection, transaction
 from django.utils.text import slugify
 
 from lifecycle.models import StageTransition
+from portfolio.choices import Frequency
 from portfolio.demo.kpi_history import add_months, bulk_insert_measurements, demo_periods, kpi_histories
 from portfolio.demo.plan import OrganisationPlan, demo_plan
 from portfolio.demo.specs import KPIS, ORGANISATION_OBJECTIVES, PORTFOLIOS
 from portfolio.demo.strategy import seed_strategy
 from portfolio.demo.work import demo_work_clear, demo_work_seed
-from portfolio.models import (
-    KPI,
-    Frequency,
-    KPITarget,
-    Measurement,
-    Objective,
-    Portfolio,
-    Rollup,
-)
+from portfolio.models import KPI, KPITarget, Measurement, Objective, Portfolio, Rollup
 from products.models import Membership, Product, User
 from products.staff import STAFF_ROLES, role_groups_assign
 from spm.history.records import history_model, history_paused

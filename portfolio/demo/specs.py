@@ -5,13 +5,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from portfolio.models import (
-    Aggregation,
-    Direction,
-    Frequency,
-    TimeAggregation,
-)
-from products.models import Market, Role, Stage
+from portfolio.choices import Aggregation, Direction, Frequency, TimeAggregation
+from products.choices import Market, Role, Stage
 
 # --------------------------------------------------------------------------------------------------
 # The vocabulary: portfolios, objectives, KPIs, names

@@ -34,7 +34,8 @@ from portfolio.periods import quarter_start, year_quarters
 from portfolio.strategy.rules import FIBONACCI, IMPACT_CHOICES, elapsed_fraction, rice_score, wsjf_score
 from portfolio.strategy.services.budgets import products_sync_money
 from portfolio.strategy.services.plan import plan_change
-from products.models import Focus, Market, Product, Stage, User
+from products.choices import Focus, Market, Stage
+from products.models import Product, User
 
 CENT = Decimal("0.01")
 # Share of a product's budget that is capex, by stage: building costs capital, running costs operations.

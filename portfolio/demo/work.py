@@ -58,7 +58,8 @@ from portfolio.demo.work_texts import (
     ROADMAP,
     THEMES,
 )
-from products.models import Product, Stage
+from products.choices import Stage
+from products.models import Product
 
 BATCH = 2000
 #: Chance that one gate criterion of a stage is done: stages the product has left, and its current stage.

@@ -4,18 +4,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from portfolio.choices import Aggregation, Direction, Frequency, TimeAggregation
 from portfolio.imports.cells import CellError, duplicate_message, parse_choice, parse_number
 from portfolio.imports.outcome import ImportOutcome, ImportRequest, checked_or_applied, csv_reader
 from portfolio.kpis.engine import products_refresh_health
 from portfolio.kpis.exports import KPI_COLUMNS
 from portfolio.kpis.services import rollups_mark_stale
-from portfolio.models import (
-    KPI,
-    Aggregation,
-    Direction,
-    Frequency,
-    TimeAggregation,
-)
+from portfolio.models import KPI
 
 # --------------------------------------------------------------------------------------------------
 # KPI definitions: kpi, unit, direction, aggregation, time_aggregation, target, tolerance, frequency

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from portfolio.choices import Frequency
 from portfolio.imports.cells import (
     VALUE_LIMIT,
     CellError,
@@ -21,11 +22,7 @@ from portfolio.imports.staging import MeasurementStaging
 from portfolio.kpis.engine import products_refresh_health
 from portfolio.kpis.exports import MEASUREMENT_COLUMNS
 from portfolio.kpis.services import rollups_mark_stale
-from portfolio.models import (
-    KPI,
-    Frequency,
-    KPITarget,
-)
+from portfolio.models import KPI, KPITarget
 from portfolio.periods import period_start
 from products.models import Product, User
 from products.permissions import (

@@ -14,11 +14,10 @@ from django.utils.text import slugify
 from lifecycle.models import StageTransition
 from portfolio.imports.cells import CellError, duplicate_message, parse_choice, parse_money, unknown_message
 from portfolio.imports.outcome import ImportOutcome, ImportRequest, checked_or_applied, csv_reader
-from portfolio.models import (
-    Portfolio,
-)
+from portfolio.models import Portfolio
+from products.choices import Focus, Health, Market, Stage
 from products.exports import PRODUCT_COLUMNS
-from products.models import Focus, Health, Market, Product, Stage, User
+from products.models import Product, User
 from products.permissions import (
     can_create_product,
     can_reassign_product,

@@ -12,6 +12,7 @@ import logging
 import os
 from collections.abc import Iterator
 
+from celery import current_app
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -20,7 +21,8 @@ from django.utils import timezone
 
 from portfolio.imports.importer import import_csv
 from portfolio.imports.outcome import ImportOutcome, ImportRequest, throttled
-from products.models import ImportChunk, ImportRun, ImportSource, ImportStatus, ImportStep, Role, User
+from products.choices import Role
+from products.models import ImportChunk, ImportRun, ImportSource, ImportStatus, ImportStep, User
 from spm.csvfiles.reader import CHUNK_BYTES
 
 logger = logging.getLogger(__name__)
@@ -67,6 +69,7 @@ def import_run_start(*, run: ImportRun, step: str) -> None:
     transaction.on_commit(lambda: _queue(run.pk), robust=True)
 
 
+IMPORT_RUN_TASK = "portfolio.tasks.import_run"  # portfolio.imports.tasks.import_run
 QUEUE_DOWN = (
     "The background worker could not be reached (the task queue is down), so this file was not processed and "
     "nothing was written. Upload it again in a few minutes."
@@ -76,10 +79,9 @@ QUEUE_DOWN = (
 def _queue(run_id: int) -> None:
     """Send the run to a worker. A broker that refuses fails the run with a message, rather than leaving it
     queued for ever or turning the saved upload into an error page."""
-    from portfolio import tasks
-
     try:
-        tasks.import_run.delay(run_id)
+        # By name: the task module wraps this one, so this one does not import it.
+        current_app.tasks[IMPORT_RUN_TASK].delay(run_id)
     except Exception:
         logger.exception("Import run %s could not be queued", run_id)
         run = ImportRun.objects.get(pk=run_id)

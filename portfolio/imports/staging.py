@@ -7,9 +7,7 @@ import datetime as dt
 from django.db import connection
 
 from portfolio.imports.products import Written
-from portfolio.models import (
-    Measurement,
-)
+from portfolio.models import Measurement
 from products.models import User
 
 

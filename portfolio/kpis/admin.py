@@ -25,14 +25,7 @@ from django.utils.html import format_html, format_html_join
 
 from portfolio.kpis.engine import products_refresh_health
 from portfolio.kpis.services import rollups_mark_stale
-from portfolio.models import (
-    KPI,
-    KPITarget,
-    Measurement,
-    Rollup,
-    RollupState,
-    StaleRollup,
-)
+from portfolio.models import KPI, KPITarget, Measurement, Rollup, RollupState, StaleRollup
 from products.admin import admin_changelist_link
 from products.models import Product
 from products.permissions import can_edit_kpi_target

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from django.utils import timezone
 
+from portfolio.choices import Grain, Scope
 from portfolio.kpis.rollup_sql import (
     EFFECTIVE_TARGET,
     MONTHS_TABLE,
@@ -35,7 +36,7 @@ from portfolio.kpis.rollup_sql import (
     status_sql,
 )
 from portfolio.kpis.rules import HEALTH_BY_SEVERITY
-from portfolio.models import Grain, Rollup, RollupState, Scope
+from portfolio.models import Rollup, RollupState
 from portfolio.periods import bucket_end, grain_bucket
 from products.models import Product
 

@@ -10,7 +10,8 @@ from django.core.exceptions import ValidationError
 from django.http import QueryDict
 from django.utils import timezone
 
-from portfolio.models import KPI, Grain, Scope
+from portfolio.choices import Grain, Scope
+from portfolio.models import KPI
 from portfolio.periods import period_start
 from products.forms import ScopeFilterFields, blank_choice, invalid_choice
 from products.models import Product

@@ -15,8 +15,9 @@ from lifecycle.models import StageTransition
 from lifecycle.work.forms import WORK_FORMS
 from lifecycle.work.kinds import WORK_KINDS, WorkKind
 from portfolio.models import KPI, KPITarget, Measurement
+from products.choices import Stage
 from products.history import MONEY_FIELDS, PRODUCT_FIELDS
-from products.models import Membership, Product, Stage, User
+from products.models import Membership, Product, User
 from spm.history.pages import HistoryPage, HistorySource, history_page
 from spm.history.values import Names
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.db import connection
 
-from portfolio.models import Grain, Scope
+from portfolio.choices import Grain, Scope
 
 # --------------------------------------------------------------------------------------------------
 # SQL pieces (SQLite and PostgreSQL give identical results)

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from portfolio.models import (
-    Direction,
-    Status,
-)
-from products.models import Health
+from portfolio.choices import Direction, Status
+from products.choices import Health
 
 # --------------------------------------------------------------------------------------------------
 # Pure rules

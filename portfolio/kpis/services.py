@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Iterable
 from contextlib import nullcontext
 
+from celery import current_app
 from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
@@ -40,6 +41,7 @@ def rollups_mark_stale(
     transaction.on_commit(rollups_request_refresh, robust=True)
 
 
+REFRESH_TASK = "portfolio.tasks.rollups_refresh"  # portfolio.kpis.tasks.rollups_refresh
 # A queued refresh that has not started within this time is presumed lost, and queued again.
 REFRESH_QUEUE_TIMEOUT = dt.timedelta(minutes=10)
 
@@ -47,15 +49,14 @@ REFRESH_QUEUE_TIMEOUT = dt.timedelta(minutes=10)
 def rollups_request_refresh() -> None:
     """Queue one refresh task unless one is queued already. If the broker refuses, the marks stay and the
     next write (or Celery beat's reconcile) tries again."""
-    from portfolio import tasks
-
     now = timezone.now()
     RollupState.objects.get_or_create(pk=1)
     idle = Q(refresh_queued_at__isnull=True) | Q(refresh_queued_at__lt=now - REFRESH_QUEUE_TIMEOUT)
     if not RollupState.objects.filter(idle, pk=1).update(refresh_queued_at=now):
         return
     try:
-        tasks.rollups_refresh.delay()
+        # By name: the task module wraps this one, so this one does not import it.
+        current_app.tasks[REFRESH_TASK].delay()
     except Exception:
         RollupState.objects.filter(pk=1, refresh_queued_at=now).update(refresh_queued_at=None)
         raise
@@ -109,11 +110,6 @@ def rollups_reconcile() -> None:
         rollups_recompute(staged=staged)
         if last is not None:
             StaleRollup.objects.filter(pk__lte=last).delete()
-
-
-def rollups_pending() -> bool:
-    """Whether some rollups are known to be stale (a refresh is queued or running)."""
-    return StaleRollup.objects.exists()
 
 
 @transaction.atomic

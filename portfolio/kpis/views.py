@@ -8,7 +8,6 @@ from django.http import HttpResponse
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
-from portfolio.dashboard.selectors import portfolios
 from portfolio.kpis.charts import scope_trend
 from portfolio.kpis.exports import (
     KPI_COLUMNS,
@@ -28,7 +27,13 @@ from portfolio.kpis.forms import (
 from portfolio.kpis.selectors.cards import kpi_overview
 from portfolio.kpis.selectors.drilldown import rollup_cell_products
 from portfolio.kpis.selectors.measurements import measurement_list, measurement_page, own_kpi_targets
-from portfolio.kpis.selectors.scopes import director_kpis, rollup_export_rows, rollup_freshness, scope_column
+from portfolio.kpis.selectors.scopes import (
+    director_kpis,
+    portfolios,
+    rollup_export_rows,
+    rollup_freshness,
+    scope_column,
+)
 from portfolio.kpis.selectors.scorecard import TREND_MAX_LINES, ScopeTrend, rollup_scorecard, rollup_trend
 from products import selectors as product_selectors
 from spm.csvfiles.writer import csv_filename, csv_response
@@ -217,4 +222,6 @@ def measurements(request) -> HttpResponse:
         measurement_list(**form.list_filters()), page=form.cleaned_or_default()["page"]
     )
     context = {"form": form, "kpis": kpis, "page": page, "rows": rows}
-    return render_with_freshness(request, MEASUREMENTS, region_requested(request, MEASUREMENT_REGIONS), context)
+    return render_with_freshness(
+        request, MEASUREMENTS, region_requested(request, MEASUREMENT_REGIONS), context
+    )

@@ -2,22 +2,14 @@
 ``portfolio.models`` and Django registers them with the portfolio app (tables and migrations unchanged).
 
 - ``portfolios``: Portfolio, Objective;
-- ``kpis``: KPI definitions, targets and measurements;
+- ``kpis``: KPI definitions, targets and measurements (their vocabulary: ``portfolio.choices``);
 - ``rollups``: rollups, their stale marks and the recompute state;
 - ``strategy``: key results, alignments, budget lines, priority scores, the live plan and scenarios.
 """
 
-from portfolio.models.kpis import (
-    KPI,
-    Aggregation,
-    Direction,
-    Frequency,
-    KPITarget,
-    Measurement,
-    TimeAggregation,
-)
+from portfolio.models.kpis import KPI, KPITarget, Measurement
 from portfolio.models.portfolios import Objective, Portfolio
-from portfolio.models.rollups import Grain, Rollup, RollupState, Scope, StaleRollup, Status
+from portfolio.models.rollups import Rollup, RollupState, StaleRollup
 from portfolio.models.strategy import (
     Alignment,
     BudgetKind,
@@ -33,13 +25,9 @@ from portfolio.models.strategy import (
 
 __all__ = [
     "KPI",
-    "Aggregation",
     "Alignment",
     "BudgetKind",
     "BudgetLine",
-    "Direction",
-    "Frequency",
-    "Grain",
     "KPITarget",
     "KeyResult",
     "Measurement",
@@ -53,8 +41,5 @@ __all__ = [
     "Scenario",
     "ScenarioLine",
     "ScenarioStatus",
-    "Scope",
     "StaleRollup",
-    "Status",
-    "TimeAggregation",
 ]

@@ -9,36 +9,9 @@ from django.db.models import Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from portfolio.choices import Aggregation, Direction, Frequency, TimeAggregation
 from products.models import choice_check
 from spm.history.records import history_user_or
-
-
-class Direction(models.TextChoices):
-    HIGHER = "higher", "Higher is better"
-    LOWER = "lower", "Lower is better"
-
-
-class Aggregation(models.TextChoices):
-    """How one period's values of several products combine."""
-
-    SUM = "sum", "Sum"
-    AVG = "avg", "Average"
-    MIN = "min", "Minimum"
-    MAX = "max", "Maximum"
-
-
-class TimeAggregation(models.TextChoices):
-    """How one product's values over several periods combine (a month of weekly values)."""
-
-    SUM = "sum", "Sum"
-    AVG = "avg", "Average"
-    LAST = "last", "Latest"
-
-
-class Frequency(models.TextChoices):
-    WEEKLY = "weekly", "Weekly"
-    MONTHLY = "monthly", "Monthly"
-    QUARTERLY = "quarterly", "Quarterly"
 
 
 class KPI(models.Model):

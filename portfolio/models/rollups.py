@@ -4,30 +4,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from portfolio.choices import Grain, Scope, Status
 from portfolio.models.kpis import KPI
 from products.models import choice_check
-
-
-class Scope(models.TextChoices):
-    ORGANISATION = "organisation", "Organisation"
-    PORTFOLIO = "portfolio", "Portfolio"
-    STAGE = "stage", "Stage"
-    MARKET = "market", "Market"
-    FOCUS = "focus", "Focus"
-    OWNER = "owner", "Owner"
-
-
-class Grain(models.TextChoices):
-    NATIVE = "native", "Native period"
-    MONTH = "month", "Month"
-    QUARTER = "quarter", "Quarter"
-
-
-class Status(models.TextChoices):
-    ON_TARGET = "on_target", "On target"
-    AT_RISK = "at_risk", "At risk"
-    OFF_TARGET = "off_target", "Off target"
-    NO_TARGET = "no_target", "No target"
 
 
 class Rollup(models.Model):

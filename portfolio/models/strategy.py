@@ -12,7 +12,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from products.models import Focus, Market, choice_check
+from products.choices import Focus, Market
+from products.models import choice_check
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 

@@ -19,8 +19,8 @@ from portfolio.strategy.rules import (
     validate_scores,
 )
 from portfolio.strategy.selectors.investment import DIMENSIONS
+from products.choices import Focus, Market
 from products.forms import ScopeFilterFields, blank_choice, invalid_choice
-from products.models import Focus, Market
 
 
 class StrategyFilterForm(ScopeFilterFields):

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from products.models import Role
+from products.choices import Role
 from products.permissions import can_edit_product, can_override_gate, is_leadership
 
 if TYPE_CHECKING:

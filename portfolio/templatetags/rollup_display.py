@@ -9,7 +9,7 @@ from django.template.loader import get_template
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from portfolio.models import Direction, Frequency, Grain
+from portfolio.choices import Direction, Frequency, Grain
 from portfolio.templatetags.kpi_display import kpi_number
 
 register = template.Library()

@@ -3,7 +3,8 @@
 import pytest
 
 from lifecycle.models import StageTransition
-from products.models import Product, Role
+from products.choices import Role
+from products.models import Product
 from tests.browser.conftest import log_in
 from tests.factories import ProductFactory, StageTransitionFactory, UserFactory
 from tests.lifecycle.factories import fill_gates

@@ -6,7 +6,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from products.models import Product, Role
+from products.choices import Role
+from products.models import Product
 from tests.browser.conftest import PageWatch, log_in
 from tests.factories import MembershipFactory, ProductFactory, StageTransitionFactory, UserFactory
 

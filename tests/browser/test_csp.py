@@ -7,7 +7,7 @@ import pytest
 from django.conf import settings
 
 from portfolio.models import Measurement
-from products.models import Role
+from products.choices import Role
 from tests.browser.conftest import log_in
 from tests.factories import (
     KPIFactory,

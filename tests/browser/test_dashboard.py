@@ -2,7 +2,7 @@
 
 import pytest
 
-from products.models import Role
+from products.choices import Role
 from tests.browser.conftest import log_in
 from tests.factories import PortfolioFactory, ProductFactory, UserFactory
 

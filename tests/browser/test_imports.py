@@ -6,7 +6,8 @@ import datetime as dt
 import pytest
 
 from portfolio.models import Measurement
-from products.models import ImportKind, ImportRun, ImportStatus, ImportStep, Role
+from products.choices import Role
+from products.models import ImportKind, ImportRun, ImportStatus, ImportStep
 from tests.browser.conftest import log_in
 from tests.factories import KPIFactory, MeasurementFactory, ProductFactory, UserFactory
 

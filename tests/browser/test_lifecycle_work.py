@@ -7,7 +7,8 @@ import pytest
 from django.utils import timezone
 
 from lifecycle.models import StageTransition
-from products.models import Product, Role
+from products.choices import Role
+from products.models import Product
 from tests.browser.conftest import log_in
 from tests.factories import PortfolioFactory, ProductFactory, StageTransitionFactory, UserFactory
 

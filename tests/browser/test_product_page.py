@@ -5,7 +5,8 @@ import datetime as dt
 import pytest
 
 from portfolio.models import Measurement
-from products.models import Product, Role
+from products.choices import Role
+from products.models import Product
 from tests.browser.conftest import log_in
 from tests.factories import KPIFactory, ProductFactory, StageTransitionFactory, UserFactory
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from portfolio.models import Alignment, BudgetLine, KeyResult, Scenario, ScenarioStatus
 from portfolio.periods import add_quarters, quarter_start
-from products.models import Role
+from products.choices import Role
 from tests.browser.conftest import log_in
 from tests.factories import KPIFactory, ObjectiveFactory, PortfolioFactory, ProductFactory, UserFactory
 from tests.portfolio.strategy_data import score

@@ -31,7 +31,8 @@ from lifecycle.models import (
     StrategyBrief,
     SuccessCriterion,
 )
-from products.models import Market, Product, Stage
+from products.choices import Market, Stage
+from products.models import Product
 from tests.factories import KPIFactory, ObjectiveFactory, ProductFactory
 
 

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from lifecycle.models import StageTransition
-from products.models import Stage
+from products.choices import Stage
 from tests.factories import ProductFactory, StageTransitionFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

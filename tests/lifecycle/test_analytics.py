@@ -17,7 +17,7 @@ from lifecycle.analytics.selectors import (
 )
 from lifecycle.analytics.stays import percentile, stage_conversion, time_in_stage
 from lifecycle.models import StageThreshold, StageTransition
-from products.models import Market, Role, Stage
+from products.choices import Market, Role, Stage
 from tests.factories import PortfolioFactory, ProductFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

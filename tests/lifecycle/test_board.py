@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from lifecycle.board.selectors import BOARD_CARDS_PER_STAGE, board_columns
 from lifecycle.models import StageTransition
-from products.models import Market, Product, Role, Stage
+from products.choices import Market, Role, Stage
+from products.models import Product
 from products.permissions import can_edit_product, product_ids_user_may_edit
 from tests.factories import MembershipFactory, PortfolioFactory, ProductFactory, UserFactory
 from tests.lifecycle.factories import fill_gates

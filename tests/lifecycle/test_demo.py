@@ -9,7 +9,8 @@ from lifecycle.models import FeedbackItem, Milestone, PainPoint, ProblemStatemen
 from lifecycle.work.summaries import checklists
 from portfolio.demo.seed import demo_seed
 from portfolio.demo.work import demo_work_clear, demo_work_seed
-from products.models import Product, Stage
+from products.choices import Stage
+from products.models import Product
 
 pytestmark = pytest.mark.django_db
 

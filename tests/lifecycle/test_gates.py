@@ -26,7 +26,8 @@ from lifecycle.models import (
 )
 from lifecycle.services import GateNotMet, product_move_stage
 from lifecycle.work.summaries import work_summary
-from products.models import Product, Role, Stage
+from products.choices import Role, Stage
+from products.models import Product
 from tests.factories import KPIFactory, MembershipFactory, ObjectiveFactory, ProductFactory, UserFactory
 from tests.lifecycle.factories import fill_gates, fill_stage
 

@@ -9,7 +9,8 @@ from django.utils import timezone
 from lifecycle.models import StageTransition
 from lifecycle.services import StageMoveRefused, product_move_stage
 from lifecycle.signals import stage_changed
-from products.models import Product, Role, Stage
+from products.choices import Role, Stage
+from products.models import Product
 from tests.factories import MembershipFactory, PortfolioFactory, ProductFactory, UserFactory
 from tests.lifecycle.factories import fill_gates
 

@@ -5,7 +5,8 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 
 from lifecycle.models import PainPoint, StageTransition
 from lifecycle.work.kinds import WORK_KINDS
-from products.models import Product, Role, Stage
+from products.choices import Role, Stage
+from products.models import Product
 from tests.factories import PortfolioFactory, ProductFactory, UserFactory
 from tests.lifecycle.factories import fill_gates
 

@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from lifecycle.models import Hypothesis, Milestone, PainPoint, ProblemStatement, Release, StageTransition
 from lifecycle.work.selectors import product_work
-from products.models import Product, Role, Stage
+from products.choices import Role, Stage
+from products.models import Product
 from tests.factories import KPIFactory, MembershipFactory, PortfolioFactory, ProductFactory, UserFactory
 from tests.lifecycle.factories import FeedbackItemFactory, fill_gates, fill_stage
 

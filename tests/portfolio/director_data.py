@@ -9,7 +9,8 @@ from decimal import Decimal
 
 from portfolio.kpis.engine import rollups_recompute_all
 from portfolio.models import KPI, KPITarget, Measurement, Portfolio
-from products.models import Product, Role, User
+from products.choices import Role
+from products.models import Product, User
 from tests.factories import KPIFactory, KPITargetFactory, PortfolioFactory, ProductFactory, UserFactory
 
 OCTOBER = [dt.date(2026, 10, 5), dt.date(2026, 10, 12), dt.date(2026, 10, 19), dt.date(2026, 10, 26)]

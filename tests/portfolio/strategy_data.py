@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from portfolio.models import Alignment, BudgetLine, KeyResult, PriorityScore
 from portfolio.strategy.rules import rice_score, wsjf_score
-from products.models import Focus, Market, Role, Stage
+from products.choices import Focus, Market, Role, Stage
 from tests.factories import (
     KPIFactory,
     ObjectiveFactory,

@@ -11,9 +11,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from portfolio.models import Scope
-from products.forms import SORT_LABELS, SORTS
-from products.models import Focus, Health, Market, Stage
+from portfolio.choices import Scope
+from products.choices import Focus, Health, Market, Stage
+from products.forms import SORT_LABELS
+from products.selectors import SORTS
 from tests.factories import RollupFactory
 from tests.product_tables import LATEST_WEEK, add_products, build_organisation
 

@@ -13,11 +13,13 @@ from django.db.models import Count
 from django.http import HttpRequest
 
 from lifecycle.models import StageTransition
+from portfolio.choices import Frequency
 from portfolio.demo.kpi_history import AT_RISK, OFF_TARGET, ON_TARGET, demo_periods, kpi_history
 from portfolio.demo.specs import KPIS
 from portfolio.kpis.rules import rollup_status
-from portfolio.models import KPI, Frequency, KPITarget, Measurement, Objective, Portfolio, Rollup
-from products.models import Focus, Market, Membership, Product, Role, Stage, User
+from portfolio.models import KPI, KPITarget, Measurement, Objective, Portfolio, Rollup
+from products.choices import Focus, Market, Role, Stage
+from products.models import Membership, Product, User
 from tests.factories import ProductFactory, UserFactory
 
 TODAY = "2026-03-18"  # a Wednesday

@@ -9,7 +9,8 @@ from django.core.management import call_command
 from portfolio.imports.importer import import_csv
 from portfolio.imports.outcome import ImportRequest
 from portfolio.models import KPI, KPITarget, Measurement, StaleRollup
-from products.models import ImportKind, Product, Role
+from products.choices import Role
+from products.models import ImportKind, Product
 from tests.factories import (
     KPIFactory,
     KPITargetFactory,

@@ -11,7 +11,8 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from portfolio.models import KPITarget, Measurement
-from products.models import ImportChunk, ImportRun, ImportStatus, Role
+from products.choices import Role
+from products.models import ImportChunk, ImportRun, ImportStatus
 from tests.factories import KPIFactory, MeasurementFactory, PortfolioFactory, ProductFactory, UserFactory
 
 HEADER = "product,kpi,period,value,target\n"

@@ -8,7 +8,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from portfolio.models import Measurement, Rollup, StaleRollup
-from products.models import ImportRun, ImportStatus, Role
+from products.choices import Role
+from products.models import ImportRun, ImportStatus
 from tests.factories import KPIFactory, PortfolioFactory, ProductFactory, UserFactory
 from tests.services import celery_worker, require_services, wait_for
 

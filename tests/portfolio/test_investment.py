@@ -14,8 +14,8 @@ import pytest
 from portfolio.models import BudgetLine, PlanChange
 from portfolio.strategy.rules import BudgetInvalid, burn_status, elapsed_fraction, plan_to_date
 from portfolio.strategy.selectors.investment import investment_rollup, investment_totals
+from portfolio.strategy.selectors.plan import plan_version
 from portfolio.strategy.services.budgets import budget_line_set
-from portfolio.strategy.services.plan import plan_version
 from products.models import Product
 from tests.factories import ProductFactory
 from tests.portfolio.strategy_data import TODAY, YEAR, build_world, line

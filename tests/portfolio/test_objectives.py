@@ -6,7 +6,8 @@ from portfolio.models import Alignment, KeyResult, PlanChange
 from portfolio.strategy.rules import AlignmentInvalid
 from portfolio.strategy.selectors.objectives import coverage
 from portfolio.strategy.services.alignments import alignment_set
-from products.models import Product, Role
+from products.choices import Role
+from products.models import Product
 from tests.factories import MembershipFactory, ObjectiveFactory, ProductFactory, UserFactory
 from tests.portfolio.strategy_data import build_world
 

@@ -16,7 +16,7 @@ from portfolio.strategy.rules import (
     wsjf_score,
 )
 from portfolio.strategy.services.priorities import priority_score_set
-from products.models import Role
+from products.choices import Role
 from tests.factories import MembershipFactory, ProductFactory, UserFactory
 from tests.portfolio.strategy_data import build_world, score
 

@@ -20,7 +20,8 @@ from portfolio.strategy.services.scenarios import (
     scenario_create_from_live,
     scenario_pause_product,
 )
-from products.models import Focus, Market, Product, Stage
+from products.choices import Focus, Market, Stage
+from products.models import Product
 from tests.factories import ProductFactory
 from tests.portfolio.strategy_data import TODAY, YEAR, build_world, line
 

@@ -16,7 +16,7 @@ from lifecycle.models import StageTransition
 from portfolio.kpis.engine import rollups_recompute
 from portfolio.models import Rollup
 from products.admin import ADMIN_STAGE_NOTE
-from products.models import Health, Role, Stage
+from products.choices import Health, Role, Stage
 from tests.factories import (
     KPIFactory,
     KPITargetFactory,

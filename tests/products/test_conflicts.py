@@ -12,7 +12,8 @@ from django.test import Client
 
 from lifecycle.services import product_move_stage
 from portfolio.models import KPITarget
-from products.models import Product, Role
+from products.choices import Role
+from products.models import Product
 from products.services import ProductEditConflict, product_update
 from spm.history.conflicts import version_claim
 from tests.factories import (

@@ -13,7 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from lifecycle.models import StageTransition
 from portfolio.demo.seed import demo_clear
 from portfolio.models import KPI, KPITarget, Measurement
-from products.models import Membership, Product, Role
+from products.choices import Role
+from products.models import Membership, Product
 from spm.history.records import history_model, history_paused
 from tests.factories import (
     KPIFactory,

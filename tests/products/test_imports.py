@@ -14,7 +14,8 @@ from lifecycle.models import StageTransition
 from portfolio.imports.importer import import_csv
 from portfolio.imports.outcome import ImportRequest
 from portfolio.models import Measurement, StaleRollup
-from products.models import ImportKind, ImportRun, ImportSource, ImportStatus, Product, Role, Stage
+from products.choices import Role, Stage
+from products.models import ImportKind, ImportRun, ImportSource, ImportStatus, Product
 from spm.csvfiles.reader import unescape_cell
 from spm.csvfiles.writer import csv_cell
 from tests.factories import KPIFactory, MeasurementFactory, PortfolioFactory, ProductFactory, UserFactory

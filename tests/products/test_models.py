@@ -5,7 +5,8 @@ from decimal import Decimal
 import pytest
 from django.db import IntegrityError, transaction
 
-from products.models import Product, Stage
+from products.choices import Stage
+from products.models import Product
 from tests.factories import MembershipFactory, ProductFactory, UserFactory
 
 

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from products.models import Stage
+from products.choices import Stage
 from tests.product_tables import add_products, build_organisation
 
 pytestmark = pytest.mark.django_db

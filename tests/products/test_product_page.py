@@ -11,7 +11,8 @@ from django.test import Client
 
 from lifecycle.models import StageTransition
 from portfolio.models import Measurement, Rollup
-from products.models import Product, Role
+from products.choices import Role
+from products.models import Product
 from tests.factories import (
     KPIFactory,
     KPITargetFactory,

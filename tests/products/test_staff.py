@@ -3,7 +3,8 @@
 import pytest
 
 from portfolio.models import KPITarget
-from products.models import Product, Role
+from products.choices import Role
+from products.models import Product
 from products.staff import DIRECTOR_GROUP, PM_GROUP, ROLE_GROUPS, role_groups_assign, role_groups_sync
 from tests.factories import KPITargetFactory, PortfolioFactory, ProductFactory, UserFactory
 

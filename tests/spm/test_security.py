@@ -11,7 +11,8 @@ from django.test import Client
 
 from lifecycle.models import StageTransition
 from portfolio.models import Measurement
-from products.models import Product, Role, Stage
+from products.choices import Role, Stage
+from products.models import Product
 from tests.factories import (
     KPIFactory,
     MeasurementFactory,

@@ -5,7 +5,7 @@ import logging
 import pytest
 from django.test import Client
 
-from products.models import Role
+from products.choices import Role
 from tests.factories import MembershipFactory, ProductFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -10,16 +10,9 @@ from django.db.models import (
     Subquery,
 )
 
+from portfolio.choices import Frequency, Grain, Scope
 from portfolio.kpis.selectors.scorecard import RollupPoint
-from portfolio.models import (
-    KPI,
-    Frequency,
-    Grain,
-    KPITarget,
-    Measurement,
-    Rollup,
-    Scope,
-)
+from portfolio.models import KPI, KPITarget, Measurement, Rollup
 from products.models import Product
 
 SPARKLINE_POINTS = 12

@@ -11,10 +11,7 @@ from portfolio.kpis.rollup_sql import EFFECTIVE_TARGET, PRODUCT_JOINS, SCOPE_COL
 from portfolio.kpis.rules import product_gap, rollup_status
 from portfolio.kpis.selectors.scopes import ScopeColumn
 from portfolio.kpis.selectors.scorecard import RollupPoint
-from portfolio.models import (
-    KPI,
-    Rollup,
-)
+from portfolio.models import KPI, Rollup
 from portfolio.periods import bucket_end, grain_bucket
 
 

@@ -12,11 +12,7 @@ from django.db.models import (
 
 from portfolio.kpis.rules import rollup_status
 from portfolio.kpis.selectors.scopes import period_range_filter
-from portfolio.models import (
-    KPI,
-    KPITarget,
-    Measurement,
-)
+from portfolio.models import KPI, KPITarget, Measurement
 from products.models import Product
 from spm.admin_tools.paginator import CappedCountPaginator
 

@@ -13,15 +13,10 @@ from django.db.models import (
     QuerySet,
 )
 
-from portfolio.kpis.services import rollups_pending
-from portfolio.models import (
-    KPI,
-    Portfolio,
-    Rollup,
-    RollupState,
-    Scope,
-)
-from products.models import Focus, Market, Stage, User
+from portfolio.choices import Scope
+from portfolio.models import KPI, Portfolio, Rollup, RollupState, StaleRollup
+from products.choices import Focus, Market, Stage
+from products.models import User
 
 # ==================================================================================================
 # Director view: /portfolio/rollups/, /portfolio/kpis/, /portfolio/measurements/ (rules in docs/kpis.md)
@@ -36,6 +31,11 @@ SCOPE_KEY_ORDER = {Scope.STAGE: Stage, Scope.MARKET: Market, Scope.FOCUS: Focus}
 class RollupFreshness:
     computed_at: dt.datetime | None
     pending: bool
+
+
+def rollups_pending() -> bool:
+    """Whether some rollups are known to be stale (a refresh is queued or running)."""
+    return StaleRollup.objects.exists()
 
 
 def rollup_freshness() -> RollupFreshness:
@@ -146,3 +146,8 @@ def rollup_export_rows(
     if grain:
         rollups = rollups.filter(grain=grain)
     return rollups.order_by("scope", "grain", "kpi_id", "period", "scope_key")
+
+
+def portfolios() -> QuerySet[Portfolio]:
+    """Every portfolio by name: a rollup scope, and the options of every page's portfolio filter."""
+    return Portfolio.objects.order_by("name")

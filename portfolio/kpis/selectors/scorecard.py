@@ -16,6 +16,7 @@ from django.db.models import (
 from django.db.models.functions import Concat, RowNumber
 from django.utils import timezone
 
+from portfolio.choices import Direction, Scope, Status
 from portfolio.kpis.rules import STATUS_SEVERITY
 from portfolio.kpis.selectors.scopes import (
     ORGANISATION_COLUMN,
@@ -26,13 +27,7 @@ from portfolio.kpis.selectors.scopes import (
     scope_key_label,
     scope_keys_in_order,
 )
-from portfolio.models import (
-    KPI,
-    Direction,
-    Rollup,
-    Scope,
-    Status,
-)
+from portfolio.models import KPI, Rollup
 from portfolio.periods import period_end
 
 # Wider than this a scorecard stops being readable (148 owners): the keys with most KPIs off target stay.

@@ -37,7 +37,8 @@ from portfolio.strategy.selectors.money import (
     row_from_sums,
 )
 from portfolio.strategy.selectors.objective_funding import rollup_by_objective
-from products.models import Focus, Market, Product, Stage
+from products.choices import Focus, Market, Stage
+from products.models import Product
 
 DIMENSIONS = {
     "portfolio": "Portfolio",

@@ -12,8 +12,9 @@ from decimal import Decimal
 
 from django.db.models import Case, Count, F, OuterRef, Q, QuerySet, Subquery, When
 
+from portfolio.choices import Grain, Scope
 from portfolio.kpis.rules import rollup_status
-from portfolio.models import Alignment, Grain, KeyResult, Objective, Portfolio, Rollup, Scope
+from portfolio.models import Alignment, KeyResult, Objective, Portfolio, Rollup
 from products.models import Product
 
 ALIGNED_NAMES_SHOWN = 6

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from django.db.models import Max, Q, QuerySet
 
-from portfolio.models import PlanChange, Portfolio
+from portfolio.models import PlanChange, PlanState, Portfolio
+
+
+def plan_version() -> int:
+    """The live plan's current version (0 before any write): one query, never writes."""
+    return PlanState.objects.filter(pk=1).values_list("version", flat=True).first() or 0
 
 
 def changes_since(*, version: int, portfolio: Portfolio | None) -> QuerySet[PlanChange]:

@@ -22,21 +22,12 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import F, Q, QuerySet, Sum
 
-from portfolio.models import (
-    Alignment,
-    KeyResult,
-    Objective,
-    Portfolio,
-    PriorityScore,
-    Scenario,
-    ScenarioLine,
-)
+from portfolio.models import Alignment, KeyResult, Objective, Portfolio, PriorityScore, Scenario, ScenarioLine
 from portfolio.periods import quarter_label, quarters_from
 from portfolio.strategy.rules import CENT, ZERO
 from portfolio.strategy.selectors.investment import horizon_planned
 from portfolio.strategy.selectors.objective_funding import product_shares
-from portfolio.strategy.selectors.plan import latest_version_touching
-from portfolio.strategy.services.plan import plan_version
+from portfolio.strategy.selectors.plan import latest_version_touching, plan_version
 from products.models import Product, User
 
 HORIZON_QUARTERS = 4

@@ -16,11 +16,6 @@ from portfolio.models import PlanChange, PlanState, Portfolio
 from products.models import User
 
 
-def plan_version() -> int:
-    """The live plan's current version (0 before any write): one query, never writes."""
-    return PlanState.objects.filter(pk=1).values_list("version", flat=True).first() or 0
-
-
 @contextmanager
 def plan_change(
     *, by: User | None, summary: str, portfolio: Portfolio | None = None, scenario=None, details=()

@@ -35,7 +35,8 @@ from portfolio.strategy.selectors.scenarios import (
 )
 from portfolio.strategy.services.budgets import products_sync_money
 from portfolio.strategy.services.plan import plan_change
-from products.models import Focus, Market, Product, Stage, User
+from products.choices import Focus, Market, Stage
+from products.models import Product, User
 
 
 def _lock_plan() -> int:

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
-from portfolio.dashboard.selectors import budget_scope, portfolios
+from portfolio.kpis.selectors.scopes import portfolios
 from portfolio.periods import quarter_label, quarter_start, year_quarters
 from portfolio.strategy import charts, exports, forms
 from portfolio.strategy import permissions as strategy_permissions
@@ -30,7 +30,7 @@ from portfolio.strategy.selectors.money import current_fraction, totals_of
 from portfolio.strategy.selectors.objective_funding import objective_overview
 from portfolio.strategy.services.budgets import budget_line_set
 from products.models import Product
-from products.permissions import can_see_budget, products_with_budget_access
+from products.permissions import can_see_budget, is_leadership, products_with_budget_access
 from products.selectors import products_filtered
 from spm.web.charts import figure_json
 from spm.web.regions import is_htmx, region_requested, render_region
@@ -113,7 +113,7 @@ def investment_overview(request: HttpRequest) -> HttpResponse:
             burn=figure_json(charts.budget_vs_actual(rows=by_quarter, currency=currency_symbol().strip()))
             if by_quarter
             else "",
-            restricted=budget_scope(request.user) is not None,
+            restricted=not is_leadership(request.user),
         )
     return render_region(request, INVESTMENT, region, context)
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from portfolio.dashboard.selectors import portfolios
+from portfolio.kpis.selectors.scopes import portfolios
 from portfolio.models import Alignment, Objective
 from portfolio.periods import year_quarters
 from portfolio.strategy import exports, forms

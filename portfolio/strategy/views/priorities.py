@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
-from portfolio.dashboard.selectors import portfolios
+from portfolio.kpis.selectors.scopes import portfolios
 from portfolio.models import PriorityScore
 from portfolio.strategy import charts, exports, forms
 from portfolio.strategy import permissions as strategy_permissions

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
-from portfolio.dashboard.selectors import portfolios
+from portfolio.kpis.selectors.scopes import portfolios
 from portfolio.strategy import charts, exports, forms
 from products.models import Product
 from products.selectors import products_filtered

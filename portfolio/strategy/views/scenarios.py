@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from portfolio.dashboard.selectors import portfolios
+from portfolio.kpis.selectors.scopes import portfolios
 from portfolio.models import Portfolio, Scenario, ScenarioLine
 from portfolio.periods import quarter_label
 from portfolio.strategy import charts, exports, forms

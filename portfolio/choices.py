@@ -1,0 +1,54 @@
+"""The KPI and rollup vocabulary: direction, aggregation across products and over time, frequency,
+rollup scope, grain and status. Stored values are contracts (URLs, CSV); ``portfolio.models`` re-exports them."""
+
+from django.db import models
+
+
+class Direction(models.TextChoices):
+    HIGHER = "higher", "Higher is better"
+    LOWER = "lower", "Lower is better"
+
+
+class Aggregation(models.TextChoices):
+    """How one period's values of several products combine."""
+
+    SUM = "sum", "Sum"
+    AVG = "avg", "Average"
+    MIN = "min", "Minimum"
+    MAX = "max", "Maximum"
+
+
+class TimeAggregation(models.TextChoices):
+    """How one product's values over several periods combine (a month of weekly values)."""
+
+    SUM = "sum", "Sum"
+    AVG = "avg", "Average"
+    LAST = "last", "Latest"
+
+
+class Frequency(models.TextChoices):
+    WEEKLY = "weekly", "Weekly"
+    MONTHLY = "monthly", "Monthly"
+    QUARTERLY = "quarterly", "Quarterly"
+
+
+class Scope(models.TextChoices):
+    ORGANISATION = "organisation", "Organisation"
+    PORTFOLIO = "portfolio", "Portfolio"
+    STAGE = "stage", "Stage"
+    MARKET = "market", "Market"
+    FOCUS = "focus", "Focus"
+    OWNER = "owner", "Owner"
+
+
+class Grain(models.TextChoices):
+    NATIVE = "native", "Native period"
+    MONTH = "month", "Month"
+    QUARTER = "quarter", "Quarter"
+
+
+class Status(models.TextChoices):
+    ON_TARGET = "on_target", "On target"
+    AT_RISK = "at_risk", "At risk"
+    OFF_TARGET = "off_target", "Off target"
+    NO_TARGET = "no_target", "No target"
