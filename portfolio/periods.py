@@ -12,7 +12,7 @@ def grain_bucket(period: dt.date, grain: str) -> dt.date:
     if grain == Grain.MONTH:
         return period.replace(day=1)
     if grain == Grain.QUARTER:
-        return dt.date(period.year, 3 * ((period.month - 1) // 3) + 1, 1)
+        return quarter_start(period)
     return period
 
 
@@ -40,7 +40,7 @@ def period_start(day: dt.date, frequency: str) -> dt.date:
     if frequency == Frequency.MONTHLY:
         return day.replace(day=1)
     if frequency == Frequency.QUARTERLY:
-        return dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+        return quarter_start(day)
     return day - dt.timedelta(days=day.weekday())
 
 
@@ -50,6 +50,7 @@ def period_start(day: dt.date, frequency: str) -> dt.date:
 
 
 def quarter_start(day: dt.date) -> dt.date:
+    """The first day of the calendar quarter that contains ``day``."""
     return dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
 
 
@@ -66,8 +67,9 @@ def year_quarters(year: int) -> list[dt.date]:
     return quarters_from(dt.date(year, 1, 1), 4)
 
 
-def quarter_label(quarter: dt.date) -> str:
-    return f"{quarter.year} Q{(quarter.month - 1) // 3 + 1}"
+def quarter_label(day: dt.date) -> str:
+    """The quarter that contains ``day`` as every page writes it: “Q4 2026”."""
+    return f"Q{(day.month - 1) // 3 + 1} {day.year}"
 
 
 def is_quarter_start(day: dt.date) -> bool:

@@ -1,23 +1,13 @@
-"""Audit history and edit conflicts: the pieces every app shares.
-
-django-simple-history writes a historical row (who, when, created / changed / deleted, every tracked field) on
-each save and delete of Product, Membership, StageTransition, KPI, KPITarget and Measurement, whoever makes
-it: views, services, the admin, commands. ``HistoryRequestMiddleware`` tells it who is signed in; without a
-request (a command, an import) a model's ``get_user`` falls back to the row's own "who" field. Bulk writes
-(``bulk_create``, ``bulk_update``, ``QuerySet.update``, raw SQL) bypass it: the demo seeder's data has no
-history, nor does the product health the rollups store (see docs/history.md).
-
-Here, in the bottom app (so no higher model is named):
-
-- ``history_page``: the history rows of several models merged newest first, one page at a time, in a number of
-  queries that does not grow with the history;
-- ``describe_value`` and ``FieldChange``: stored values as a person reads them;
-- ``version_claim``, ``EditConflict``, ``edit_conflict`` and ``rebased_data``: optimistic concurrency on a
-  ``version`` column, and a conflicted form's input carried over onto the latest save.
-"""
+"""A product's own audit history: the product and its team, for the product page's History tab (the
+lifecycle and the KPIs add theirs: ``lifecycle.history``, ``portfolio.kpis.history``)."""
 
 from __future__ import annotations
 
+from products.models import Membership, Product, User
+from spm.history.pages import HistorySource
+
+#: Entries on one page of the History tab.
+HISTORY_PER_PAGE = 25
 #: Product fields a history entry or a conflict message shows, in the order of the product page.
 PRODUCT_FIELDS = (
     "name",
@@ -34,3 +24,24 @@ PRODUCT_FIELDS = (
 )
 #: Shown only to people who may see the product's budget (``products.permissions.can_see_budget``).
 MONEY_FIELDS = frozenset({"planned_budget", "actual_spend"})
+
+
+def product_history_sources(*, product: Product, show_money: bool) -> list[HistorySource]:
+    """The product's own rows and its memberships'; money fields only when ``show_money``."""
+    return [
+        HistorySource(
+            kind="product",
+            records=Product.history.filter(id=product.pk),
+            subject=lambda record, names: f"Product “{record.name}”",
+            fields=PRODUCT_FIELDS,
+            hidden=frozenset() if show_money else MONEY_FIELDS,
+        ),
+        HistorySource(
+            kind="membership",
+            records=Membership.history.filter(product_id=product.pk),
+            subject=lambda record, names: f"Team: {names.get((User, record.user_id)) or 'a removed person'}",
+            fields=("user", "role", "joined_at"),
+            subject_fields=("user",),
+            labels={"user": "Person"},
+        ),
+    ]

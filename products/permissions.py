@@ -1,11 +1,16 @@
-"""Who may see or change what. Views, partials, exports and admin ask here and nowhere else."""
+"""Who may see or change what. Views, partials, exports and admin ask here and nowhere else.
+
+A view that names one product by its slug fetches it through ``access_product``, which checks as it fetches.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Literal
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
+from django.http import Http404
 
 from products.choices import Role
 from products.models import ImportKind, Membership, Product
@@ -87,6 +92,55 @@ def can_see_budget(user: User | AnonymousUser, product: Product) -> bool:
     if not user.is_authenticated:
         return False
     return is_leadership(user) or directs(user, product) or membership_role(user, product) is not None
+
+
+# --------------------------------------------------------------------------------------------------
+# The choke point for views that name one product (Zulip's ``access_stream_by_id``): fetch and check together.
+# --------------------------------------------------------------------------------------------------
+
+ProductAction = Literal["view", "edit", "edit_work", "move_stage", "record_measurement", "see_budget"]
+
+NOT_FOUND = "No product with that slug."
+#: Action -> the rule that allows it and what a refusal (403) says.
+PRODUCT_ACTIONS: dict[str, tuple[Callable[..., bool], str]] = {
+    "view": (can_view_product, NOT_FOUND),
+    "edit": (can_edit_product, "You may not edit this product."),
+    "edit_work": (can_edit_product, "You may not edit this product's lifecycle work."),
+    "move_stage": (can_move_stage, "You may not move this product between stages."),
+    "record_measurement": (can_record_measurement, "You may not record measurements for this product."),
+    "see_budget": (can_see_budget, "This product's budget is not shared with you."),
+}
+
+
+def access_product(
+    user: User | AnonymousUser,
+    slug: str,
+    *,
+    action: ProductAction,
+    queryset: QuerySet[Product] | None = None,
+) -> Product:
+    """The product with this slug, if ``user`` may do ``action`` with it.
+
+    Raises ``Http404`` when there is no such product or the user may not see it (a hidden product and a
+    missing one answer alike), ``PermissionDenied`` with a readable message when they see it but may not do
+    ``action`` (``PRODUCT_ACTIONS``). ``queryset`` is where to look, with the joins the caller needs; by default
+    the product's portfolio (and its director) and owner, which the rules read. Higher apps add their own
+    actions on top (``portfolio.strategy.permissions.access_product_strategy``).
+    """
+    if action not in PRODUCT_ACTIONS:
+        raise ValueError(f"Unknown product action “{action}”.")
+    if queryset is None:
+        queryset = Product.objects.select_related("portfolio", "portfolio__director", "owner")
+    try:
+        product = queryset.get(slug=slug)
+    except Product.DoesNotExist:
+        raise Http404(NOT_FOUND) from None
+    if not can_view_product(user, product):
+        raise Http404(NOT_FOUND)
+    allowed, refusal = PRODUCT_ACTIONS[action]
+    if not allowed(user, product):
+        raise PermissionDenied(refusal)
+    return product
 
 
 def product_ids_with_budget_access(user: User, product_ids: list[int]) -> set[int]:

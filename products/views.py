@@ -1,17 +1,17 @@
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from lifecycle.history import lifecycle_history_sources
 from lifecycle.selectors import product_timeline
 from lifecycle.work.summaries import product_gate
 from portfolio.dashboard.selectors import budget_scope, dashboard_products, product_table
 from portfolio.kpis.charts import kpi_trend
 from portfolio.kpis.forms import MeasurementForm
-from portfolio.kpis.history import product_history as product_history_page
+from portfolio.kpis.history import kpi_history_sources
 from portfolio.kpis.selectors.cards import key_kpi, product_kpi_cards
 from portfolio.kpis.selectors.measurements import product_recent_measurements
 from portfolio.kpis.selectors.scopes import portfolios
@@ -19,9 +19,12 @@ from portfolio.kpis.services import measurement_record
 from products import permissions, selectors
 from products.exports import product_csv_response
 from products.forms import ProductFilterForm, ProductForm
+from products.history import HISTORY_PER_PAGE, product_history_sources
 from products.models import Product
 from products.services import ProductEditConflict, product_update
+from spm.history.pages import history_page
 from spm.web.charts import figure_json
+from spm.web.regions import is_htmx, region_requested, render_region
 
 PRODUCT_LIST = "products/list.html"
 # Regions an htmx request may ask for (its HX-Target): a filter, sort or page swaps the table; "clear
@@ -44,22 +47,12 @@ def product_list(request: HttpRequest) -> HttpResponse:
             budget_ids=None if visible is None else set(visible.values_list("pk", flat=True)),
             filename=f"products-{timezone.localdate():%Y-%m-%d}.csv",
         )
-    htmx = request.htmx
-    region = htmx.target if htmx and not htmx.history_restore_request else None
     context = {
         "form": form,
         "table": product_table(filters=filters, user=request.user),
         "regions": {"table": "product-table", "results": "product-table", "body": "products-body"},
     }
-    template = f"{PRODUCT_LIST}#{region}" if region in PRODUCT_LIST_REGIONS else PRODUCT_LIST
-    return render(request, template, context)
-
-
-def _product_or_404(slug: str) -> Product:
-    try:
-        return selectors.product_get(slug=slug)
-    except Product.DoesNotExist:
-        raise Http404("No product with that slug.") from None
+    return render_region(request, PRODUCT_LIST, region_requested(request, PRODUCT_LIST_REGIONS), context)
 
 
 def _detail_context(request: HttpRequest, product: Product, **overrides) -> dict:
@@ -106,9 +99,7 @@ def _detail_context(request: HttpRequest, product: Product, **overrides) -> dict
 @require_GET
 @vary_on_headers("HX-Request")
 def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    product = _product_or_404(slug)
-    if not permissions.can_view_product(request.user, product):
-        raise Http404("No product with that slug.")
+    product = permissions.access_product(request.user, slug, action="view")
     return render(request, "products/detail.html", _detail_context(request, product))
 
 
@@ -116,10 +107,8 @@ def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
 @vary_on_headers("HX-Request")
 def product_edit(request: HttpRequest, slug: str) -> HttpResponse:
     """The inline edit form (GET), and saving it (POST). Errors keep what the user typed."""
-    product = _product_or_404(slug)
-    if not permissions.can_edit_product(request.user, product):
-        raise PermissionDenied("You may not edit this product.")
-    htmx = bool(request.htmx) and not request.htmx.history_restore_request
+    product = permissions.access_product(request.user, slug, action="edit")
+    htmx = is_htmx(request)
     if request.method == "GET":
         form = ProductForm(instance=product)
         if htmx:
@@ -166,33 +155,33 @@ def product_history(request: HttpRequest, slug: str) -> HttpResponse:
     """The product's History tab: every recorded write to it and to what hangs off it, newest first, paged.
 
     Everyone who may see the product sees its history; money fields only those who may see its budget."""
-    product = _product_or_404(slug)
-    if not permissions.can_view_product(request.user, product):
-        raise Http404("No product with that slug.")
+    product = permissions.access_product(request.user, slug, action="view")
     show_budget = permissions.can_see_budget(request.user, product)
     context = {
         "product": product,
-        "history": product_history_page(
-            product=product, show_money=show_budget, page=request.GET.get("page")
+        "history": history_page(
+            [
+                *product_history_sources(product=product, show_money=show_budget),
+                *lifecycle_history_sources(product=product, show_money=show_budget),
+                *kpi_history_sources(product=product),
+            ],
+            page=request.GET.get("page"),
+            per_page=HISTORY_PER_PAGE,
         ),
         "show_budget": show_budget,
     }
-    htmx = request.htmx
-    region = htmx.target if htmx and not htmx.history_restore_request else None
-    if region in PRODUCT_HISTORY_REGIONS:
-        return render(request, f"{PRODUCT_HISTORY}#{region}", context)
-    context["can_edit"] = permissions.can_edit_product(request.user, product)  # the page's header
-    return render(request, PRODUCT_HISTORY, context)
+    region = region_requested(request, PRODUCT_HISTORY_REGIONS)
+    if region is None:
+        context["can_edit"] = permissions.can_edit_product(request.user, product)  # the page's header
+    return render_region(request, PRODUCT_HISTORY, region, context)
 
 
 @require_POST
 @vary_on_headers("HX-Request")
 def measurement_create(request: HttpRequest, slug: str) -> HttpResponse:
     """Record (or correct) one KPI value for this product; rollups follow in the background."""
-    product = _product_or_404(slug)
-    if not permissions.can_record_measurement(request.user, product):
-        raise PermissionDenied("You may not record measurements for this product.")
-    htmx = bool(request.htmx)
+    product = permissions.access_product(request.user, slug, action="record_measurement")
+    htmx = is_htmx(request)  # a POST is never a history restore
     form = MeasurementForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data

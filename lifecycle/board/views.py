@@ -5,9 +5,8 @@ from collections.abc import Callable
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -23,7 +22,7 @@ from portfolio.kpis.selectors.scopes import portfolios
 from products.choices import Stage
 from products.forms import ProductFilterForm
 from products.models import Product
-from products.permissions import can_move_stage, product_ids_user_may_edit
+from products.permissions import access_product, product_ids_user_may_edit
 from products.selectors import owners
 from spm.web.regions import is_htmx, region_requested, render_region
 
@@ -129,9 +128,7 @@ def board(request: HttpRequest) -> HttpResponse:
 @vary_on_headers("HX-Request")
 def move(request: HttpRequest, slug: str) -> HttpResponse:
     """Move one product to another stage. The board's filters ride along in the query string."""
-    product = get_object_or_404(Product.objects.select_related("portfolio", "owner"), slug=slug)
-    if not can_move_stage(request.user, product):
-        raise PermissionDenied("You may not move this product between stages.")
+    product = access_product(request.user, slug, action="move_stage")
     form = StageMoveForm(request.POST)
     if form.is_valid():
         try:

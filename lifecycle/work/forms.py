@@ -29,6 +29,7 @@ from lifecycle.models import (
     StrategyBrief,
     SuccessCriterion,
 )
+from lifecycle.work.kinds import KINDS_BY_SLUG
 from products.models import Product
 
 # ---------------------------------------------------------------------------------------------------------
@@ -52,7 +53,7 @@ class WorkProductForm(forms.ModelForm):
 class ProblemStatementForm(WorkProductForm):
     class Meta:
         model = ProblemStatement
-        fields = ("statement",)
+        fields = KINDS_BY_SLUG["problem-statement"].fields
         widgets = {"statement": forms.Textarea(attrs={"rows": 4})}
         labels = {"statement": "Problem statement"}
 
@@ -60,31 +61,31 @@ class ProblemStatementForm(WorkProductForm):
 class PainPointForm(WorkProductForm):
     class Meta:
         model = PainPoint
-        fields = ("description", "severity")
+        fields = KINDS_BY_SLUG["pain-points"].fields
 
 
 class PersonaForm(WorkProductForm):
     class Meta:
         model = Persona
-        fields = ("name", "description")
+        fields = KINDS_BY_SLUG["personas"].fields
 
 
 class CompetitorForm(WorkProductForm):
     class Meta:
         model = Competitor
-        fields = ("name", "gap")
+        fields = KINDS_BY_SLUG["competitors"].fields
 
 
 class EvidenceLinkForm(WorkProductForm):
     class Meta:
         model = EvidenceLink
-        fields = ("title", "url")
+        fields = KINDS_BY_SLUG["evidence"].fields
 
 
 class OpportunityCaseForm(WorkProductForm):
     class Meta:
         model = OpportunityCase
-        fields = ("tam", "sam", "som", "business_case", "expected_return", "investment", "target_date")
+        fields = KINDS_BY_SLUG["opportunity"].fields
         widgets = {"target_date": DATE_INPUT}
         help_texts = {
             "tam": "Total addressable market, € a year.",
@@ -109,7 +110,7 @@ class OpportunityCaseForm(WorkProductForm):
 class GoalForm(WorkProductForm):
     class Meta:
         model = Goal
-        fields = ("title", "objective")
+        fields = KINDS_BY_SLUG["goals"].fields
         help_texts = {"objective": "A business objective of the product's portfolio or of the organisation."}
 
     def __init__(self, *args, product: Product, **kwargs) -> None:
@@ -123,13 +124,13 @@ class GoalForm(WorkProductForm):
 class HypothesisForm(WorkProductForm):
     class Meta:
         model = Hypothesis
-        fields = ("statement", "outcome")
+        fields = KINDS_BY_SLUG["hypotheses"].fields
 
 
 class ExperimentForm(WorkProductForm):
     class Meta:
         model = Experiment
-        fields = ("title", "hypothesis", "method", "status", "outcome")
+        fields = KINDS_BY_SLUG["experiments"].fields
 
     def __init__(self, *args, product: Product, **kwargs) -> None:
         super().__init__(*args, product=product, **kwargs)
@@ -147,14 +148,14 @@ class ExperimentForm(WorkProductForm):
 class ResearchNoteForm(WorkProductForm):
     class Meta:
         model = ResearchNote
-        fields = ("title", "body", "noted_on")
+        fields = KINDS_BY_SLUG["research-notes"].fields
         widgets = {"noted_on": DATE_INPUT}
 
 
 class MVPPlanForm(WorkProductForm):
     class Meta:
         model = MVPPlan
-        fields = ("scope", "launch_date", "result")
+        fields = KINDS_BY_SLUG["mvp"].fields
         widgets = {"launch_date": DATE_INPUT}
 
 
@@ -166,14 +167,14 @@ class SuccessCriterionForm(WorkProductForm):
 
     class Meta:
         model = SuccessCriterion
-        fields = ("description", "kpi", "target", "met")
+        fields = KINDS_BY_SLUG["success-criteria"].fields
         labels = {"kpi": "KPI"}
 
 
 class FeedbackThemeForm(WorkProductForm):
     class Meta:
         model = FeedbackTheme
-        fields = ("name",)
+        fields = KINDS_BY_SLUG["feedback-themes"].fields
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()
@@ -190,7 +191,7 @@ class FeedbackItemForm(WorkProductForm):
 
     class Meta:
         model = FeedbackItem
-        fields = ("received_on", "source", "segment", "sentiment", "score", "text", "theme", "kpi")
+        fields = KINDS_BY_SLUG["feedback"].fields
         widgets = {"received_on": DATE_INPUT}
         labels = {"kpi": "Related KPI"}
 
@@ -210,13 +211,13 @@ class FeedbackItemForm(WorkProductForm):
 class StrategyBriefForm(WorkProductForm):
     class Meta:
         model = StrategyBrief
-        fields = ("positioning", "pricing_notes")
+        fields = KINDS_BY_SLUG["strategy"].fields
 
 
 class RoadmapItemForm(WorkProductForm):
     class Meta:
         model = RoadmapItem
-        fields = ("title", "description", "target_date", "status", "order")
+        fields = KINDS_BY_SLUG["roadmap"].fields
         widgets = {"target_date": DATE_INPUT}
 
 
@@ -231,7 +232,7 @@ def _finished_needs_date(form: forms.ModelForm, finished: str) -> None:
 class ReleaseForm(WorkProductForm):
     class Meta:
         model = Release
-        fields = ("name", "kind", "planned_date", "actual_date", "status", "notes")
+        fields = KINDS_BY_SLUG["releases"].fields
         widgets = {"planned_date": DATE_INPUT, "actual_date": DATE_INPUT}
 
     def clean(self):
@@ -243,7 +244,7 @@ class ReleaseForm(WorkProductForm):
 class MilestoneForm(WorkProductForm):
     class Meta:
         model = Milestone
-        fields = ("title", "release", "planned_date", "actual_date", "status")
+        fields = KINDS_BY_SLUG["milestones"].fields
         widgets = {"planned_date": DATE_INPUT, "actual_date": DATE_INPUT}
 
     def __init__(self, *args, product: Product, **kwargs) -> None:

@@ -65,6 +65,8 @@ class WorkKind:
     sheet: bool = False
     #: Related rows to read with each row (``select_related``).
     related: tuple[str, ...] = ()
+    #: The fields a person edits (its form's) and its history lists, in that order.
+    fields: tuple[str, ...] = ()
     hint: str = ""
 
 
@@ -120,6 +122,7 @@ WORK_KINDS: tuple[WorkKind, ...] = (
         lambda row, money: EntryText("Problem statement", body=row.statement),
         sheet=True,
         hint="The problem in the customer's words: who has it, when, and what it costs them.",
+        fields=("statement",),
     ),
     WorkKind(
         "pain-points",
@@ -128,6 +131,7 @@ WORK_KINDS: tuple[WorkKind, ...] = (
         "Pain point",
         "Pain points",
         lambda row, money: EntryText(row.description, [f"{row.get_severity_display()} severity"]),
+        fields=("description", "severity"),
     ),
     WorkKind(
         "personas",
@@ -136,6 +140,7 @@ WORK_KINDS: tuple[WorkKind, ...] = (
         "Persona",
         "Personas",
         lambda row, money: EntryText(row.name, body=row.description),
+        fields=("name", "description"),
     ),
     WorkKind(
         "competitors",
@@ -144,6 +149,7 @@ WORK_KINDS: tuple[WorkKind, ...] = (
         "Competitor",
         "Competitors and gaps",
         lambda row, money: EntryText(row.name, body=f"Gap: {row.gap}" if row.gap else ""),
+        fields=("name", "gap"),
     ),
     WorkKind(
         "evidence",
@@ -152,6 +158,7 @@ WORK_KINDS: tuple[WorkKind, ...] = (
         "Evidence link",
         "Evidence",
         lambda row, money: EntryText(row.title, [Truncator(row.url).chars(60)], url=row.url),
+        fields=("title", "url"),
     ),
     WorkKind(
         "opportunity",
@@ -162,6 +169,7 @@ WORK_KINDS: tuple[WorkKind, ...] = (
         _opportunity_text,
         sheet=True,
         hint="TAM ≥ SAM ≥ SOM in € a year; the case, its expected return and investment; the target date.",
+        fields=("tam", "sam", "som", "business_case", "expected_return", "investment", "target_date"),
     ),
     WorkKind(
         "goals",
@@ -173,6 +181,7 @@ WORK_KINDS: tuple[WorkKind, ...] = (
             row.title, [f"objective: {row.objective.title}" if row.objective_id else "no objective"]
         ),
         related=("objective",),
+        fields=("title", "objective"),
     ),
     WorkKind(
         "hypotheses",
@@ -181,6 +190,7 @@ WORK_KINDS: tuple[WorkKind, ...] = (
         "Hypothesis",
         "Solution hypotheses",
         lambda row, money: EntryText(row.statement, [row.get_outcome_display()]),
+        fields=("statement", "outcome"),
     ),
     WorkKind(
         "experiments",
@@ -198,6 +208,7 @@ WORK_KINDS: tuple[WorkKind, ...] = (
             + ([f"tests: {Truncator(row.hypothesis.statement).chars(40)}"] if row.hypothesis_id else []),
         ),
         related=("hypothesis",),
+        fields=("title", "hypothesis", "method", "status", "outcome"),
     ),
     WorkKind(
         "research-notes",
@@ -206,6 +217,7 @@ WORK_KINDS: tuple[WorkKind, ...] = (
         "Research note",
         "User research notes",
         lambda row, money: EntryText(row.title, [_date(row.noted_on)], row.body),
+        fields=("title", "body", "noted_on"),
     ),
     WorkKind(
         "mvp",
@@ -221,6 +233,7 @@ WORK_KINDS: tuple[WorkKind, ...] = (
         ),
         sheet=True,
         hint="Must-have features one per line, the launch date, and what the launch showed.",
+        fields=("scope", "launch_date", "result"),
     ),
     WorkKind(
         "success-criteria",
@@ -235,6 +248,7 @@ WORK_KINDS: tuple[WorkKind, ...] = (
             + [{True: "met", False: "not met", None: "not known yet"}[row.met]],
         ),
         related=("kpi",),
+        fields=("description", "kpi", "target", "met"),
     ),
     WorkKind(
         "feedback-themes",
@@ -243,6 +257,7 @@ WORK_KINDS: tuple[WorkKind, ...] = (
         "Theme",
         "Themes",
         lambda row, money: EntryText(row.name),
+        fields=("name",),
     ),
     WorkKind(
         "feedback",
@@ -263,6 +278,7 @@ WORK_KINDS: tuple[WorkKind, ...] = (
             + ([f"KPI: {row.kpi.name}"] if row.kpi_id else []),
         ),
         related=("theme", "kpi"),
+        fields=("received_on", "source", "segment", "sentiment", "score", "text", "theme", "kpi"),
     ),
     WorkKind(
         "strategy",
@@ -282,9 +298,26 @@ WORK_KINDS: tuple[WorkKind, ...] = (
             ),
         ),
         sheet=True,
+        fields=("positioning", "pricing_notes"),
     ),
-    WorkKind("roadmap", Stage.STRATEGY, RoadmapItem, "Roadmap item", "Roadmap", _roadmap_text),
-    WorkKind("releases", Stage.EXECUTION, Release, "Release", "Releases and iterations", _release_text),
+    WorkKind(
+        "roadmap",
+        Stage.STRATEGY,
+        RoadmapItem,
+        "Roadmap item",
+        "Roadmap",
+        _roadmap_text,
+        fields=("title", "description", "target_date", "status", "order"),
+    ),
+    WorkKind(
+        "releases",
+        Stage.EXECUTION,
+        Release,
+        "Release",
+        "Releases and iterations",
+        _release_text,
+        fields=("name", "kind", "planned_date", "actual_date", "status", "notes"),
+    ),
     WorkKind(
         "milestones",
         Stage.EXECUTION,
@@ -293,6 +326,7 @@ WORK_KINDS: tuple[WorkKind, ...] = (
         "Milestones",
         _milestone_text,
         related=("release",),
+        fields=("title", "release", "planned_date", "actual_date", "status"),
     ),
 )
 

@@ -1,9 +1,8 @@
 """A product's lifecycle work section and its in-place add, edit and delete."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -15,7 +14,7 @@ from lifecycle.work.kinds import KINDS_BY_SLUG, WorkKind
 from lifecycle.work.selectors import WorkBlock, product_work, work_product_get
 from products.choices import Stage
 from products.models import Product
-from products.permissions import can_edit_product, can_move_stage
+from products.permissions import access_product
 from spm.web.regions import is_htmx
 
 # ------------------------------------------------------------------------------------------------------------
@@ -29,24 +28,16 @@ WORK_FORM_PAGE = "lifecycle/work_form.html"
 WORK_PAGE = "lifecycle/work.html"
 
 
-def _product(slug: str, *, sheets: bool = False) -> Product:
-    """The product with its portfolio and owner; ``sheets``: with its one-to-one work sheets too, for a section
-    read at once (not after a write, which would leave them stale)."""
-    related = ("portfolio", "owner", *(("problem", "opportunity", "mvp", "strategy") if sheets else ()))
-    return get_object_or_404(Product.objects.select_related(*related), slug=slug)
+# The one-to-one work sheets, joined for a section read at once (not after a write, which would leave them stale).
+WITH_SHEETS = Product.objects.select_related(
+    "portfolio", "portfolio__director", "owner", "problem", "opportunity", "mvp", "strategy"
+)
 
 
 def _kind(kind: str) -> WorkKind:
     if kind not in KINDS_BY_SLUG:
         raise Http404("No such kind of work product.")
     return KINDS_BY_SLUG[kind]
-
-
-def _editable_product(request: HttpRequest, slug: str) -> Product:
-    product = _product(slug)
-    if not can_edit_product(request.user, product):
-        raise PermissionDenied("You may not edit this product's lifecycle work.")
-    return product
 
 
 def _work_section(
@@ -82,7 +73,7 @@ def _back_to_product(product: Product, stage: str) -> HttpResponse:
 def work(request: HttpRequest, slug: str) -> HttpResponse:
     """Every stage's work of a product: the section alone for htmx (the product page loads it as it scrolls
     into view; a cancelled edit reloads it), or a page of its own."""
-    product = _product(slug, sheets=True)
+    product = access_product(request.user, slug, action="view", queryset=WITH_SHEETS)
     stage = request.GET.get("stage", "")
     open_stage = stage if stage in Stage.values else None
     if is_htmx(request):
@@ -95,7 +86,7 @@ def work(request: HttpRequest, slug: str) -> HttpResponse:
 @vary_on_headers("HX-Request")
 def work_add(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
     """Add a work product (a sheet: write it, creating it the first time)."""
-    product, work_kind = _editable_product(request, slug), _kind(kind)
+    product, work_kind = access_product(request.user, slug, action="edit_work"), _kind(kind)
     instance = work_product_get(product=product, kind=work_kind, pk=None) if work_kind.sheet else None
     if request.method == "GET":
         form = work_form(kind, product=product, instance=instance)
@@ -121,7 +112,7 @@ def work_add(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
 @vary_on_headers("HX-Request")
 def work_edit(request: HttpRequest, slug: str, kind: str, pk: int) -> HttpResponse:
     """Edit one work product: its form in place (GET), saving it (POST)."""
-    product, work_kind = _editable_product(request, slug), _kind(kind)
+    product, work_kind = access_product(request.user, slug, action="edit_work"), _kind(kind)
     try:
         instance = work_product_get(product=product, kind=work_kind, pk=pk)
     except work_kind.model.DoesNotExist:
@@ -145,7 +136,7 @@ def work_edit(request: HttpRequest, slug: str, kind: str, pk: int) -> HttpRespon
 @require_POST
 @vary_on_headers("HX-Request")
 def work_delete(request: HttpRequest, slug: str, kind: str, pk: int) -> HttpResponse:
-    product, work_kind = _editable_product(request, slug), _kind(kind)
+    product, work_kind = access_product(request.user, slug, action="edit_work"), _kind(kind)
     try:
         instance = work_product_get(product=product, kind=work_kind, pk=pk)
     except work_kind.model.DoesNotExist:
@@ -165,9 +156,7 @@ def product_move(request: HttpRequest, slug: str) -> HttpResponse:
     """Move a product from its page: the same service and rules as the board. Done: the page again (htmx
     reloads it, as the header shows the stage); refused: the section with the form, its errors, the unmet
     criteria and, for directors and VPs, the override reason."""
-    product = _product(slug)
-    if not can_move_stage(request.user, product):
-        raise PermissionDenied("You may not move this product between stages.")
+    product = access_product(request.user, slug, action="move_stage")
     form = StageMoveForm(request.POST)
     if form.is_valid():
         try:

@@ -6,11 +6,13 @@ import datetime as dt
 import difflib
 import math
 from collections.abc import Iterable
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+
+from portfolio.strategy.rules import BudgetInvalid
+from portfolio.strategy.rules import parse_money as rules_parse_money
 
 # Beyond this a number is almost surely a paste error (a date or an id in the value column).
 VALUE_LIMIT = 1e15
-MONEY_LIMIT = Decimal("999999999999.99")  # Product.planned_budget: 14 digits, 2 decimals
 
 
 # --------------------------------------------------------------------------------------------------
@@ -68,24 +70,13 @@ def parse_choice(text: str, choices: type, noun: str) -> str:
 
 
 def parse_money(text: str) -> Decimal | None:
-    """A non-negative amount with at most 2 decimals; blank means no change (None)."""
+    """An amount (``portfolio.strategy.rules.parse_money``, the forms' rule); blank means no change (None)."""
     if not text:
         return None
     try:
-        amount = Decimal(text)
-    except InvalidOperation:
-        raise CellError(
-            f"“{text}” is not an amount: write it like 125000.50, without currency or separators."
-        ) from None
-    if not amount.is_finite():
-        raise CellError(f"“{text}” is not an amount.")
-    if amount < 0:
-        raise CellError(f"{text} is out of range: amounts cannot be negative.")
-    if amount > MONEY_LIMIT:
-        raise CellError(f"{text} is out of range: amounts go up to {MONEY_LIMIT:,}.")
-    if amount != amount.quantize(Decimal("0.01")):
-        raise CellError(f"{text} has more than 2 decimals.")
-    return amount.quantize(Decimal("0.01"))
+        return rules_parse_money(text)
+    except BudgetInvalid as error:
+        raise CellError(str(error)) from None
 
 
 def unknown_message(noun: str, text: str, known: Iterable[str]) -> str:

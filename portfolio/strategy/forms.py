@@ -137,14 +137,14 @@ class RoadmapFilterForm(StrategyFilterForm):
 
 
 class MoneyField(forms.CharField):
-    """An amount of money as a Decimal (commas allowed), zero or more."""
+    """An amount of money as a Decimal (``portfolio.strategy.rules.parse_money``)."""
 
     def clean(self, value):
         value = super().clean(value)
         if value in (None, ""):
             return None
         try:
-            return parse_money(value, label=str(self.label or "The amount"))
+            return parse_money(value)
         except BudgetInvalid as error:
             raise forms.ValidationError(str(error)) from None
 

@@ -17,6 +17,7 @@ outside raises ``ScoreInvalid`` with one readable message per field, and nothing
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
@@ -88,16 +89,33 @@ BURN_BADGE = {
 }
 
 
-def parse_money(raw: object, *, label: str) -> Decimal:
-    try:
-        value = Decimal(str(raw).strip().replace(",", ""))
-    except (ArithmeticError, ValueError):
-        raise BudgetInvalid(f"{label} must be an amount of money, e.g. 125000 or 125000.50.") from None
-    if not value.is_finite() or value < 0:
-        raise BudgetInvalid(f"{label} must be zero or more.")
-    if value >= Decimal("1e12"):
-        raise BudgetInvalid(f"{label} must be less than a trillion.")
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+#: The largest amount a money field stores (14 digits, 2 decimals).
+MONEY_MAX = Decimal("999999999999.99")
+_PLAIN_AMOUNT = re.compile(r"\d+(\.\d+)?")
+_GROUPED_AMOUNT = re.compile(r"\d{1,3}(,\d{3})+(\.\d+)?")
+
+
+def parse_money(raw: object) -> Decimal:
+    """An amount of money as a person types it, the one rule for every way in (forms, admin, CSV import):
+    digits with an optional decimal point, thousands grouped by commas or not (``1250000``, ``1,250,000.50``);
+    zero or more, at most 2 decimals, at most ``MONEY_MAX``. Anything else raises ``BudgetInvalid`` with a
+    message that quotes the input; nothing is rounded or guessed (``125,50`` is refused: read as a decimal
+    comma it is 125.50, as a separator 12,550)."""
+    text = str(raw).strip()
+    if _GROUPED_AMOUNT.fullmatch(text):
+        text = text.replace(",", "")
+    if text.startswith("-") and _PLAIN_AMOUNT.fullmatch(text[1:].replace(",", "")):
+        raise BudgetInvalid(f"{raw} is out of range: amounts cannot be negative.")
+    if not _PLAIN_AMOUNT.fullmatch(text):
+        raise BudgetInvalid(
+            f"“{raw}” is not an amount: write it like 125000.50 or 125,000.50, without a currency sign."
+        )
+    value = Decimal(text)
+    if value != value.quantize(CENT):
+        raise BudgetInvalid(f"{raw} has more than 2 decimals.")
+    if value > MONEY_MAX:
+        raise BudgetInvalid(f"{raw} is out of range: amounts go up to {MONEY_MAX:,}.")
+    return value.quantize(CENT)
 
 
 IMPACT_CHOICES = (Decimal("0.25"), Decimal("0.5"), Decimal("1"), Decimal("2"), Decimal("3"))

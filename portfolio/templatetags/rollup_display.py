@@ -10,6 +10,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from portfolio.choices import Direction, Frequency, Grain
+from portfolio.periods import quarter_label
 from portfolio.templatetags.kpi_display import kpi_number
 
 register = template.Library()
@@ -21,7 +22,7 @@ def period_label(period: dt.date | None, grain: str, frequency: str = "") -> str
     if period is None:
         return "—"
     if grain == Grain.QUARTER or (grain == Grain.NATIVE and frequency == Frequency.QUARTERLY):
-        return f"Q{(period.month - 1) // 3 + 1} {period.year}"
+        return quarter_label(period)
     if grain == Grain.MONTH or (grain == Grain.NATIVE and frequency == Frequency.MONTHLY):
         return f"{period:%b %Y}"
     return f"Week of {period.day} {period:%b %Y}"

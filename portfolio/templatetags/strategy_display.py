@@ -6,6 +6,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django import template
 
+from portfolio.periods import quarter_label
 from portfolio.strategy.rules import currency_code, currency_symbol
 
 register = template.Library()
@@ -78,3 +79,9 @@ def dict_get(mapping, key):
 def querystring_page(form, page) -> str:
     """The form's query string with another page: ``{{ form|querystring_page:3 }}`` gives ``?stage=mvp&page=3``."""
     return form.querystring(page=page)
+
+
+@register.filter(name="quarter_label")
+def quarter_label_filter(day) -> str:
+    """``{{ line.quarter|quarter_label }}``: “Q4 2026”."""
+    return quarter_label(day) if day else ""

@@ -8,8 +8,8 @@ from django.contrib.admin import helpers
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from portfolio.kpis import admin as kpis_admin
-from portfolio.kpis.admin import MeasurementAdmin
+from portfolio.kpis.admin import definitions as kpis_admin
+from portfolio.kpis.admin.definitions import MeasurementAdmin
 from portfolio.kpis.engine import rollups_recompute
 from portfolio.models import KPI, KPITarget, Measurement, Rollup
 from spm.admin_tools import paginator as admin_paginator

@@ -395,7 +395,7 @@ def test_funding_and_history_csv(client, world, scenario):
         client.get("/portfolio/scenarios/?format=csv&table=history").streaming_content
     ).decode()
     assert history.splitlines()[1].startswith("1,")
-    assert "Wallet 2026 Q3 opex" in history
+    assert "Wallet Q3 2026 opex" in history
 
 
 def test_scenario_lines_escape_names_and_carry_the_page_in_their_forms(client, world, scenario):

@@ -181,7 +181,7 @@ BAD_ROWS = [
     (
         "alpha,Alpha,payments,mvp,b2b,customer,owner,,€5,",
         "planned_budget",
-        "“€5” is not an amount: write it like 125000.50, without currency or separators.",
+        "“€5” is not an amount: write it like 125000.50 or 125,000.50, without a currency sign.",
     ),
     (
         "alpha,Alpha,payments,mvp,b2b,customer,owner,,,1.234",

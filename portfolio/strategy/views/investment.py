@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
@@ -30,7 +29,7 @@ from portfolio.strategy.selectors.money import current_fraction, totals_of
 from portfolio.strategy.selectors.objective_funding import objective_overview
 from portfolio.strategy.services.budgets import budget_line_set
 from products.models import Product
-from products.permissions import can_see_budget, is_leadership, products_with_budget_access
+from products.permissions import is_leadership, products_with_budget_access
 from products.selectors import products_filtered
 from spm.web.charts import figure_json
 from spm.web.regions import is_htmx, region_requested, render_region
@@ -122,15 +121,12 @@ def investment_overview(request: HttpRequest) -> HttpResponse:
 @vary_on_headers("HX-Request")
 def product_budget(request: HttpRequest, slug: str) -> HttpResponse:
     """One product's quarterly budget lines; leadership of its portfolio edits them (POST one line)."""
-    product = get_object_or_404(Product.objects.select_related("portfolio", "owner"), slug=slug)
-    if not can_see_budget(request.user, product):
-        raise PermissionDenied("This product's budget is not shared with you.")
+    action = "edit_budget" if request.method == "POST" else "see_budget"
+    product = strategy_permissions.access_product_strategy(request.user, slug, action=action)
     can_edit = strategy_permissions.can_edit_budget(request.user, product)
     form = forms.BudgetLineForm(initial={"quarter": quarter_start(timezone.localdate()), "kind": "opex"})
     status = 200
     if request.method == "POST":
-        if not can_edit:
-            raise PermissionDenied("Only leadership of this portfolio changes its budget.")
         form = forms.BudgetLineForm(request.POST)
         if form.is_valid():
             data = form.cleaned_data

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
@@ -72,9 +71,7 @@ def priority_list(request: HttpRequest) -> HttpResponse:
 @vary_on_headers("HX-Request")
 def priority_edit(request: HttpRequest, slug: str) -> HttpResponse:
     """A product's RICE and WSJF inputs: the inline row form (GET), saving it (POST). Product editors only."""
-    product = get_object_or_404(Product.objects.select_related("portfolio"), slug=slug)
-    if not strategy_permissions.can_edit_priority(request.user, product):
-        raise PermissionDenied("You may not score this product.")
+    product = strategy_permissions.access_product_strategy(request.user, slug, action="edit_priority")
     score = PriorityScore.objects.filter(product=product).first()
     htmx = is_htmx(request)
     if request.method == "GET":
