@@ -11,7 +11,7 @@ are a delivery checklist that gates nothing. Every rule is listed in docs/lifecy
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -396,13 +396,3 @@ def unmet_for_move(
         for stage in stages_left_by(from_stage, to_stage)
         for criterion in gate_evaluate(work=work, stage=stage, today=today).unmet
     ]
-
-
-def checklist_summaries(
-    works: Iterable[WorkSummary], stages: dict[int, str], *, today: dt.date
-) -> dict[int, GateResult]:
-    """The current stage's checklist of several products, by product id (``stages``: product id to stage)."""
-    return {
-        work.product_id: gate_evaluate(work=work, stage=stages[work.product_id], today=today)
-        for work in works
-    }

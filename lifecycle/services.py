@@ -1,5 +1,6 @@
-"""Writes to the lifecycle. ``product_move_stage`` is the only way a product's stage changes; work products are
-written by ``work_product_save`` and ``work_product_delete``."""
+"""Writes to the lifecycle. ``product_create`` is the only way a product is created (with the first transition
+of its stage history), ``product_move_stage`` the only way its stage changes; work products are written by
+``work_product_save`` and ``work_product_delete``."""
 
 import datetime as dt
 
@@ -73,6 +74,39 @@ def check_move(
         unmet=unmet,
         may_override=may_override,
     )
+
+
+@transaction.atomic
+def product_create(*, product: Product, by: User, note: str = "") -> Product:
+    """Save a new product and start its stage history: a first transition from nothing to its stage, at the
+    moment it entered it, by ``by``, with ``note``. The product's audit history names ``by`` too. The admin's add
+    form, a CSV import and an approved scenario all create products here. Returns the saved product.
+
+    ``product`` is unsaved, built by the caller (a model form's instance, an import row, a scenario line), so
+    the admin's inlines and log entry hang off the very object it saved. Its fields are checked as a model form
+    checks them: choices, lengths, the slug's form and that no product has it yet (one query; ``portfolio`` and
+    ``owner`` are the caller's instances, not re-read). Anything wrong raises ``ValidationError`` (by field) and
+    nothing is written; the database's check constraints (money not negative) refuse the rest.
+
+    It lives in the lifecycle, not in ``products.services``, because the first transition is a lifecycle row
+    written in the same transaction as the product: ``products`` may not import the lifecycle, and a signal the
+    lifecycle answered would hide a write the product needs (signals are for work a higher app derives). No
+    signal is sent: a new product has no measurements, so no rollup goes stale.
+    """
+    if not product._state.adding:
+        raise ValueError("product_create saves a new product; products.services.product_update changes one.")
+    product.full_clean(exclude=["portfolio", "owner"], validate_constraints=False)
+    product._history_user = by
+    product.save()
+    StageTransition.objects.create(
+        product=product,
+        from_stage="",
+        to_stage=product.stage,
+        at=product.stage_entered_at,
+        by=by,
+        note=note,
+    )
+    return product
 
 
 @transaction.atomic

@@ -2,7 +2,8 @@
 
 A product's stage is edited here like any field, but the move goes through ``lifecycle.services.
 product_move_stage`` as it does everywhere else: the same rules and permission, a recorded transition (from,
-to, when, who) and the ``stage_changed`` signal. Edits that move a product to another rollup scope (portfolio,
+to, when, who) and the ``stage_changed`` signal; an added product is created by ``lifecycle.services.
+product_create``, which records its first stage. Edits that move a product to another rollup scope (portfolio,
 owner, market, focus) or delete it enqueue the recompute of its KPIs' rollups. The product page shows its
 transitions and members inline; links lead to its KPI targets and measurements, too many to show inline.
 
@@ -19,7 +20,7 @@ from django.utils.html import format_html, format_html_join
 
 from lifecycle.admin import PRODUCT_INLINES, move_to_stage
 from lifecycle.models import StageTransition
-from lifecycle.services import StageMoveRefused, check_move, product_move_stage
+from lifecycle.services import StageMoveRefused, check_move, product_create, product_move_stage
 from portfolio.kpis.services import rollups_mark_stale
 from portfolio.models import Measurement
 from products.models import ImportRun, Membership, Product, User
@@ -244,16 +245,9 @@ class ProductAdmin(RowPermissionAdminMixin, CountedDeletionMixin, VersionChecked
 
     def save_model(self, request: HttpRequest, obj: Product, form, change: bool) -> None:
         if not change:
-            super().save_model(request, obj, form, change)
-            # A product's history starts with the stage it was created in.
-            StageTransition.objects.create(
-                product=obj,
-                from_stage="",
-                to_stage=obj.stage,
-                at=obj.stage_entered_at,
-                by=request.user,
-                note=ADMIN_STAGE_NOTE,
-            )
+            # The create service saves the product and starts its stage history (the stage it was created in).
+            self.check_row_save(request, obj)
+            product_create(product=obj, by=request.user, note=ADMIN_STAGE_NOTE)
             return
         moved_to = obj.stage if "stage" in form.changed_data else None
         if moved_to:

@@ -1,4 +1,8 @@
-"""Writes to products. Atomic and keyword-only; higher apps hear about scope changes through signals."""
+"""Writes to products. Atomic and keyword-only; higher apps hear about scope changes through signals.
+
+New products are created by ``lifecycle.services.product_create``: a product's history starts with its first
+stage transition, a lifecycle row, and this bottom app may not import the lifecycle.
+"""
 
 from typing import Any
 

@@ -11,7 +11,6 @@ from django.core.validators import slug_re
 from django.db import transaction
 from django.utils.text import slugify
 
-from lifecycle.models import StageTransition
 from portfolio.imports.cells import CellError, duplicate_message, parse_choice, parse_money, unknown_message
 from portfolio.imports.outcome import ImportOutcome, ImportRequest, checked_or_applied, csv_reader
 from portfolio.models import Portfolio
@@ -167,27 +166,25 @@ def _write_product(
     row: ProductRow, product: Product | None, *, request: ImportRequest, outcome: ImportOutcome
 ) -> None:
     """Create or update one product through the services; a refused stage move is the row's problem."""
-    from lifecycle.services import StageMoveRefused, product_move_stage
+    from lifecycle.services import StageMoveRefused, product_create, product_move_stage
 
     user = request.user
     try:
         with transaction.atomic():
             if product is None:
-                product = Product(
-                    slug=row.slug,
-                    name=row.name,
-                    portfolio=row.portfolio,
-                    owner=row.owner,
-                    market=row.market,
-                    focus=row.focus,
-                    stage=Stage.PROBLEM,
-                    planned_budget=row.planned_budget or Decimal("0"),
-                    actual_spend=row.actual_spend or Decimal("0"),
-                )
-                product._history_user = user
-                product.save()
-                StageTransition.objects.create(
-                    product=product, from_stage="", to_stage=Stage.PROBLEM, by=user
+                product = product_create(
+                    product=Product(
+                        slug=row.slug,
+                        name=row.name,
+                        portfolio=row.portfolio,
+                        owner=row.owner,
+                        market=row.market,
+                        focus=row.focus,
+                        stage=Stage.PROBLEM,
+                        planned_budget=row.planned_budget or Decimal("0"),
+                        actual_spend=row.actual_spend or Decimal("0"),
+                    ),
+                    by=user,
                 )
                 action = "created"
             else:

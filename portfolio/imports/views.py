@@ -18,6 +18,7 @@ from portfolio.imports.runs import import_run_create, import_run_start, import_r
 from products import permissions
 from products.models import ImportKind, ImportRun, ImportSource, ImportStatus, ImportStep
 from spm.csvfiles.reader import size_label
+from spm.web.regions import is_htmx, render_region
 
 IMPORTS = "portfolio/imports.html"
 IMPORT_RUN = "portfolio/import_run.html"
@@ -110,8 +111,8 @@ def import_run(request: HttpRequest, pk: int) -> HttpResponse:
         "export": EXPORTS[run.kind],
         "more_errors": max(run.error_count - len(run.errors), 0),
     }
-    htmx = request.htmx and not request.htmx.history_restore_request
-    return render(request, f"{IMPORT_RUN}#{RUN_REGION}" if htmx else IMPORT_RUN, context)
+    # The status region polls itself: any htmx request but a history restore wants the region alone.
+    return render_region(request, IMPORT_RUN, RUN_REGION if is_htmx(request) else None, context)
 
 
 @require_POST

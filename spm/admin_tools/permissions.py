@@ -28,7 +28,12 @@ class RowPermissionAdminMixin:
         allowed = super().has_delete_permission(request, obj)
         return allowed and (obj is None or self.may_change_row(request, obj))
 
-    def save_model(self, request: HttpRequest, obj: Model, form, change: bool) -> None:
+    def check_row_save(self, request: HttpRequest, obj: Model) -> None:
+        """Raise ``PermissionDenied`` unless this person may store the row as it is now (a save that does not
+        go through ``save_model``'s ``super()``, such as a create service, asks this first)."""
         if not self.may_change_row(request, obj):
             raise PermissionDenied("You may not change this row.")
+
+    def save_model(self, request: HttpRequest, obj: Model, form, change: bool) -> None:
+        self.check_row_save(request, obj)
         super().save_model(request, obj, form, change)

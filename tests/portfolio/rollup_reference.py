@@ -1,13 +1,35 @@
-"""A pure-Python reference of the rollup rules in docs/kpis.md, written from the rules, not from the SQL."""
+"""A pure-Python reference of the rollup rules in docs/kpis.md, written from the rules, not from the code it
+checks: it imports nothing from the application (its own buckets and status, straight from the doc)."""
 
 import datetime as dt
 from collections import defaultdict
 from statistics import fmean
 
-from portfolio.kpis.rules import rollup_status
-from portfolio.periods import grain_bucket
-
 COMBINE = {"sum": sum, "avg": fmean, "min": min, "max": max}
+#: The first month of the calendar quarter each month is in.
+QUARTER_FIRST_MONTH = {1: 1, 2: 1, 3: 1, 4: 4, 5: 4, 6: 4, 7: 7, 8: 7, 9: 7, 10: 10, 11: 10, 12: 10}
+
+
+def bucket_of(period: dt.date, grain: str) -> dt.date:
+    """docs/kpis.md rule 1: a native period stays itself; months and quarters start on their first day."""
+    if grain == "month":
+        return dt.date(period.year, period.month, 1)
+    if grain == "quarter":
+        return dt.date(period.year, QUARTER_FIRST_MONTH[period.month], 1)
+    return period
+
+
+def status(*, value: float, target: float | None, direction: str, tolerance: float) -> str:
+    """docs/kpis.md rule 4, as written there."""
+    if target is None:
+        return "no_target"
+    if direction == "higher":
+        if value >= target:
+            return "on_target"
+        return "at_risk" if value >= target * (1 - tolerance / 100) else "off_target"
+    if value <= target:
+        return "on_target"
+    return "at_risk" if value <= target * (1 + tolerance / 100) else "off_target"
 
 
 def over_time(how: str, items: list[tuple[dt.date, float]]) -> float:
@@ -27,7 +49,7 @@ def reference_rollups(*, kpis, products, measurements, targets) -> dict[tuple, t
     per_product: dict[tuple, list] = defaultdict(list)
     for product_id, kpi_id, period, value in measurements:
         for grain in ("native", "month", "quarter"):
-            per_product[(kpi_id, grain, grain_bucket(period, grain), product_id)].append((period, value))
+            per_product[(kpi_id, grain, bucket_of(period, grain), product_id)].append((period, value))
     scoped: dict[tuple, list] = defaultdict(list)
     for (kpi_id, grain, bucket, product_id), items in per_product.items():
         kpi = kpis[kpi_id]
@@ -52,8 +74,6 @@ def reference_rollups(*, kpis, products, measurements, targets) -> dict[tuple, t
         value = combine([v for v, _ in contributions])
         targets_in = [t for _, t in contributions]
         target = None if any(t is None for t in targets_in) else combine(targets_in)
-        status = rollup_status(
-            value=value, target=target, direction=kpi["direction"], tolerance=kpi["tolerance"]
-        )
-        rollups[key] = (value, target, status, len(contributions))
+        verdict = status(value=value, target=target, direction=kpi["direction"], tolerance=kpi["tolerance"])
+        rollups[key] = (value, target, verdict, len(contributions))
     return rollups

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from lifecycle.models import StageTransition
+from lifecycle.services import product_create
 from portfolio.models import (
     Alignment,
     BudgetKind,
@@ -239,20 +239,16 @@ def scenario_approve(*, scenario: Scenario, by: User, confirm_version: int | Non
         for line in lines:
             target = ZERO if line.paused else line.planned
             if line.is_new:
-                product = Product.objects.create(
-                    slug=_unique_slug(line.new_name),
-                    name=line.new_name,
-                    portfolio=line.new_portfolio,
-                    owner=line.new_owner or by,
-                    market=line.new_market,
-                    focus=line.new_focus,
-                    stage=Stage.PROBLEM,
-                    stage_entered_at=timezone.now(),
-                )
-                StageTransition.objects.create(
-                    product=product,
-                    from_stage="",
-                    to_stage=Stage.PROBLEM,
+                product = product_create(
+                    product=Product(
+                        slug=_unique_slug(line.new_name),
+                        name=line.new_name,
+                        portfolio=line.new_portfolio,
+                        owner=line.new_owner or by,
+                        market=line.new_market,
+                        focus=line.new_focus,
+                        stage=Stage.PROBLEM,
+                    ),
                     by=by,
                     note=f"From “{scenario.name}”",
                 )
