@@ -97,7 +97,7 @@ def manage(*args: str) -> None:
 def ensure_database() -> None:
     """Seed the scratch database once per version of the migrations and the seeder."""
     digest = hashlib.sha256(" ".join(SEED).encode())
-    for path in [*sorted(ROOT.glob("*/migrations/0*.py")), ROOT / "portfolio" / "demo.py"]:
+    for path in [*sorted(ROOT.glob("*/migrations/0*.py")), *sorted(ROOT.glob("portfolio/demo/*.py"))]:
         digest.update(path.read_bytes())
     marker = CACHE / "audit.seeded"
     if not (DATABASE.exists() and marker.exists() and marker.read_text() == digest.hexdigest()):

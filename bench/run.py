@@ -51,7 +51,7 @@ else:
 
 def schema_fingerprint() -> str:
     digest = hashlib.sha256()
-    for path in [*sorted(ROOT.glob("*/migrations/0*.py")), ROOT / "portfolio" / "demo.py"]:
+    for path in [*sorted(ROOT.glob("*/migrations/0*.py")), *sorted(ROOT.glob("portfolio/demo/*.py"))]:
         digest.update(path.read_bytes())
     return f"{digest.hexdigest()[:16]}-{PRODUCTS}-{MONTHS}"
 

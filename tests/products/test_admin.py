@@ -258,6 +258,25 @@ def test_adding_a_product_records_its_first_stage(admin_client, superuser):
     assert response.status_code == 302, response.context["adminform"].form.errors
     transition = StageTransition.objects.get(product__slug="nova")
     assert (transition.from_stage, transition.to_stage, transition.by) == ("", Stage.OPPORTUNITY, superuser)
+    assert transition.note == ADMIN_STAGE_NOTE
+    assert transition.product.history.get().history_user == superuser
+
+
+@pytest.mark.parametrize(("directs", "status"), [(True, 302), (False, 403)])
+def test_a_director_adds_products_only_to_the_portfolios_they_direct(client, make_staff, directs, status):
+    director = make_staff("products.add_product", "products.change_product", "products.view_product")
+    director.role = Role.DIRECTOR
+    director.save(update_fields=["role"])
+    client.force_login(director)
+    portfolio = ProductFactory().portfolio
+    if directs:
+        portfolio.director = director
+        portfolio.save(update_fields=["director"])
+    page = client.get("/admin/products/product/add/")
+    data = admin_form_data(page, name="Nova", slug="nova", portfolio=portfolio.pk, owner=director.pk)
+    data.update(market="b2c", focus="design")
+    assert client.post("/admin/products/product/add/", data).status_code == status
+    assert StageTransition.objects.filter(product__slug="nova", by=director).exists() is directs
 
 
 def test_moving_a_product_to_another_owner_recomputes_the_owner_rollups(
