@@ -2,7 +2,7 @@
 
 Each rule belongs to a stage, has a name a person reads on the checklist, and a check: a pure function of the
 product's ``WorkSummary`` (counts and facts of its work products, read in two queries for any number of products
-by ``lifecycle.selectors.work_summaries``) and today's date, returning whether it passes and why. A product
+by ``lifecycle.summaries.work_summaries``) and today's date, returning whether it passes and why. A product
 moves forward only when every rule of the stages it leaves passes, or a director / VP overrides the gate with a
 written reason (``lifecycle.services.product_move_stage``). The execution stage has no next stage: its rules
 are a delivery checklist that gates nothing. Every rule is listed in docs/lifecycle.md.
@@ -27,7 +27,7 @@ MIN_ON_TIME_RATE = 0.7
 @dataclass(frozen=True)
 class WorkSummary:
     """What a product's work products amount to, as the gate rules need it. Built by
-    ``lifecycle.selectors.work_summaries``; tests build it by hand."""
+    ``lifecycle.summaries.work_summaries``; tests build it by hand."""
 
     product_id: int = 0
     # problem

@@ -11,7 +11,7 @@ from django.utils import timezone
 from lifecycle.gates import CriterionResult, unmet_for_move
 from lifecycle.models import StageTransition
 from lifecycle.signals import stage_changed
-from lifecycle.work.summaries import work_summary
+from lifecycle.summaries import work_summary
 from products.choices import Stage
 from products.models import Product, User
 from products.permissions import can_edit_product, can_move_stage, can_override_gate

@@ -7,7 +7,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from lifecycle.history import lifecycle_history_sources
 from lifecycle.selectors import product_timeline
-from lifecycle.work.summaries import product_gate
+from lifecycle.summaries import product_gate
 from portfolio.dashboard.selectors import budget_scope, dashboard_products, product_table
 from portfolio.kpis.charts import kpi_trend
 from portfolio.kpis.forms import MeasurementForm

@@ -13,11 +13,10 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import reswap, retarget
 
-from lifecycle.board.forms import StageMoveForm
 from lifecycle.board.selectors import BoardCard, board_columns
+from lifecycle.forms import StageMoveForm, moved_messages
 from lifecycle.selectors import stages_around
-from lifecycle.services import StageMoveRefused, product_move_stage
-from lifecycle.work.summaries import checklists
+from lifecycle.summaries import checklists
 from portfolio.kpis.selectors.scopes import portfolios
 from products.choices import Stage
 from products.forms import ProductFilterForm
@@ -130,32 +129,18 @@ def move(request: HttpRequest, slug: str) -> HttpResponse:
     """Move one product to another stage. The board's filters ride along in the query string."""
     product = access_product(request.user, slug, action="move_stage")
     form = StageMoveForm(request.POST)
-    if form.is_valid():
-        try:
-            transition = product_move_stage(
-                product=product,
-                to=form.cleaned_data["to"],
-                by=request.user,
-                note=form.cleaned_data["note"],
-                override_reason=form.cleaned_data["override_reason"],
-            )
-        except StageMoveRefused as refusal:
-            form.add_refusal(refusal)
-        else:
-            from_stage, to_stage = Stage(transition.from_stage), Stage(transition.to_stage)
-            messages.success(request, f"Moved {product.name} from {from_stage.label} to {to_stage.label}.")
-            if transition.gate_overridden:
-                messages.warning(
-                    request,
-                    f"Gate overridden: {len(transition.unmet_criteria)} unmet criteri"
-                    f"{'on' if len(transition.unmet_criteria) == 1 else 'a'} recorded with your reason.",
-                )
-            if is_htmx(request):
-                context = board_context(request, card=product, moved=True, region=True)
-                response = render(request, f"{BOARD}#move-result", context)
-                return retarget(reswap(response, "outerHTML"), "#board-region")
-            query = raw_filter_query(request)
-            return redirect(f"{reverse('lifecycle:board')}{'?' + query if query else ''}#card-{product.slug}")
+    transition = form.move(product=product, by=request.user)
+    if transition is not None:
+        moved, overridden = moved_messages(transition, product)
+        messages.success(request, moved)
+        if overridden:
+            messages.warning(request, overridden)
+        if is_htmx(request):
+            context = board_context(request, card=product, moved=True, region=True)
+            response = render(request, f"{BOARD}#move-result", context)
+            return retarget(reswap(response, "outerHTML"), "#board-region")
+        query = raw_filter_query(request)
+        return redirect(f"{reverse('lifecycle:board')}{'?' + query if query else ''}#card-{product.slug}")
 
     if is_htmx(request):
         # 200, so htmx swaps it into the form's own target with its default response handling.

@@ -3,9 +3,9 @@
 import datetime as dt
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
-from django.core.exceptions import EmptyResultSet
-from django.db import connection, models
+from django.db import models
 from django.db.models import Count
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
@@ -20,8 +20,8 @@ from lifecycle.models import (
     Sentiment,
 )
 from lifecycle.selectors import stages_around
+from lifecycle.summaries import work_summary
 from lifecycle.work.kinds import FEEDBACK_SHOWN, WORK_KINDS, EntryText, WorkKind, kinds_for
-from lifecycle.work.summaries import work_summary
 from products.choices import Market, Stage
 from products.models import Product
 from products.permissions import can_edit_product, can_move_stage, can_override_gate, can_see_budget
@@ -39,10 +39,17 @@ class WorkEntry:
     form: object = None
 
 
+class FormFactory(Protocol):
+    """Makes the blank add (or sheet) form of one kind of work product: ``lifecycle.work.forms.work_form``."""
+
+    def __call__(self, slug: str, *, product: Product, instance: models.Model | None) -> object: ...
+
+
 @dataclass
 class WorkBlock:
     """One kind of work product of one product: its rows (a sheet has at most one) and, for editors, the form
-    that adds one (``form``: a refused add form, kept with its errors, or a blank one)."""
+    that adds one (``form``: a refused add form, kept with its errors, or a blank one made by ``form_factory``,
+    which the view passes in: forms are above selectors)."""
 
     kind: WorkKind
     product: Product
@@ -50,6 +57,7 @@ class WorkBlock:
     may_edit: bool
     total: int = 0
     form: object = None
+    form_factory: FormFactory | None = None
 
     @property
     def sheet(self) -> models.Model | None:
@@ -61,11 +69,8 @@ class WorkBlock:
 
     @property
     def add_form(self) -> object:
-        if self.form is None and self.may_edit:
-            # Imported here: lifecycle.forms imports the services, which import this module.
-            from lifecycle.work.forms import work_form
-
-            self.form = work_form(self.kind.slug, product=self.product, instance=self.sheet)
+        if self.form is None and self.may_edit and self.form_factory is not None:
+            self.form = self.form_factory(self.kind.slug, product=self.product, instance=self.sheet)
         return self.form
 
 
@@ -187,13 +192,17 @@ def _delivery_stats(releases: list[Release], milestones: list[Milestone]) -> Del
 
 
 def product_work(
-    *, product: Product, user, today: dt.date | None = None, open_stage: str | None = None
+    *,
+    product: Product,
+    user,
+    today: dt.date | None = None,
+    open_stage: str | None = None,
+    form_factory: FormFactory | None = None,
 ) -> ProductWork:
     """The product page's lifecycle work: each stage's checklist and work products, the feedback counts and
     sentiment trend, the delivery on-time rate, and what ``user`` may do (edit, move, override).
 
-    A fixed number of queries: the work summary, the four sheets in one, one per list (on PostgreSQL all the
-    lists in one round trip), the feedback stats, and the permission checks."""
+    A fixed number of queries: the work summary, the four sheets in one, one per list, the feedback stats, and the permission checks."""
     today = today or timezone.localdate()
     work = work_summary(product=product, today=today)
     may_edit = can_edit_product(user, product)
@@ -219,7 +228,7 @@ def product_work(
         if kind.related:
             queryset = queryset.select_related(*kind.related)
         lists[kind.slug] = queryset[:FEEDBACK_SHOWN] if kind.slug == "feedback" else queryset
-    rows.update(_read_together(lists))
+    rows.update({slug: list(queryset) for slug, queryset in lists.items()})
     for slug in lists:
         totals[slug] = work.feedback_items if slug == "feedback" else len(rows[slug])
     show_money = may_edit or can_see_budget(user, product)
@@ -232,6 +241,7 @@ def product_work(
                 entries=[WorkEntry(kind, row, kind.describe(row, show_money)) for row in rows[kind.slug]],
                 may_edit=may_edit,
                 total=totals[kind.slug],
+                form_factory=form_factory,
             )
             for kind in kinds_for(stage)
         ]
@@ -251,45 +261,6 @@ def product_work(
         later=[(target.value, target.label) for target in later],
         earlier=[(target.value, target.label) for target in earlier],
     )
-
-
-def _read_together(querysets: dict[str, models.QuerySet]) -> dict[str, list]:
-    """Each queryset's model instances, as ``list(queryset)`` gives them. On PostgreSQL the statements go to
-    the server in one round trip (psycopg's client-side binding runs several statements in one ``execute``,
-    each with its result set), and the ORM then builds the instances from the rows as it would have: a work
-    section reads about 14 lists, and a query each cost most of its time."""
-
-    def one_by_one() -> dict[str, list]:
-        return {name: list(queryset) for name, queryset in querysets.items()}
-
-    if (
-        not querysets
-        or connection.vendor != "postgresql"
-        or connection.settings_dict["OPTIONS"].get("server_side_binding")
-    ):
-        return one_by_one()
-    compilers = {name: queryset.query.get_compiler(using=queryset.db) for name, queryset in querysets.items()}
-    try:
-        statements = {name: compiler.as_sql() for name, compiler in compilers.items()}
-    except EmptyResultSet:  # a query the ORM knows to be empty without asking
-        return one_by_one()
-    read: dict[str, list] = {}
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "; ".join(sql for sql, _ in statements.values()),
-            [param for _, params in statements.values() for param in params],
-        )
-        for position, name in enumerate(statements):
-            if position:
-                cursor.nextset()
-            read[name] = cursor.fetchall()
-    result = {}
-    for name, queryset in querysets.items():
-        compiler, fetched = compilers[name], read[name]
-        compiler.execute_sql = lambda *args, fetched=fetched, **kwargs: [fetched]
-        queryset.query.get_compiler = lambda *args, compiler=compiler, **kwargs: compiler
-        result[name] = list(queryset)
-    return result
 
 
 #: The product's attribute for each one-to-one work sheet.

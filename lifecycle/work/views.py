@@ -7,8 +7,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from lifecycle.board.forms import StageMoveForm
-from lifecycle.services import StageMoveRefused, product_move_stage, work_product_delete, work_product_save
+from lifecycle.forms import StageMoveForm, moved_messages
+from lifecycle.services import work_product_delete, work_product_save
 from lifecycle.work.forms import work_form
 from lifecycle.work.kinds import KINDS_BY_SLUG, WorkKind
 from lifecycle.work.selectors import WorkBlock, product_work, work_product_get
@@ -51,7 +51,7 @@ def _work_section(
 ) -> HttpResponse:
     """The section, re-read after a change: ``editing`` (kind, pk, form) opens one row's edit form, ``adding``
     (kind, form) keeps a refused add form with its errors, ``move_form`` a refused move."""
-    work = product_work(product=product, user=request.user, open_stage=open_stage)
+    work = product_work(product=product, user=request.user, open_stage=open_stage, form_factory=work_form)
     if editing:
         slug, pk, form = editing
         for entry in work.block(slug).entries:
@@ -78,7 +78,7 @@ def work(request: HttpRequest, slug: str) -> HttpResponse:
     open_stage = stage if stage in Stage.values else None
     if is_htmx(request):
         return _work_section(request, product, open_stage=open_stage)
-    work = product_work(product=product, user=request.user, open_stage=open_stage)
+    work = product_work(product=product, user=request.user, open_stage=open_stage, form_factory=work_form)
     return render(request, WORK_PAGE, {"lifecycle_work": work, "product": product})
 
 
@@ -158,28 +158,18 @@ def product_move(request: HttpRequest, slug: str) -> HttpResponse:
     criteria and, for directors and VPs, the override reason."""
     product = access_product(request.user, slug, action="move_stage")
     form = StageMoveForm(request.POST)
-    if form.is_valid():
-        try:
-            transition = product_move_stage(
-                product=product,
-                to=form.cleaned_data["to"],
-                by=request.user,
-                note=form.cleaned_data["note"],
-                override_reason=form.cleaned_data["override_reason"],
-            )
-        except StageMoveRefused as refusal:
-            form.add_refusal(refusal)
-        else:
-            from_stage, to_stage = Stage(transition.from_stage), Stage(transition.to_stage)
-            messages.success(request, f"Moved {product.name} from {from_stage.label} to {to_stage.label}.")
-            if transition.gate_overridden:
-                messages.warning(request, "Gate overridden: the unmet criteria and your reason are recorded.")
-            if is_htmx(request):
-                # The whole page shows the stage (its header, the timeline): reload whichever page this is.
-                response = HttpResponse(status=204)
-                response["HX-Refresh"] = "true"
-                return response
-            return redirect(f"{product.get_absolute_url()}#lifecycle-work")
+    transition = form.move(product=product, by=request.user)
+    if transition is not None:
+        moved, overridden = moved_messages(transition, product)
+        messages.success(request, moved)
+        if overridden:
+            messages.warning(request, overridden)
+        if is_htmx(request):
+            # The whole page shows the stage (its header, the timeline): reload whichever page this is.
+            response = HttpResponse(status=204)
+            response["HX-Refresh"] = "true"
+            return response
+        return redirect(f"{product.get_absolute_url()}#lifecycle-work")
     if is_htmx(request):
         return _work_section(request, product, move_form=form)
     context = {"product": product, "move_form": form, "gate_refusal": form.gate_refusal}

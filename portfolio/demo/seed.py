@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TextIO
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
@@ -40,7 +41,7 @@ from portfolio.demo.work import demo_work_clear, demo_work_seed
 from portfolio.models import KPI, KPITarget, Measurement, Objective, Portfolio, Rollup
 from products.models import Membership, Product, User
 from products.staff import STAFF_ROLES, role_groups_assign
-from spm.history.records import history_model, history_paused
+from spm.history.records import history_model
 
 DEBUG_DEMO_PASSWORD = "demo"  # noqa: S105 - only ever used with DEBUG on, and said so when seeding
 
@@ -98,8 +99,8 @@ def database_is_empty() -> bool:
 def demo_clear() -> None:
     """Delete every row the seeder writes, every user (superusers included) and all recorded history.
 
-    The history goes too: new rows may reuse old ids, and must not inherit their history. The wipe itself
-    records none (docs/history.md).
+    The history goes too: new rows may reuse old ids, and must not inherit their history. What the wipe
+    records itself goes with it (docs/history.md).
     """
     measurements = Measurement._meta.db_table
     if connection.vendor == "postgresql":
@@ -113,13 +114,14 @@ def demo_clear() -> None:
         Measurement.objects.all()._raw_delete(Measurement.objects.db)
     Rollup.objects.all()._raw_delete(Rollup.objects.db)
     demo_work_clear()
-    for model in (Measurement, KPITarget, KPI, StageTransition, Membership, Product):
-        history = history_model(model)
-        history.objects.all()._raw_delete(history.objects.db)
     # The rest is small: the ORM's delete also clears anything other apps hang off these rows.
-    with history_paused():
-        for model in (KPITarget, StageTransition, Membership, Product, Objective, Portfolio, KPI, User):
-            model.objects.all().delete()
+    for model in (KPITarget, StageTransition, Membership, Product, Objective, Portfolio, KPI, User):
+        model.objects.all().delete()
+    # Last, all history, the deletions just recorded included.
+    for model in apps.get_models():
+        if hasattr(model._meta, "simple_history_manager_attribute"):
+            history = history_model(model)
+            history.objects.all()._raw_delete(history.objects.db)
 
 
 @transaction.atomic

@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 
 from lifecycle.models import FeedbackItem, Milestone, PainPoint, ProblemStatement, Release, StageTransition
-from lifecycle.work.summaries import checklists
+from lifecycle.summaries import checklists
 from portfolio.demo.seed import demo_seed
 from portfolio.demo.work import demo_work_clear, demo_work_seed
 from products.choices import Stage

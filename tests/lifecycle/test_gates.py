@@ -25,7 +25,7 @@ from lifecycle.models import (
     StageTransition,
 )
 from lifecycle.services import GateNotMet, product_move_stage
-from lifecycle.work.summaries import work_summary
+from lifecycle.summaries import work_summary
 from products.choices import Role, Stage
 from products.models import Product
 from tests.factories import KPIFactory, MembershipFactory, ObjectiveFactory, ProductFactory, UserFactory
@@ -438,7 +438,7 @@ def test_each_stages_rules_read_only_the_counts_the_board_reads_for_that_stage()
 
 @pytest.mark.django_db
 def test_the_boards_checklists_equal_each_products_own_checklist():
-    from lifecycle.work.summaries import checklists
+    from lifecycle.summaries import checklists
 
     products = []
     for index, stage in enumerate(Stage):

@@ -266,16 +266,9 @@ def test_the_work_section_takes_a_fixed_number_of_queries(
     assert response.status_code == 200
 
 
-@pytest.mark.parametrize("together", [True, False])
-def test_the_lists_read_in_one_round_trip_show_what_the_orm_reads(product, pm, monkeypatch, together):
-    """The section's rows are the same whether the lists are read together (PostgreSQL) or one by one."""
+def test_the_section_lists_each_kind_in_its_own_order(product, pm):
     fill_stage(product, Stage.PROBLEM)
     fill_stage(product, Stage.EXECUTION)
-    if not together:
-        monkeypatch.setattr(
-            "lifecycle.work.selectors._read_together",
-            lambda lists: {name: list(rows) for name, rows in lists.items()},
-        )
     work = product_work(product=product, user=pm)
     expected = {
         "pain-points": list(PainPoint.objects.filter(product=product).order_by("pk")),
