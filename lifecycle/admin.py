@@ -169,7 +169,7 @@ _register(
 @admin.register(StageThreshold)
 class StageThresholdAdmin(admin.ModelAdmin):
     """Days in a stage after which the lifecycle analytics call a product stuck (a stage without a row uses the
-    default in ``lifecycle.analytics.DEFAULT_STUCK_DAYS``)."""
+    default in ``lifecycle.analytics.selectors.DEFAULT_STUCK_DAYS``)."""
 
     list_display = ("stage", "stuck_after_days")
     ordering = ("stage",)

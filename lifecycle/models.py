@@ -545,7 +545,7 @@ def is_late(*, done: bool, planned, actual) -> bool:
 
 class StageThreshold(models.Model):
     """How many days in a stage make a product "stuck" on the lifecycle analytics (defaults in
-    ``lifecycle.analytics.DEFAULT_STUCK_DAYS`` for a stage without a row)."""
+    ``lifecycle.analytics.selectors.DEFAULT_STUCK_DAYS`` for a stage without a row)."""
 
     stage = models.CharField(max_length=12, choices=Stage.choices, unique=True)
     stuck_after_days = models.PositiveIntegerField()

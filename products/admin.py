@@ -7,7 +7,7 @@ product_create``, which records its first stage. Edits that move a product to an
 owner, market, focus) or delete it enqueue the recompute of its KPIs' rollups. The product page shows its
 transitions and members inline; links lead to its KPI targets and measurements, too many to show inline.
 
-Products and memberships have a read-only "History" page (``products.admin_history.HistoryAdmin``), and a product
+Products and memberships have a read-only "History" page (``spm.admin_tools.history.HistoryAdmin``), and a product
 saved from a page loaded before someone else's save is refused as a conflict instead of overwriting it.
 """
 

@@ -240,7 +240,7 @@ class ProductForm(forms.ModelForm):
         return {name: self.cleaned_data[name] for name in self._meta.fields}
 
     def on_top_of(self, conflict: EditConflict) -> "ProductForm":
-        """After a conflict, this input on top of the latest save (``products.history.rebased_data``): saving it
+        """After a conflict, this input on top of the latest save (``spm.history.conflicts.rebased_data``): saving it
         again applies this user's edits without undoing the other's. ``conflict_notes`` say, per field, what
         was saved meanwhile."""
         data, notes = rebased_data(self, conflict)

@@ -16,7 +16,7 @@ from spm.history.conflicts import EditConflict, edit_conflict, version_claim
 
 class ProductEditConflict(EditConflict):
     """The product was saved by someone else after the editor loaded it. ``current`` is the product now;
-    ``changes`` what changed since the editor's version (see ``products.history.EditConflict``)."""
+    ``changes`` what changed since the editor's version (see ``spm.history.conflicts.EditConflict``)."""
 
 
 def scope_keys(product: Product) -> dict[str, str]:

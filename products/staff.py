@@ -1,7 +1,7 @@
 """Django admin access for staff who are not superusers: one group per rung, with model permissions.
 
 Who may open which admin page comes from these groups (Django's model permissions); which rows a staff member
-may then change comes from ``products.permissions`` (``products.admin_permissions``). ``role_groups_sync``
+may then change comes from ``products.permissions`` (``spm.admin_tools.permissions``). ``role_groups_sync``
 writes the groups and ``role_groups_assign`` puts people in the group of their role; the demo seed calls both,
 and an admin who makes someone staff adds them to their group (docs/permissions.md).
 
@@ -68,7 +68,7 @@ PM_GROUP = "Product managers"
 ROLE_GROUP_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     # VPs edit everything (rollups are computed, never edited: the admin itself refuses their change).
     LEADERSHIP_GROUP: dict.fromkeys(DOMAIN_MODELS + LIFECYCLE_WORK_MODELS, ALL),
-    # Directors edit products, objectives and KPI targets; ``products.admin_permissions`` narrows the rows they
+    # Directors edit products, objectives and KPI targets; ``spm.admin_tools.permissions`` narrows the rows they
     # may change to the portfolios they direct. They read the rest.
     DIRECTOR_GROUP: {
         **dict.fromkeys(DOMAIN_MODELS, (VIEW,)),
@@ -87,7 +87,7 @@ ROLE_GROUP_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
 }
 
 # Strategy (docs/strategy.md): leadership edits key results, budget lines, alignments and scores (the rows narrowed
-# by ``portfolio.permissions``); scenarios and the plan history are read here and changed only on their pages.
+# by ``portfolio.strategy.permissions``); scenarios and the plan history are read here and changed only on their pages.
 STRATEGY_MODELS = {
     "portfolio.keyresult": ALL,
     "portfolio.budgetline": ALL,

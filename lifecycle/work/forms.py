@@ -257,7 +257,7 @@ class MilestoneForm(WorkProductForm):
         return cleaned_data
 
 
-#: The form of each kind of work product, by its slug in ``lifecycle.work.WORK_KINDS``.
+#: The form of each kind of work product, by its slug in ``lifecycle.work.kinds.WORK_KINDS``.
 WORK_FORMS: dict[str, type[WorkProductForm]] = {
     "problem-statement": ProblemStatementForm,
     "pain-points": PainPointForm,

@@ -1,5 +1,5 @@
 """The kinds of lifecycle work product, by stage: what each is called, its model, and how a row reads on the
-product page. The product page, its forms (``lifecycle.forms.WORK_FORMS``), the URLs
+product page. The product page, its forms (``lifecycle.work.forms.WORK_FORMS``), the URLs
 (``/lifecycle/products/<slug>/work/<kind>/...``) and the admin all go by this one table."""
 
 from __future__ import annotations

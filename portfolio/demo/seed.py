@@ -225,7 +225,7 @@ def demo_seed(
         for product, plan_product in zip(product_rows, plan.products, strict=True)
         for step in plan_product.transitions
     )
-    # Each stage's work products: earlier stages mostly done, the current one half done (lifecycle/demo.py).
+    # Each stage's work products: earlier stages mostly done, the current one half done (portfolio/demo/work.py).
     objective_ids: dict[int | None, list[int]] = {}
     for objective in objectives:
         objective_ids.setdefault(objective.portfolio_id, []).append(objective.pk)

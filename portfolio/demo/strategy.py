@@ -1,10 +1,10 @@
 """The demo's strategy data: key results, alignments, quarterly budget lines, RICE/WSJF scores and one draft
-scenario. Deterministic for a seed and a day; bulk inserts only (called by ``portfolio.demo.demo_seed``).
+scenario. Deterministic for a seed and a day; bulk inserts only (called by ``portfolio.demo.seed.demo_seed``).
 
 Budget lines: this year's four quarters carry each product's seeded planned budget (split across quarters and
 capex/opex, to the cent) and its seeded actual spend (spread over the quarters elapsed so far, so some products
 are over plan); next year's four quarters carry a plan only. Product totals are then set from the lines
-(``portfolio.investment.products_sync_money``): a product's planned budget is the whole live plan.
+(``portfolio.strategy.services.budgets.products_sync_money``): a product's planned budget is the whole live plan.
 
 Some objectives are left without a product (the last one of each portfolio) and about one product in eight
 serves no objective, so the coverage view has gaps to show.

@@ -1,6 +1,6 @@
 """CSV imports of KPI definitions, products and KPI measurements (docs/imports.md).
 
-Each importer reads exactly the columns of the matching export (``portfolio.exports`` and
+Each importer reads exactly the columns of the matching export (``portfolio.kpis.exports`` and
 ``products.exports``), checks every row and writes all or nothing:
 
 - every problem is a ``RowError(line, column, message)`` (the header is line 1);
@@ -12,7 +12,7 @@ Products and KPIs are written through their services, one row at a time (a few t
 their check runs those same writes in a transaction that is rolled back, so a preview refuses exactly what the
 import would (a stage move that the lifecycle rules refuse, for one). Measurements, up to a million rows, are
 streamed into a temporary table in batches (``COPY`` on PostgreSQL) and written with a few set-based statements,
-with the same effects as ``portfolio.services.measurement_record``: the value, who recorded it and when, a
+with the same effects as ``portfolio.kpis.services.measurement_record``: the value, who recorded it and when, a
 history row per created or changed value, the rollups marked stale once for the affected KPIs and periods, one
 refresh requested after commit, and the products' health refreshed.
 """

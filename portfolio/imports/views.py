@@ -1,7 +1,7 @@
 """The Import page: upload a CSV file, see its problems or what it would change, apply it, follow its progress.
 
-Thin: the reading, checks and writes are ``portfolio.imports``; runs, storage and background work are
-``portfolio.import_runs``; who may do what is ``products.permissions``.
+Thin: the reading, checks and writes are ``portfolio.imports.importer`` and its kinds; runs, storage and
+background work are ``portfolio.imports.runs``; who may do what is ``products.permissions``.
 """
 
 from django.conf import settings

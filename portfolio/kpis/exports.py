@@ -3,7 +3,7 @@
 The columns are contracts (outside checks read them): KPIs are named by their ``name`` in all three files,
 products by their slug, periods as ISO dates. Numbers are written at full precision (``repr`` of the float, as
 ``csv`` does), never rounded: rounding is for display. A missing target is an empty cell. Cells go through
-``products.exports.csv_cell``, so text a spreadsheet would run as a formula is defused the same way everywhere.
+``spm.csvfiles.writer.csv_cell``, so text a spreadsheet would run as a formula is defused the same way everywhere.
 """
 
 from __future__ import annotations

@@ -73,7 +73,7 @@ class BudgetLine(models.Model):
     """Planned budget and actual spend of one product for one quarter (keyed by its first day), capex or opex.
 
     The live plan. ``Product.planned_budget`` and ``actual_spend`` are kept equal to the sums of a product's
-    lines by ``portfolio.investment`` (docs/strategy.md)."""
+    lines by ``portfolio.strategy.services.budgets`` (docs/strategy.md)."""
 
     product = models.ForeignKey("products.Product", on_delete=models.CASCADE, related_name="budget_lines")
     quarter = models.DateField(help_text="First day of the quarter.")
@@ -97,7 +97,7 @@ class BudgetLine(models.Model):
 
 
 class PriorityScore(models.Model):
-    """A product's RICE and WSJF inputs, and the two scores computed from them (``portfolio.prioritization``)."""
+    """A product's RICE and WSJF inputs, and the two scores computed from them (``portfolio.strategy.rules``)."""
 
     product = models.OneToOneField("products.Product", on_delete=models.CASCADE, related_name="priority")
     reach = models.PositiveIntegerField(help_text="People or events per quarter.")

@@ -1,4 +1,4 @@
-"""CSV exports of the strategy pages' tables: streamed, formula-safe (``products.exports.csv_cell``), money as
+"""CSV exports of the strategy pages' tables: streamed, formula-safe (``spm.csvfiles.writer.csv_cell``), money as
 plain decimal numbers in the configured currency, quarters and dates as ISO dates."""
 
 from __future__ import annotations

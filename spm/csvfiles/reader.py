@@ -70,7 +70,7 @@ def size_label(size: int) -> str:
 
 
 def unescape_cell(cell: str) -> str:
-    """Undo ``products.exports.csv_cell``'s formula escaping: a leading apostrophe before a formula character
+    """Undo ``spm.csvfiles.writer.csv_cell``'s formula escaping: a leading apostrophe before a formula character
     (or before another apostrophe) was added by our export and is dropped; any other apostrophe is data."""
     if len(cell) > 1 and cell[0] == "'" and cell[1] in FORMULA_CHARS:
         return cell[1:]

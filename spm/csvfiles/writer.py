@@ -34,7 +34,7 @@ def csv_cell(value: object) -> object:
 
 def _needs_escape(text: str) -> bool:
     """A formula character first; or an apostrophe before one (or before another apostrophe), so that the import,
-    which drops one such apostrophe (``products.imports.unescape_cell``), gives back exactly this text."""
+    which drops one such apostrophe (``spm.csvfiles.reader.unescape_cell``), gives back exactly this text."""
     if text.startswith(FORMULA_PREFIXES):
         return True
     return text.startswith("'") and text[1:].startswith((*FORMULA_PREFIXES, "'"))

@@ -1,4 +1,4 @@
-"""CSV import of measurements and KPI definitions (portfolio/imports.py): every error kind names its line and
+"""CSV import of measurements and KPI definitions (portfolio/imports/): every error kind names its line and
 column and writes nothing; a valid file writes everything in one go; the same file again changes nothing."""
 
 import datetime as dt

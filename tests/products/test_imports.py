@@ -1,4 +1,4 @@
-"""CSV import of products (portfolio/imports.py through the services) and the three import commands."""
+"""CSV import of products (portfolio/imports/products.py through the services) and the three import commands."""
 
 import datetime as dt
 from decimal import Decimal

@@ -227,7 +227,7 @@ class KPITargetAdmin(RowPermissionAdminMixin, VersionCheckedAdminMixin, HistoryA
     """Per-product targets: one row per product and KPI (up to 20,000). Targets are edited in the list.
 
     Each form, and each row of the list, carries the target's version: a save from a page loaded before someone
-    else's save is refused with what they changed (``products.admin_history``)."""
+    else's save is refused with what they changed (``spm.admin_tools.history``)."""
 
     row_permission = staticmethod(lambda user, target: can_edit_kpi_target(user, target.product))
 

@@ -2,7 +2,7 @@
 
 A key result's current value is its KPI's latest native rollup in the objective's scope (the portfolio's key,
 or the organisation for an organisation-wide objective), read with one annotated query; its status follows the
-KPI's direction and tolerance against the key result's target (``portfolio.rollups.rollup_status``).
+KPI's direction and tolerance against the key result's target (``portfolio.kpis.rules.rollup_status``).
 """
 
 from __future__ import annotations
