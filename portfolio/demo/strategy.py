@@ -34,6 +34,7 @@ from portfolio.periods import quarter_start, year_quarters
 from portfolio.strategy.rules import FIBONACCI, IMPACT_CHOICES, elapsed_fraction, rice_score, wsjf_score
 from portfolio.strategy.services.budgets import products_sync_money
 from portfolio.strategy.services.plan import plan_change
+from portfolio.strategy.services.scenarios import scenario_create_from_live
 from products.choices import Focus, Market, Stage
 from products.models import Product, User
 
@@ -238,8 +239,6 @@ def seed_strategy(
 
 def _draft_scenario(rng, *, portfolios, products, today: dt.date, current: dt.date) -> int:
     """One draft scenario for the first portfolio: a tenth off, its two weakest products paused, one new bet."""
-    from portfolio.strategy.services.scenarios import scenario_create_from_live
-
     if not portfolios or not products.get(portfolios[0].pk):
         return 0
     portfolio = portfolios[0]

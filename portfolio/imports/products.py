@@ -11,6 +11,7 @@ from django.core.validators import slug_re
 from django.db import transaction
 from django.utils.text import slugify
 
+from lifecycle.services import StageMoveRefused, product_create, product_move_stage
 from portfolio.imports.cells import CellError, duplicate_message, parse_choice, parse_money, unknown_message
 from portfolio.imports.outcome import ImportOutcome, ImportRequest, checked_or_applied, csv_reader
 from portfolio.models import Portfolio
@@ -166,8 +167,6 @@ def _write_product(
     row: ProductRow, product: Product | None, *, request: ImportRequest, outcome: ImportOutcome
 ) -> None:
     """Create or update one product through the services; a refused stage move is the row's problem."""
-    from lifecycle.services import StageMoveRefused, product_create, product_move_stage
-
     user = request.user
     try:
         with transaction.atomic():

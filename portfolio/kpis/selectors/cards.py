@@ -11,6 +11,7 @@ from django.db.models import (
 )
 
 from portfolio.choices import Frequency, Grain, Scope
+from portfolio.kpis.rules import rollup_status
 from portfolio.kpis.selectors.scorecard import RollupPoint
 from portfolio.models import KPI, KPITarget, Measurement, Rollup
 from products.models import Product
@@ -53,8 +54,6 @@ class KPICard:
 
     @property
     def status(self) -> str:
-        from portfolio.kpis.rules import rollup_status
-
         if self.latest is None:
             return "no_data"
         return rollup_status(

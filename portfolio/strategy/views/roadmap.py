@@ -10,6 +10,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from portfolio.kpis.selectors.scopes import portfolios
 from portfolio.strategy import charts, exports, forms
+from portfolio.strategy.selectors import roadmap
 from products.models import Product
 from products.selectors import products_filtered
 from spm.web.charts import figure_json
@@ -29,8 +30,6 @@ ROADMAP_ROWS_PER_PAGE = 50
 def roadmap_view(request: HttpRequest) -> HttpResponse:
     """Roadmap items, releases and milestones across products on one timeline, filtered like the dashboard,
     with today's line and late entries in red; the same entries as a table and ``?format=csv``."""
-    from portfolio.strategy.selectors import roadmap
-
     day = timezone.localdate()
     form = forms.RoadmapFilterForm(request.GET, portfolios=portfolios())
     filters = form.cleaned_or_default()
