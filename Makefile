@@ -90,6 +90,7 @@ audit-deps: $(AUDIT_STAMP)
 test: $(STAMP) browser-deps audit-deps ## Set up and run the whole suite (PostgreSQL/Redis tests skip when DATABASE_URL/CELERY_BROKER_URL are unset)
 	@$(BIN)/ruff check .
 	@$(BIN)/ruff format --check .
+	@$(BIN)/lint-imports --no-cache || { echo "error: an import breaks the layers of docs/ARCHITECTURE.md (pyproject.toml [tool.importlinter])" >&2; exit 1; }
 	@$(BIN)/python manage.py makemigrations --check --dry-run -v 0 || { echo "error: models changed without a migration" >&2; exit 1; }
 	@$(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 

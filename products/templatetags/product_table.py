@@ -14,7 +14,7 @@ from django.templatetags.l10n import unlocalize
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 
-from portfolio.templatetags.kpi_display import kpi_number, sparkline
+from spm.web.figures import kpi_number, sparkline
 
 register = template.Library()
 
