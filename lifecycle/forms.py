@@ -1,7 +1,9 @@
 """The stage move form of the board and the product page: one form, one way to move, one way to say it moved."""
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.models import User
+from django.http import HttpRequest
 
 from lifecycle.models import StageTransition
 from lifecycle.services import GateNotMet, StageMoveRefused, product_move_stage
@@ -61,14 +63,13 @@ class StageMoveForm(forms.Form):
             return None
 
 
-def moved_messages(transition: StageTransition, product: Product) -> tuple[str, str | None]:
-    """What the person who moved ``product`` reads: the move, and the override warning when a gate was overridden."""
+def announce_move(request: HttpRequest, transition: StageTransition, product: Product) -> None:
+    """Tell the person who moved ``product`` what happened: the move, and a warning when a gate was overridden."""
     from_stage, to_stage = Stage(transition.from_stage), Stage(transition.to_stage)
-    moved = f"Moved {product.name} from {from_stage.label} to {to_stage.label}."
-    if not transition.gate_overridden:
-        return moved, None
-    unmet = len(transition.unmet_criteria)
-    return (
-        moved,
-        f"Gate overridden: {unmet} unmet criteri{'on' if unmet == 1 else 'a'} recorded with your reason.",
-    )
+    messages.success(request, f"Moved {product.name} from {from_stage.label} to {to_stage.label}.")
+    if transition.gate_overridden:
+        unmet = len(transition.unmet_criteria)
+        messages.warning(
+            request,
+            f"Gate overridden: {unmet} unmet criteri{'on' if unmet == 1 else 'a'} recorded with your reason.",
+        )

@@ -14,7 +14,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import reswap, retarget
 
 from lifecycle.board.selectors import BoardCard, board_columns
-from lifecycle.forms import StageMoveForm, moved_messages
+from lifecycle.forms import StageMoveForm, announce_move
 from lifecycle.selectors import stages_around
 from lifecycle.summaries import checklists
 from portfolio.kpis.selectors.scopes import portfolios
@@ -131,10 +131,7 @@ def move(request: HttpRequest, slug: str) -> HttpResponse:
     form = StageMoveForm(request.POST)
     transition = form.move(product=product, by=request.user)
     if transition is not None:
-        moved, overridden = moved_messages(transition, product)
-        messages.success(request, moved)
-        if overridden:
-            messages.warning(request, overridden)
+        announce_move(request, transition, product)
         if is_htmx(request):
             context = board_context(request, card=product, moved=True, region=True)
             response = render(request, f"{BOARD}#move-result", context)

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from lifecycle.forms import StageMoveForm, moved_messages
+from lifecycle.forms import StageMoveForm, announce_move
 from lifecycle.services import work_product_delete, work_product_save
 from lifecycle.work.forms import work_form
 from lifecycle.work.kinds import KINDS_BY_SLUG, WorkKind
@@ -160,10 +160,7 @@ def product_move(request: HttpRequest, slug: str) -> HttpResponse:
     form = StageMoveForm(request.POST)
     transition = form.move(product=product, by=request.user)
     if transition is not None:
-        moved, overridden = moved_messages(transition, product)
-        messages.success(request, moved)
-        if overridden:
-            messages.warning(request, overridden)
+        announce_move(request, transition, product)
         if is_htmx(request):
             # The whole page shows the stage (its header, the timeline): reload whichever page this is.
             response = HttpResponse(status=204)
