@@ -1,7 +1,6 @@
 """Admin for stage transitions, every lifecycle work product and the stuck thresholds, plus the "Move to
 stage…" action on products, which goes through ``lifecycle.services.product_move_stage`` like every move."""
 
-from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
@@ -9,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.text import Truncator
 
+from lifecycle.forms import StageMoveForm
 from lifecycle.models import (
     Competitor,
     EvidenceLink,
@@ -32,7 +32,6 @@ from lifecycle.models import (
     SuccessCriterion,
 )
 from lifecycle.services import StageMoveRefused, product_move_stage
-from products.choices import Stage
 from products.models import Product
 from products.permissions import can_edit_product
 from spm.admin_tools.history import HistoryAdmin
@@ -208,20 +207,14 @@ PRODUCT_INLINES = (RoadmapItemInline, ReleaseInline, MilestoneInline)
 # ------------------------------------------------------------------------------------------------ the move action
 
 
-class MoveToStageForm(forms.Form):
-    to = forms.ChoiceField(label="Move to", choices=Stage.choices)
-    note = forms.CharField(
-        label="Note",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Required to move back.",
-    )
-    override_reason = forms.CharField(
-        label="Override reason",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Directors (their portfolios), VPs and superusers: moves past unmet gate criteria with this reason.",
-    )
+class MoveToStageForm(StageMoveForm):
+    """The board's move form (same fields and limits) for the admin's "Move to stage…" of several products."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields[
+            "override_reason"
+        ].help_text = "Directors (their portfolios), VPs and superusers: moves past unmet gate criteria with this reason."
 
 
 @admin.action(description="Move to stage…")
