@@ -75,10 +75,6 @@ class StrategyFilterForm(ScopeFilterFields):
             query[name] = str(value)
         return query
 
-    def querystring(self, **changes) -> str:
-        query = self.query(**changes).urlencode()
-        return f"?{query}" if query else ""
-
 
 class InvestmentFilterForm(StrategyFilterForm):
     EXTRA = ("year", "dimension")

@@ -75,12 +75,6 @@ def dict_get(mapping, key):
         return None
 
 
-@register.filter
-def querystring_page(form, page) -> str:
-    """The form's query string with another page: ``{{ form|querystring_page:3 }}`` gives ``?stage=mvp&page=3``."""
-    return form.querystring(page=page)
-
-
 @register.filter(name="quarter_label")
 def quarter_label_filter(day) -> str:
     """``{{ line.quarter|quarter_label }}``: “Q4 2026”."""
