@@ -1,9 +1,9 @@
 """Template tags for KPI figures: server-drawn sparklines and number formatting."""
 
 from collections.abc import Sequence
-from html import escape
 
 from django import template
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from spm.web.figures import kpi_number, sparkline

@@ -4,15 +4,15 @@ A page holds 100 measurements of six cells; through template nodes each costs mo
 reason as the scorecard cells in ``rollup_display``). Same markup, every value escaped.
 """
 
-from html import escape
-
 from django import template
 from django.urls import reverse
 from django.utils.formats import localize
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from portfolio.templatetags.kpi_display import kpi_number
-from portfolio.templatetags.rollup_display import period_label, status_badge
+from portfolio.templatetags.rollup_display import period_label
+from spm.web.markup import status_badge
 
 register = template.Library()
 

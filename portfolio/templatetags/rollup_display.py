@@ -1,17 +1,15 @@
 """Words for rollup figures in the director view: period labels, changes, gaps to target."""
 
 import datetime as dt
-from functools import lru_cache
-from html import escape
 
 from django import template
-from django.template.loader import get_template
-from django.utils.html import format_html
+from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 
 from portfolio.choices import Direction, Frequency, Grain
 from portfolio.periods import quarter_label
 from portfolio.templatetags.kpi_display import kpi_number
+from spm.web.markup import status_badge
 
 register = template.Library()
 
@@ -105,12 +103,6 @@ def unit_symbol(unit: str) -> str:
 # Dense tables: a scorecard has a cell per KPI and scope key (hundreds), so cells are written here rather than
 # by template nodes (about ten times faster). The markup stays what the templates would write.
 # --------------------------------------------------------------------------------------------------
-
-
-@lru_cache(maxsize=8)
-def status_badge(status: str) -> str:
-    """``includes/status_badge.html`` for one status, rendered once: status in words, never colour alone."""
-    return get_template("includes/status_badge.html").render({"status": status})
 
 
 @register.simple_tag

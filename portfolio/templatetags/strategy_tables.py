@@ -9,18 +9,16 @@ reversed once per call and completed per row. Tests: tests/portfolio/test_object
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
-from functools import lru_cache
-from html import escape
 
 from django import template
-from django.template.loader import get_template
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from portfolio.strategy.rules import BURN_BADGE, BURN_LABELS, burn_status
 from portfolio.strategy.selectors.objectives import ALIGNED_NAMES_SHOWN as ALIGNED_SHOWN
 from portfolio.templatetags.strategy_display import money, money_compact, money_signed, plain_number
+from spm.web.markup import csrf_input, status_badge
 
 register = template.Library()
 
@@ -28,25 +26,11 @@ _SLUG = "slug-placeholder"
 _PK = 987654321
 CENT = Decimal("0.01")
 MONTHS = ("", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-NO_TOKEN = "NOTPROVIDED"  # noqa: S105 - what Django's csrf context processor gives when there is no request
-
-
-def _csrf_input(context) -> str:
-    token = context.get("csrf_token")
-    if not token or token == NO_TOKEN:
-        return ""
-    return format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', token)
 
 
 def _product_url_prefix() -> tuple[str, str]:
     head, _, tail = reverse("products:detail", kwargs={"slug": _SLUG}).partition(_SLUG)
     return head, tail
-
-
-@lru_cache(maxsize=8)
-def status_badge(status: str) -> str:
-    """``includes/status_badge.html`` for one status, rendered once."""
-    return get_template("includes/status_badge.html").render({"status": status})
 
 
 def _number(value) -> str:
@@ -105,7 +89,7 @@ def aligned_items(context, view, editable_ids) -> SafeString:
         )
         if product_id in editable_ids:
             if csrf is None:
-                csrf = _csrf_input(context)
+                csrf = csrf_input(context)
             action = f"{delete_head}{int(alignment_id)}{delete_tail}"
             item += (
                 f'\n              <form class="inline-form" method="post" action="{action}" hx-post="{action}" '
@@ -165,7 +149,7 @@ def objective_card(context, view) -> SafeString:
         action = reverse("portfolio:alignment-create", args=[pk])
         form = (
             f'<form class="form-inline align-form" method="post" action="{action}" hx-post="{action}" '
-            f'hx-target="#objective-{pk}" hx-swap="outerHTML">\n            {_csrf_input(context)}\n'
+            f'hx-target="#objective-{pk}" hx-swap="outerHTML">\n            {csrf_input(context)}\n'
             f'            <label for="align-{pk}">Align a product</label>\n'
             f'            <input id="align-{pk}" name="product" placeholder="product slug or name" required '
             'maxlength="80">\n'
@@ -249,7 +233,7 @@ def scenario_line_rows(
     hidden = format_html('<input type="hidden" name="page" value="{}">', page_number)
     if changed_only:
         hidden = mark_safe(hidden + '<input type="hidden" name="changed" value="1">')  # noqa: S308 - constant
-    csrf = mark_safe(_csrf_input(context) if can_edit else "")  # noqa: S308 - format_html
+    csrf = mark_safe(csrf_input(context) if can_edit else "")  # noqa: S308 - format_html
     paused_zero = f'<span class="muted">{escape(money(0))} (paused)</span>'
     rows = []
     for line in lines:

@@ -7,11 +7,11 @@ rounding), and escapes every value that comes from the database.
 """
 
 from decimal import ROUND_HALF_UP, Decimal
-from html import escape
 
 from django import template
 from django.templatetags.l10n import unlocalize
 from django.urls import reverse
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from spm.web.figures import kpi_number, sparkline

@@ -2,9 +2,8 @@
 template tags of ``portfolio.templatetags.kpi_display`` and ``products.templatetags.product_table`` call these."""
 
 from collections.abc import Sequence
-from html import escape
 
-from django.utils.html import format_html
+from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 
 TREND_WORDS = {"up": "rising", "down": "falling", "flat": "flat"}
