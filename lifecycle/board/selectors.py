@@ -18,6 +18,9 @@ from products.selectors import product_filter, stage_counts
 BOARD_CARDS_PER_STAGE = 10
 
 
+STAND_IN_SLUG, STAND_IN_NAME, STAND_IN_URL = "stand-in-slug", "stand-in-name", "/stand-in-move-url/"
+
+
 @dataclass
 class BoardCard:
     """A product as a board card. Read with ``values()``: a board shows up to 140 cards per request, and
@@ -40,6 +43,12 @@ class BoardCard:
     @property
     def health_label(self) -> str:
         return Health(self.health).label
+
+    @classmethod
+    def stand_in(cls) -> "BoardCard":
+        """A card whose slug, name and move URL are markers: a template rendered for it once is completed for
+        each real card by replacing the markers (``lifecycle.templatetags.board_display``)."""
+        return cls(0, STAND_IN_SLUG, STAND_IN_NAME, "", "", "", 0, move_url=STAND_IN_URL, may_move=True)
 
     @classmethod
     def from_product(cls, product: Product) -> "BoardCard":

@@ -63,8 +63,10 @@ def move_targets(stage: str) -> dict[str, list[tuple[str, str]]]:
     }
 
 
-def stage_options(stage: str) -> str:
-    return render_to_string(f"{BOARD}#stage-options", move_targets(stage))
+def column_move_form(request: HttpRequest, stage: str) -> str:
+    """The move-form partial for a column's stand-in card: board_display completes it for each card."""
+    context = {"card": BoardCard.stand_in(), **move_targets(stage)}
+    return render_to_string(f"{BOARD}#move-form", context, request)
 
 
 def board_context(
@@ -103,9 +105,9 @@ def board_context(
         "active_filters": active,
         "filter_query": filter_query,
         "board_url": reverse("lifecycle:board"),
-        # Each column with its Move <option>s, rendered once for all its cards.
+        # Each column with its cards' Move control, rendered once for all of them.
         "columns": [
-            (column, stage_options(column.stage) if any(c.may_move for c in column.cards) else "")
+            (column, column_move_form(request, column.stage) if any(c.may_move for c in column.cards) else "")
             for column in columns
         ],
         "total": sum(column.count for column in columns),

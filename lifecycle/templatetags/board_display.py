@@ -1,42 +1,40 @@
-"""The lifecycle board's cards, written in Python.
+"""The lifecycle board's cards, written in Python; their Move control and gate checklist come from the board's
+template partials.
 
 A board shows up to 70 cards (more when a column is expanded), each with its health, owner, days in stage, gate
-checklist and Move form. As template markup every card cost about 0.4 ms (variable lookups, ``{% if %}`` and
-escaping for some 60 nodes); written here, with the stdlib's escaping, it costs a few microseconds. The markup
-is the same as the template's (tests/lifecycle/test_board.py reads it). A card whose move was just refused
-keeps its form with the errors: that one still renders through the ``move-form`` partial of the board.
+checklist and Move form. Through template nodes a card's own markup cost about 0.4 ms (some 60 nodes of lookups,
+``{% if %}`` and escaping), and the ``move-form`` partial 0.15 ms more: 38 ms for a board of 70, the board's whole
+budget. So:
+
+- the card itself is written here (a few microseconds, Django's ``escape`` on every value; the markup that
+  tests/lifecycle/test_board.py reads);
+- the Move control is the ``move-form`` partial of lifecycle/board.html, the one source of its markup: the view
+  renders it once per column for a stand-in card (``BoardCard.stand_in``), and each card's copy replaces the
+  stand-in's slug, name and URL with its own, escaped. A card whose move was just refused renders the partial
+  itself, with its errors and the user's input;
+- the gate checklist is the ``gate-checklist`` partial, rendered once per distinct set of passed criteria.
 """
 
 from functools import lru_cache
-from html import escape
 
 from django import template
+from django.template.loader import get_template
+from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from lifecycle.board.selectors import BoardCard, BoardColumn
+from lifecycle.board.selectors import STAND_IN_NAME, STAND_IN_SLUG, STAND_IN_URL, BoardCard, BoardColumn
 from lifecycle.gates import GateResult
 
 register = template.Library()
 
-MOVE_FORM_PARTIAL = "lifecycle/board.html#move-form"
+BOARD = "lifecycle/board.html"
 
 
 @lru_cache(maxsize=512)
 def _checklist(gates_a_move: bool, criteria: tuple[tuple[str, bool], ...]) -> str:
-    """A card's gate disclosure: it depends only on which criteria of the stage pass, so each is built once."""
     met = sum(1 for _name, passed in criteria if passed)
-    items = "".join(
-        f'<li class="gate-list__item gate-list__item--{"met" if passed else "unmet"}">'
-        f'<span class="gate-list__mark" aria-hidden="true">{"✓" if passed else "✗"}</span>'
-        f'<span><span class="visually-hidden">{"Met" if passed else "Not met"}: </span>{escape(name)}</span></li>'
-        for name, passed in criteria
-    )
-    return (
-        f'<details class="kgate{" kgate--passed" if met == len(criteria) else ""}">\n'
-        f'<summary class="kgate__summary">{"Gate" if gates_a_move else "Delivery"}: {met}/{len(criteria)} '
-        f"criteria met</summary>\n"
-        f'<ul class="gate-list">{items}</ul>\n</details>'
-    )
+    context = {"gates_a_move": gates_a_move, "criteria": criteria, "met": met}
+    return get_template(f"{BOARD}#gate-checklist").render(context)
 
 
 def checklist_html(gate: GateResult) -> str:
@@ -45,21 +43,12 @@ def checklist_html(gate: GateResult) -> str:
     )
 
 
-def move_form_html(card: BoardCard, options: str, csrf_input: str) -> str:
-    """The Move disclosure of a card: a plain POST form (htmx submits it in place; drag and drop fills it)."""
-    url, name = escape(card.move_url), escape(card.name)
+def move_form_html(card: BoardCard, stand_in_form: str) -> str:
+    """The column's stand-in Move control completed for ``card``."""
     return (
-        f'<details class="kmove" id="move-{escape(card.slug)}">\n'
-        f'<summary class="btn btn--sm kmove__toggle">Move<span class="visually-hidden"> {name} to another stage'
-        f"</span></summary>\n"
-        f'<form class="kmove__form" method="post" action="{url}" hx-post="{url}" hx-target="closest details" '
-        f'hx-swap="outerHTML" hx-indicator="#page-loading, closest details" data-board-move>\n{csrf_input}\n'
-        f'<label class="kmove__field">Move to <select name="to">{options}</select></label>\n'
-        '<label class="kmove__field">Note <span class="kmove__hint">(required to move back)</span>'
-        '<textarea name="note" rows="2" maxlength="2000"></textarea></label>\n'
-        '<div class="kmove__actions">\n<button type="submit" class="btn btn--sm btn--primary">Move</button>\n'
-        '<span class="loading htmx-indicator" aria-hidden="true"><span class="spinner"></span>Moving…</span>\n'
-        "</div>\n</form>\n</details>"
+        stand_in_form.replace(STAND_IN_URL, escape(card.move_url))
+        .replace(STAND_IN_SLUG, escape(card.slug))
+        .replace(STAND_IN_NAME, escape(card.name))
     )
 
 
@@ -85,23 +74,19 @@ def card_html(card: BoardCard, *, moved: bool, move_form: str) -> str:
 
 
 @register.simple_tag(takes_context=True)
-def board_cards(context: template.Context, column: BoardColumn, move_options: str) -> SafeString:
-    """One column's list of cards (``move_options``: the column's <option>s, rendered once for all its cards)."""
+def board_cards(context: template.Context, column: BoardColumn, stand_in_form: str) -> SafeString:
+    """One column's list of cards (``stand_in_form``: the column's Move control for the stand-in card)."""
     moved_id = context.get("moved_id")
-    token = context.get("csrf_token")
-    csrf_input = (
-        f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(str(token))}">' if token else ""
-    )
     parts = ['<ul class="board__cards">\n']
     for card in column.cards:
         if not card.may_move:
             move_form = ""
         elif card.move_form is not None:  # refused: the partial, with the errors and the user's input
-            partial = context.template.engine.get_template(MOVE_FORM_PARTIAL)
+            partial = context.template.engine.get_template(f"{BOARD}#move-form")
             with context.push(card=card):
                 move_form = partial.render(context)
         else:
-            move_form = move_form_html(card, move_options, csrf_input)
+            move_form = move_form_html(card, stand_in_form)
         parts.append(card_html(card, moved=card.pk == moved_id, move_form=move_form))
     parts.append("</ul>")
     return mark_safe("".join(parts))  # noqa: S308 - every value above is escaped

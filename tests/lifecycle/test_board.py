@@ -271,16 +271,20 @@ def test_the_move_control_is_keyboard_usable_with_a_stage_select_and_a_note(clie
     html = client_as(pm).get(BOARD).content.decode()
     card = html.split(f'id="card-{product.slug}"', 1)[1].split("</li>", 1)[0]
     assert '<summary class="btn btn--sm kmove__toggle">Move' in card
-    assert '<label class="kmove__field">Move to <select name="to">' in card
+    assert f'<label for="move-{product.slug}-to">Move to</label>' in card
+    assert f'<select name="to" id="move-{product.slug}-to">' in card
+    assert f'<span class="visually-hidden"> {product.name} to another stage</span>' in card
+    assert "stand-in" not in html  # every card's control is its own: the column's stand-in is completed
     forward, back = card.split('<optgroup label="Forward">')[1].split(
         '<optgroup label="Back (needs a note)">'
     )
     assert re.findall(r'value="(\w+)"', forward) == ["feedback", "strategy", "execution"]
     assert re.findall(r'value="(\w+)"', back) == ["research", "opportunity", "problem"]
     assert (
-        '<label class="kmove__field">Note <span class="kmove__hint">(required to move back)</span><textarea name="note"'
+        f'<label for="move-{product.slug}-note">Note <span class="kmove__hint">(required to move back)</span></label>'
         in card
     )
+    assert f'<textarea name="note" id="move-{product.slug}-note" rows="2" maxlength="2000">' in card
     assert f'method="post" action="/lifecycle/board/move/{product.slug}/"' in card
     assert 'name="csrfmiddlewaretoken"' in card
     assert '<button type="submit" class="btn btn--sm btn--primary">Move</button>' in card
