@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -64,9 +65,11 @@ def move_targets(stage: str) -> dict[str, list[tuple[str, str]]]:
 
 
 def column_move_form(request: HttpRequest, stage: str) -> str:
-    """The move-form partial for a column's stand-in card: board_display completes it for each card."""
-    context = {"card": BoardCard.stand_in(), **move_targets(stage)}
-    return render_to_string(f"{BOARD}#move-form", context, request)
+    """The move-form partial for a column's stand-in card: board_display completes it for each card. Rendered
+    without the request's context processors (with them each column cost a millisecond more): it needs the CSRF token
+    only."""
+    context = {"card": BoardCard.stand_in(), "csrf_token": get_token(request), **move_targets(stage)}
+    return render_to_string(f"{BOARD}#move-form", context)
 
 
 def board_context(
