@@ -3,8 +3,8 @@
  *
  * 1. htmx configuration: `<meta name="htmx-config">` in base.html is the source of truth (htmx merges
  *    it on DOMContentLoaded); the safety-critical settings are also asserted here so a page that forgets
- *    the meta tag still never evals, never injects a <style> the CSP would block, and never caches
- *    pages in localStorage.
+ *    the meta tag still never evals, never injects a <style> or writes a style attribute the CSP would
+ *    block, and never caches pages in localStorage.
  * 2. The CSRF token travels on every htmx request through `hx-headers` on <body>: no JS needed.
  * 3. A failed htmx request (HTTP error, network error, timeout, bad swap) leaves the region as it
  *    was, marks nothing blank, and shows a banner saying what went wrong with Retry / Dismiss.
@@ -26,6 +26,9 @@
     selfRequestsOnly: true,
     historyCacheSize: 0,
     refreshOnHistoryMiss: true,
+    // htmx "settles" a swapped element with the id of an old one by copying these attributes across; copying
+    // `style` is an inline-style write the CSP blocks (a textarea the browser resized keeps style="…").
+    attributesToSettle: ["class", "width", "height"],
   };
 
   function applySafeConfig() {
