@@ -44,6 +44,15 @@ def period_start(day: dt.date, frequency: str) -> dt.date:
     return day - dt.timedelta(days=day.weekday())
 
 
+def period_name(period: dt.date, frequency: str) -> str:
+    """The KPI period that starts on ``period`` in words: “the week of 2 Nov 2026”, “Nov 2026”, “Q4 2026”."""
+    if frequency == Frequency.MONTHLY:
+        return f"{period:%b %Y}"
+    if frequency == Frequency.QUARTERLY:
+        return quarter_label(period)
+    return f"the week of {period.day} {period:%b %Y}"
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Quarters
 # ---------------------------------------------------------------------------------------------------------

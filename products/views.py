@@ -24,6 +24,7 @@ from products.models import Product
 from products.services import ProductEditConflict, product_update
 from spm.history.pages import history_page
 from spm.web.charts import figure_json
+from spm.web.figures import kpi_number
 from spm.web.regions import is_htmx, region_requested, render_region
 
 PRODUCT_LIST = "products/list.html"
@@ -182,15 +183,16 @@ def measurement_create(request: HttpRequest, slug: str) -> HttpResponse:
     """Record (or correct) one KPI value for this product; rollups follow in the background."""
     product = permissions.access_product(request.user, slug, action="record_measurement")
     htmx = is_htmx(request)  # a POST is never a history restore
-    form = MeasurementForm(request.POST)
+    form = MeasurementForm(request.POST, product=product)
     if form.is_valid():
         data = form.cleaned_data
         measurement = measurement_record(
             product=product, kpi=data["kpi"], period=data["period"], value=data["value"], by=request.user
         )
+        kpi = measurement.kpi
         messages.success(
             request,
-            f"Recorded {measurement.kpi.name} = {measurement.value:g} for the period of {measurement.period:%d %b %Y}.",
+            f"Recorded {kpi.name} = {kpi_number(measurement.value, kpi.unit)} for {form.counts_for}.",
         )
         if not htmx:
             return redirect(product)

@@ -177,7 +177,8 @@ EXPECTED: dict[str, Entry] = {
     "products:measurement-create": Entry(
         get=everyone(405),
         post=only(RECORDERS, REDIRECT),
-        posts=[Request(data={"kpi": "<kpi>", "period": str(PERIOD), "value": "42"})],
+        # A period without a value yet: replacing one asks for a confirmation first (a 200, no change).
+        posts=[Request(data={"kpi": "<kpi>", "period": str(PERIOD + dt.timedelta(days=7)), "value": "42"})],
         changes_on_post=True,
     ),
     "lifecycle:move": Entry(

@@ -191,6 +191,9 @@ def demo_seed(
             tolerance=Decimal(str(spec.tolerance)),
             frequency=spec.frequency,
             is_key=spec.is_key,
+            # Its own bounds where the unit's default (0 to 100 %, else not negative) is not its range.
+            min_value=spec.floor if spec.floor < 0 else None,
+            max_value=spec.cap if spec.cap is not None and spec.unit != "%" else None,
         )
         for spec in KPIS
     )

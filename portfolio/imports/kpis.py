@@ -11,6 +11,7 @@ from portfolio.kpis.engine import products_refresh_health
 from portfolio.kpis.exports import KPI_COLUMNS
 from portfolio.kpis.services import rollups_mark_stale
 from portfolio.models import KPI
+from portfolio.validity import valid_range, value_problem
 
 # --------------------------------------------------------------------------------------------------
 # KPI definitions: kpi, unit, direction, aggregation, time_aggregation, target, tolerance, frequency
@@ -52,6 +53,21 @@ def import_kpis(request: ImportRequest, outcome: ImportOutcome) -> None:
             fields["default_target"] = parse_number(target, required=False)
         except CellError as error:
             outcome.add(line, "target", str(error))
+        else:
+            # The target must be a possible value: the KPI's own bounds (kept by an import) or its unit's.
+            known = existing.get(name)
+            bounds = valid_range(
+                unit=unit,
+                min_value=known.min_value if known else None,
+                max_value=known.max_value if known else None,
+            )
+            default = fields["default_target"]
+            if default is not None and (
+                problem := value_problem(
+                    default, kpi_name=name or "this KPI", unit=unit, valid=bounds, what="target"
+                )
+            ):
+                outcome.add(line, "target", problem)
         try:
             percent = parse_number(tolerance)
             if not 0 <= percent <= 100:

@@ -8,9 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from portfolio.choices import Frequency
 from portfolio.imports.cells import (
-    VALUE_LIMIT,
     CellError,
     duplicate_message,
     parse_date,
@@ -24,6 +22,7 @@ from portfolio.kpis.exports import MEASUREMENT_COLUMNS
 from portfolio.kpis.services import rollups_mark_stale
 from portfolio.models import KPI, KPITarget
 from portfolio.periods import period_start
+from portfolio.validity import period_problem
 from products.models import Product, User
 from products.permissions import (
     product_ids_user_may_edit,
@@ -44,15 +43,16 @@ HEALTH_PRODUCTS_LIMIT = 2000
 def import_measurements(request: ImportRequest, outcome: ImportOutcome) -> None:
     products = dict(Product.objects.values_list("slug", "pk"))
     kpis = {
-        name: (pk, frequency, default)
-        for name, pk, frequency, default in KPI.objects.values_list(
-            "name", "pk", "frequency", "default_target"
-        )
+        kpi.name: (kpi.pk, kpi.frequency, kpi.default_target, kpi)
+        for kpi in KPI.objects.only("name", "unit", "frequency", "default_target", "min_value", "max_value")
     }
-    defaults = {pk: default for pk, _frequency, default in kpis.values()}
+    defaults = {pk: default for pk, _frequency, default, _kpi in kpis.values()}
+    # The values each KPI can take (portfolio.kpis.rules): the same rule as the form, the admin and the services.
+    valid = {pk: kpi.valid_range for pk, _frequency, _default, kpi in kpis.values()}
     editable = product_ids_user_may_edit(request.user, products.values())
     own_targets = {(p, k): t for p, k, t in KPITarget.objects.values_list("product_id", "kpi_id", "target")}
-    latest_period = timezone.localdate() + dt.timedelta(days=366)
+    today = timezone.localdate()
+    moved = 0  # rows that gave a day inside a period: they count for that period, as on the form
     # The file's target per product and KPI, and the line that gave it.
     targets: dict[tuple[int, int], tuple[float, int]] = {}
     reader = csv_reader(request, MEASUREMENT_COLUMNS, outcome)
@@ -63,8 +63,10 @@ def import_measurements(request: ImportRequest, outcome: ImportOutcome) -> None:
         key = (text, frequency)
         if key not in periods:
             try:
-                period = parse_date(text)
-                _check_period(period, frequency, latest_period)
+                day = parse_date(text)
+                period = period_start(day, frequency)
+                if problem := period_problem(period, frequency=frequency, today=today):
+                    raise CellError(problem)
                 periods[key] = period.isoformat()
             except CellError as error:
                 periods[key] = error
@@ -86,8 +88,8 @@ def import_measurements(request: ImportRequest, outcome: ImportOutcome) -> None:
                 and kpi is not None
                 and type(period) is str
                 and value is not None
-                and -VALUE_LIMIT <= value <= VALUE_LIMIT  # also false for NaN and infinities
-                and (not target_text or (target is not None and -VALUE_LIMIT <= target <= VALUE_LIMIT))
+                and value in valid[kpi[0]]  # also false for NaN, infinities and typos past 10^15
+                and (not target_text or (target is not None and target in valid[kpi[0]]))
             )
             if not fast:
                 # Some cell is wrong: find every problem of the row, with its message.
@@ -108,11 +110,19 @@ def import_measurements(request: ImportRequest, outcome: ImportOutcome) -> None:
                     outcome.add(line, "period", str(period))
                 for column, text, required in (("value", value_text, True), ("target", target_text, False)):
                     try:
-                        parse_number(text, required=required)
+                        number = parse_number(text, required=required)
                     except CellError as error:
                         outcome.add(line, column, str(error))
+                        continue
+                    problem = (
+                        kpi[3].value_problem(number, what=column) if kpi and number is not None else None
+                    )
+                    if problem:
+                        outcome.add(line, column, problem)
                 if outcome.error_count != errors:
                     continue
+            if period != period_text:
+                moved += 1
             pair = (product_id, kpi[0])
             if target is not None:
                 seen = targets.setdefault(pair, (target, line))
@@ -145,6 +155,8 @@ def import_measurements(request: ImportRequest, outcome: ImportOutcome) -> None:
         }
         if target_changes:
             outcome.extra["targets"] = len(target_changes)
+        if moved:
+            outcome.extra["moved_to_period_start"] = moved
         if not request.apply:
             outcome.created, outcome.updated, outcome.unchanged = staging.counts()
             return
@@ -164,26 +176,6 @@ def import_measurements(request: ImportRequest, outcome: ImportOutcome) -> None:
                     product_ids=() if len(product_ids) > HEALTH_PRODUCTS_LIMIT else product_ids
                 )
         outcome.applied = True
-
-
-FREQUENCY_WORDS = {
-    Frequency.WEEKLY: "weekly, so its periods start on a Monday",
-    Frequency.MONTHLY: "monthly, so its periods start on the 1st",
-    Frequency.QUARTERLY: "quarterly, so its periods start on 1 January, April, July or October",
-}
-
-
-def _check_period(period: dt.date, frequency: str, latest: dt.date) -> None:
-    start = period_start(period, frequency)
-    if start != period:
-        raise CellError(
-            f"{period.isoformat()} does not start a period: this KPI is {FREQUENCY_WORDS[frequency]} "
-            f"(use {start.isoformat()})."
-        )
-    if period > latest:
-        raise CellError(f"{period.isoformat()} is out of range: more than a year ahead (check the year).")
-    if period.year < 1900:
-        raise CellError(f"{period.isoformat()} is out of range: check the year.")
 
 
 def _write_targets(changes: dict[tuple[int, int], float], *, by: User, reason: str) -> None:

@@ -73,7 +73,11 @@ class ImportOutcome:
         return text
 
 
-EXTRA_LABELS = {"targets": "KPI targets set", "stage_moves": "stage moves"}
+EXTRA_LABELS = {
+    "targets": "KPI targets set",
+    "stage_moves": "stage moves",
+    "moved_to_period_start": "days inside a period, counted for the period that holds them",
+}
 
 
 class _Rollback(Exception):

@@ -1,4 +1,5 @@
-"""KPI rules as pure functions: a value's status against its target and tolerance, a gap to target."""
+"""KPI rules as pure functions: a value's status against its target and tolerance, a gap to target. Which
+values, targets and periods can be true is ``portfolio.validity``'s (below the models, whose ``clean`` asks it)."""
 
 from __future__ import annotations
 

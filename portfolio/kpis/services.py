@@ -116,7 +116,11 @@ def rollups_reconcile() -> None:
 def measurement_record(
     *, product: Product, kpi: KPI, period: dt.date, value: float, by: User | None = None
 ) -> Measurement:
-    """Create or replace the value of one KPI for one product and period; its rollups follow in the background."""
+    """Create or replace the value of one KPI for one product and period; its rollups follow in the background.
+
+    A value outside the KPI's valid range, a day that does not start one of its periods, or a period that has
+    not begun is refused (ValidationError), whichever path called: the rules are ``Measurement.clean``'s."""
+    Measurement(product=product, kpi=kpi, period=period, value=value).clean()
     measurement, _ = Measurement.objects.update_or_create(
         product=product,
         kpi=kpi,

@@ -3,13 +3,16 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from portfolio.choices import Aggregation, Direction, Frequency, TimeAggregation
+from portfolio.periods import period_start
+from portfolio.validity import ValidRange, period_problem, range_problem, valid_range, value_problem
 from products.models import choice_check
 from spm.history.records import history_user_or
 
@@ -32,6 +35,18 @@ class KPI(models.Model):
         help_text="Percent. Within this distance of the target a KPI is at risk rather than off target.",
     )
     frequency = models.CharField(max_length=10, choices=Frequency.choices, default=Frequency.WEEKLY)
+    min_value = models.FloatField(
+        "minimum",
+        null=True,
+        blank=True,
+        help_text="The lowest possible value. Blank: 0 (a KPI that can go below zero, such as a net score, sets it).",
+    )
+    max_value = models.FloatField(
+        "maximum",
+        null=True,
+        blank=True,
+        help_text="The highest possible value. Blank: 100 for a percentage (unit %), else no maximum.",
+    )
     is_key = models.BooleanField(default=False, help_text="Shown as the key KPI in product lists.")
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -58,10 +73,35 @@ class KPI(models.Model):
                 condition=choice_check("frequency", Frequency), name="kpi_frequency_valid"
             ),
             models.CheckConstraint(condition=~Q(name=""), name="kpi_name_not_empty"),
+            models.CheckConstraint(
+                condition=Q(min_value__isnull=True)
+                | Q(max_value__isnull=True)
+                | Q(min_value__lt=F("max_value")),
+                name="kpi_min_below_max",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def valid_range(self) -> ValidRange:
+        return valid_range(unit=self.unit, min_value=self.min_value, max_value=self.max_value)
+
+    def value_problem(self, value: float, *, what: str = "value") -> str | None:
+        return value_problem(value, kpi_name=self.name, unit=self.unit, valid=self.valid_range, what=what)
+
+    def period_problem(self, period) -> str | None:
+        return period_problem(period, frequency=self.frequency, today=timezone.localdate())
+
+    def clean(self) -> None:
+        problem = range_problem(min_value=self.min_value, max_value=self.max_value)
+        if problem:
+            raise ValidationError({"max_value": problem})
+        if self.default_target is not None and (
+            problem := self.value_problem(self.default_target, what="target")
+        ):
+            raise ValidationError({"default_target": problem})
 
 
 class KPITarget(models.Model):
@@ -85,6 +125,15 @@ class KPITarget(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kpi} target for {self.product}: {self.target:g}"
+
+    def clean(self) -> None:
+        problem = (
+            self.kpi.value_problem(self.target, what="target")
+            if self.kpi_id and self.target is not None
+            else None
+        )
+        if problem:
+            raise ValidationError({"target": problem})
 
 
 class Measurement(models.Model):
@@ -115,3 +164,21 @@ class Measurement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kpi} for {self.product} on {self.period:%Y-%m-%d}: {self.value:g}"
+
+    def clean(self) -> None:
+        if self.kpi_id is None:
+            return
+        errors = {}
+        if self.value is not None and (problem := self.kpi.value_problem(self.value)):
+            errors["value"] = problem
+        if self.period is not None:
+            start = period_start(self.period, self.kpi.frequency)
+            if start != self.period:
+                errors["period"] = (
+                    f"{self.period:%-d %b %Y} does not start a period of this {self.kpi.get_frequency_display().lower()} "
+                    f"KPI: its period starts on {start:%-d %b %Y}."
+                )
+            elif problem := self.kpi.period_problem(self.period):
+                errors["period"] = problem
+        if errors:
+            raise ValidationError(errors)

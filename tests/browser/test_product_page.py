@@ -53,7 +53,7 @@ def test_charts_render_then_inline_edit_and_record_a_measurement(page, owned_pro
     page.get_by_label("Period", exact=True).fill("2026-09-02")
     page.get_by_label("Value", exact=True).fill("131")
     page.get_by_role("button", name="Record").click()
-    page.get_by_text("Recorded Revenue = 131").wait_for()
+    page.get_by_text("Recorded Revenue = €131 for the week of 31 Aug 2026.").wait_for()
     assert Measurement.objects.get(product=owned_product, period=dt.date(2026, 8, 31)).value == 131
     # The swapped region redraws its chart with the new point.
     page.locator("#trends-title").scroll_into_view_if_needed()
@@ -61,4 +61,15 @@ def test_charts_render_then_inline_edit_and_record_a_measurement(page, owned_pro
         "() => document.querySelectorAll('[data-figure] .scatterlayer .trace:last-child .point').length === 13"
     )
     screenshot(page, "product-page-recorded")
+
+    # The same week again with another value: the form asks first, naming the value it would replace.
+    page.get_by_label("Period", exact=True).fill("2026-09-03")
+    page.get_by_label("Value", exact=True).fill("140")
+    page.get_by_role("button", name="Record").click()
+    page.get_by_text("The week of 31 Aug 2026 already has Revenue = €131").wait_for()
+    assert Measurement.objects.get(product=owned_product, period=dt.date(2026, 8, 31)).value == 131
+    screenshot(page, "product-page-replace")
+    page.get_by_role("button", name="Replace").click()
+    page.get_by_text("Recorded Revenue = €140 for the week of 31 Aug 2026.").wait_for()
+    assert Measurement.objects.get(product=owned_product, period=dt.date(2026, 8, 31)).value == 140
     page.watch.assert_clean()

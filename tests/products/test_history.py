@@ -110,10 +110,12 @@ def test_a_stage_move_records_the_transition_and_the_products_new_stage(client_a
 def test_recording_and_correcting_a_measurement_is_recorded(client_as_pm, pm_user):
     product = ProductFactory(owner=pm_user)
     kpi = KPIFactory(name="Signups")
-    for value in ("12", "15"):
-        client_as_pm.post(
-            f"/products/{product.slug}/measurements/", {"kpi": kpi.pk, "period": "2026-10-12", "value": value}
-        )
+    url, data = f"/products/{product.slug}/measurements/", {"kpi": kpi.pk, "period": "2026-10-12"}
+    client_as_pm.post(url, {**data, "value": "12"})
+    first = Measurement.objects.get(product=product)
+    client_as_pm.post(
+        url, {**data, "value": "15", "replaces": f"{first.pk}:12.0"}
+    )  # the confirmed correction
 
     created, corrected = Measurement.history.filter(product_id=product.pk).order_by("history_date")
     assert (created.history_type, created.history_user, created.value) == ("+", pm_user, 12.0)

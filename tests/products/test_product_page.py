@@ -276,7 +276,7 @@ def test_a_member_records_a_measurement_snapped_to_the_period_and_rollups_follow
         12.5,
         junior,
     )
-    assert b"Recorded Signups = 12.5" in response.content
+    assert "Recorded Signups = €12.5 for the week of 12 Oct 2026." in response.content.decode()
     rollup = Rollup.objects.get(kpi=kpi, scope="organisation", grain="native", period=dt.date(2026, 10, 12))
     assert (rollup.value, rollup.status) == (12.5, "on_target")
     assert Product.objects.get(pk=product.pk).health == "on_target"
@@ -296,7 +296,7 @@ def test_after_a_save_without_htmx_the_page_says_so_once():
     )
 
     assert response.redirect_chain == [(product.get_absolute_url(), 302)]
-    assert response.content.decode().count("Recorded Signups = 3") == 1
+    assert response.content.decode().count("Recorded Signups = €3 for the week of 12 Oct 2026.") == 1
 
 
 @pytest.mark.parametrize(

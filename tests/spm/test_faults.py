@@ -42,13 +42,15 @@ def unreachable_broker(settings, monkeypatch):
 def test_with_the_broker_down_a_measurement_is_saved_and_its_rollups_show_as_stale(unreachable_broker):
     kpi = KPIFactory(name="Revenue", aggregation="sum", time_aggregation="sum")
     product = ProductFactory()
-    MeasurementFactory(product=product, kpi=kpi, period=PERIOD, value=50.0)
+    earlier = MeasurementFactory(product=product, kpi=kpi, period=PERIOD, value=50.0)
     rollups_recompute_all()
     client = Client()
     client.force_login(product.owner)
 
     response = client.post(
-        f"/products/{product.slug}/measurements/", {"kpi": kpi.pk, "period": "2026-03-04", "value": "70"}
+        f"/products/{product.slug}/measurements/",
+        # A confirmed replacement of the 50 already recorded (the form asks before replacing a value).
+        {"kpi": kpi.pk, "period": "2026-03-04", "value": "70", "replaces": f"{earlier.pk}:50.0"},
     )
 
     assert response.status_code == 302  # saved, not an error page

@@ -180,6 +180,15 @@ class KPIAdmin(CountedDeletionMixin, HistoryAdmin):
         (None, {"fields": ("name", "description", "unit", "is_key")}),
         ("Aggregation", {"fields": ("direction", "aggregation", "time_aggregation", "frequency")}),
         ("Target", {"fields": ("default_target", "tolerance")}),
+        (
+            "Valid values",
+            {
+                "fields": ("min_value", "max_value"),
+                "description": "Measurements and targets outside this range are refused everywhere. "
+                "Blank: 0 to 100 for a percentage, else not negative. "
+                "Data that breaks a changed range is listed by manage.py check_kpi_data.",
+            },
+        ),
         ("Data", {"fields": ("kpi_data", "updated_at")}),
     )
     inlines = (KPITargetInline,)

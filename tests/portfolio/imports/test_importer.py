@@ -5,10 +5,12 @@ import datetime as dt
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from portfolio.imports.importer import import_csv
 from portfolio.imports.outcome import ImportRequest
 from portfolio.models import KPI, KPITarget, Measurement, StaleRollup
+from portfolio.periods import period_start
 from products.choices import Role
 from products.models import ImportKind, Product
 from tests.factories import (
@@ -22,6 +24,7 @@ from tests.factories import (
 )
 
 MONDAY = dt.date(2026, 3, 2)
+CURRENT_WEEK = period_start(timezone.localdate(), "weekly")
 HEADER = "product,kpi,period,value,target\n"
 
 
@@ -33,8 +36,12 @@ def world(db):
     alpha = ProductFactory(slug="alpha", name="Alpha", portfolio=portfolio, owner=owner)
     beta = ProductFactory(slug="beta", name="Beta", portfolio=portfolio, owner=owner)
     other = ProductFactory(slug="other", name="Other")  # another portfolio, another owner
-    revenue = KPIFactory(name="Revenue", frequency="weekly", default_target=100.0)
-    nps = KPIFactory(name="NPS", frequency="monthly", default_target=None)
+    # Net revenue can go below zero (refunds): this KPI says so; money is otherwise never negative.
+    revenue = KPIFactory(name="Revenue", frequency="weekly", default_target=100.0, min_value=-1_000_000)
+    nps = KPIFactory(
+        name="NPS", unit="NPS", frequency="monthly", default_target=None, min_value=-100, max_value=100
+    )
+    KPIFactory(name="Retention", unit="%", frequency="weekly", default_target=45.0)
     MeasurementFactory(product=alpha, kpi=revenue, period=MONDAY, value=90.0)
     KPITargetFactory(product=beta, kpi=revenue, target=150.0)
     return {
@@ -133,14 +140,31 @@ BAD_ROWS = [
         "“2026-02-30” is not a date: write it as YYYY-MM-DD, e.g. 2026-03-02.",
     ),
     (
-        "alpha,Revenue,2026-03-04,1,",
-        "period",
-        "2026-03-04 does not start a period: this KPI is weekly, so its periods start on a Monday (use 2026-03-02).",
-    ),
-    (
         "alpha,Revenue,2036-03-03,1,",
         "period",
-        "2036-03-03 is out of range: more than a year ahead (check the year).",
+        "The week of 3 Mar 2036 has not begun: the latest that can be recorded is the current week, which starts "
+        f"on {CURRENT_WEEK:%-d %b %Y}.",
+    ),
+    # Values that cannot be true: the KPI's range (a percentage 0 to 100, its own bounds for a net score).
+    (
+        "alpha,Retention,2026-03-02,150,",
+        "value",
+        "150 is not a possible value of Retention: it must be 0% to 100%.",
+    ),
+    (
+        "alpha,Retention,2026-03-02,40,250",
+        "target",
+        "250 is not a possible target of Retention: it must be 0% to 100%.",
+    ),
+    (
+        "alpha,Retention,2026-03-02,-5,",
+        "value",
+        "-5 is not a possible value of Retention: it must be 0% to 100%.",
+    ),
+    (
+        "alpha,NPS,2026-03-01,-130,",
+        "value",
+        "-130 is not a possible value of NPS: it must be -100 NPS to 100 NPS.",
     ),
     ("alpha,Revenue,2026-03-02,abc,", "value", "“abc” is not a number."),
     (
@@ -310,6 +334,24 @@ def test_the_director_imports_for_every_product_of_their_portfolio(world):
     assert outcome.created == 2
 
 
+def test_a_day_inside_a_period_counts_for_that_period_as_on_the_form(world):
+    outcome = run(
+        HEADER + "beta,Revenue,2026-03-04,5,\nbeta,NPS,2026-03-17,20,\n", world["owner"]
+    )  # a Wednesday; the 17th
+    assert errors(outcome) == []
+    assert outcome.extra == {"moved_to_period_start": 2}
+    assert "days inside a period, counted for the period that holds them: 2" in outcome.summary()
+    periods = Measurement.objects.filter(product=world["beta"]).values_list("kpi__name", "period")
+    assert sorted(periods) == [("NPS", dt.date(2026, 3, 1)), ("Revenue", MONDAY)]
+
+
+def test_the_current_period_to_date_is_accepted_and_the_next_refused(world):
+    current, following = CURRENT_WEEK.isoformat(), (CURRENT_WEEK + dt.timedelta(days=7)).isoformat()
+    outcome = run(HEADER + f"beta,Revenue,{current},5,\nbeta,Revenue,{following},5,\n", world["owner"])
+    assert [(line, column) for line, column, _message in errors(outcome)] == [(3, "period")]
+    assert not Measurement.objects.filter(product=world["beta"]).exists()
+
+
 def test_an_escaped_negative_number_is_unescaped(world):
     outcome = run(HEADER + "beta,Revenue,2026-03-09,'-5,\n", world["owner"])
     assert errors(outcome) == []
@@ -417,10 +459,21 @@ KPI_BAD_ROWS = [
         "Revenue has measurements recorded weekly: its frequency cannot change in an import (its periods would no longer start where they do).",
     ),
     (",€,higher,sum,sum,100,10,weekly", "kpi", "The KPI name is missing."),
+    # A default target that cannot be true: a percentage past 100, a negative amount.
+    (
+        "Retention,%,higher,avg,avg,8000,10,weekly",
+        "target",
+        "8000 is not a possible target of Retention: it must be 0% to 100%.",
+    ),
+    (
+        "Costs,€,lower,sum,sum,-3,10,weekly",
+        "target",
+        "-3 is not a possible target of Costs: it must be at least €0.",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("row", "column", "message"), KPI_BAD_ROWS, ids=[r[1] for r in KPI_BAD_ROWS])
+@pytest.mark.parametrize(("row", "column", "message"), KPI_BAD_ROWS, ids=[r[2][:40] for r in KPI_BAD_ROWS])
 def test_bad_kpi_rows_are_reported_and_nothing_is_written(world, vp, row, column, message):
     before = state()
     outcome = run(KPI_HEADER + "Churn,%,lower,avg,avg,,10,monthly\n" + row + "\n", vp, kind=ImportKind.KPIS)

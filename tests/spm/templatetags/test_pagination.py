@@ -17,7 +17,9 @@ def render(page_number: int, *, path: str = "/products/", query: str = "", form=
 
 def test_first_page_disables_first_and_previous_and_links_next_and_last():
     html = render(1)
-    assert '<span class="btn btn--sm" aria-disabled="true">First<span class="visually-hidden"> entries' in html
+    assert (
+        '<span class="btn btn--sm" aria-disabled="true">First<span class="visually-hidden"> entries' in html
+    )
     assert '<span class="btn btn--sm" aria-disabled="true">Previous' in html
     assert 'rel="next" href="/products/?page=2" hx-get="/products/?page=2"' in html
     assert 'href="/products/?page=10"' in html  # Last: 95 rows of 10 make 10 pages
