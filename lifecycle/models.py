@@ -1,6 +1,7 @@
 """Recorded stage transitions. Stages themselves are ``products.models.Stage``."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -558,3 +559,9 @@ class StageThreshold(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_stage_display()}: stuck after {self.stuck_after_days} days"
+
+    def clean(self) -> None:
+        if self.stage == Stage.EXECUTION:
+            raise ValidationError(
+                {"stage": "Execution has no stuck threshold: it is the stage products are meant to stay in."}
+            )

@@ -35,7 +35,8 @@ from lifecycle.analytics.stays import Conversion, StageTime, stage_conversion, s
 from lifecycle.models import StageThreshold, StageTransition
 from products.choices import Stage
 
-#: Days in a stage after which a product counts as stuck, for a stage without a ``StageThreshold`` row.
+#: Days in a stage after which a product counts as stuck, for a stage without a ``StageThreshold`` row. Stuck
+#: means *longer* than this many days. Execution has none: it is where a product is meant to stay.
 DEFAULT_STUCK_DAYS = {
     Stage.PROBLEM: 60,
     Stage.OPPORTUNITY: 45,
@@ -43,16 +44,20 @@ DEFAULT_STUCK_DAYS = {
     Stage.MVP: 120,
     Stage.FEEDBACK: 90,
     Stage.STRATEGY: 60,
-    Stage.EXECUTION: 365,
 }
+#: The stages a product can be stuck in.
+STUCK_STAGES = tuple(DEFAULT_STUCK_DAYS)
 STUCK_LISTED = 25
 OVERRIDES_LISTED = 25
 
 
 def stuck_thresholds() -> dict[str, int]:
-    """Days after which a product is stuck, by stage: the admin's ``StageThreshold`` rows over the defaults."""
+    """Days after which a product is stuck, by stage: the admin's ``StageThreshold`` rows over the defaults.
+    Execution has no threshold (``StageThreshold`` refuses one)."""
     thresholds = {stage.value: days for stage, days in DEFAULT_STUCK_DAYS.items()}
-    thresholds.update(StageThreshold.objects.values_list("stage", "stuck_after_days"))
+    thresholds.update(
+        StageThreshold.objects.filter(stage__in=STUCK_STAGES).values_list("stage", "stuck_after_days")
+    )
     return thresholds
 
 
@@ -86,9 +91,11 @@ class Stuck:
 
 
 def _stuck(thresholds: dict[str, int], now: dt.datetime) -> Q:
-    stuck = Q()
+    """Longer than the threshold: at 45 days (``days_in_stage``, whole days) of a 45-day threshold a product is
+    not stuck yet; from 46 it is."""
+    stuck = Q(pk__in=[])
     for stage, days in thresholds.items():
-        stuck |= Q(stage=stage, stage_entered_at__lt=now - dt.timedelta(days=days))
+        stuck |= Q(stage=stage, stage_entered_at__lte=now - dt.timedelta(days=days + 1))
     return stuck
 
 
@@ -146,7 +153,7 @@ def stuck_products(
                 owner=f"{row['owner__first_name']} {row['owner__last_name']}".strip()
                 or row["owner__username"],
                 days=(now - row["stage_entered_at"]).days,
-                threshold=thresholds[row["stage"]],
+                threshold=thresholds.get(row["stage"]),
             )
             for row in listed
         ],

@@ -225,7 +225,7 @@ class StageTime:
     stays: int
     median_days: float | None
     p90_days: float | None
-    threshold: int
+    threshold: int | None  # None: execution, where products stay
 
 
 def time_in_stage(
@@ -242,7 +242,7 @@ def time_in_stage(
             stays=stays.get(stage.value, none).ended,
             median_days=stays.get(stage.value, none).median_days,
             p90_days=stays.get(stage.value, none).p90_days,
-            threshold=thresholds[stage.value],
+            threshold=thresholds.get(stage.value),  # None: execution, where products stay
         )
         for stage in Stage
     ]

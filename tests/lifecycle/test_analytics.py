@@ -4,6 +4,7 @@ overrides, cumulative flow; the page, its HTMX region, its filters and its query
 import datetime as dt
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.test import Client
 
 from lifecycle.analytics.filters import AnalyticsFilters
@@ -140,6 +141,30 @@ def test_stuck_products_use_the_configured_threshold_per_stage(built):
     funnel, counts = funnel_and_stuck_counts(WINDOW, stuck_thresholds(), now=now)
     assert counts == stuck.counts
     assert funnel == stage_funnel(WINDOW)
+
+
+def test_stuck_means_longer_than_the_threshold_not_at_it(built):
+    # mvp: D entered on day 15. A 45-day threshold: at day 60 (45 days in) D is at it, not over; at day 61, over.
+    StageThreshold.objects.create(stage=Stage.MVP, stuck_after_days=45)
+    thresholds = stuck_thresholds()
+    assert stuck_products(WINDOW, thresholds, now=at(60)).counts["mvp"] == 0
+    assert stuck_products(WINDOW, thresholds, now=at(60) + dt.timedelta(hours=23)).counts["mvp"] == 0
+    later = stuck_products(WINDOW, thresholds, now=at(61))
+    assert later.counts["mvp"] == 1
+    assert [(row.slug, row.days, row.threshold) for row in later.products] == [("d", 46, 45)]
+
+
+def test_execution_has_no_stuck_threshold(built):
+    product = ProductFactory(slug="veteran", stage=Stage.EXECUTION)
+    type(product).objects.filter(pk=product.pk).update(stage_entered_at=at(0) - dt.timedelta(days=2000))
+    assert "execution" not in stuck_thresholds()
+    stuck = stuck_products(WINDOW, stuck_thresholds(), now=at(60))
+    assert "veteran" not in [row.slug for row in stuck.products]
+    with pytest.raises(ValidationError) as refused:
+        StageThreshold(stage=Stage.EXECUTION, stuck_after_days=365).full_clean()
+    assert "Execution has no stuck threshold" in str(refused.value)
+    times = {row.stage.value: row.threshold for row in time_in_stage(WINDOW, stuck_thresholds())}
+    assert times["execution"] is None
 
 
 def test_overrides_in_the_window_with_their_reasons(built):
@@ -280,7 +305,7 @@ def test_the_csv_has_a_row_per_stage_with_the_pages_numbers(client_signed_in, bu
         "stuck_after_days,stuck_now"
     )
     assert lines[1].startswith("problem,2,4,3,0.75,3,10.0,18.0,60,")
-    assert lines[7].startswith("execution,0,,,,0,,,365,")
+    assert lines[7] == "execution,0,,,,0,,,,0"  # no stuck threshold: products stay in execution
     html = client_signed_in.get(
         "/lifecycle/analytics/", {"start": "2026-06-01", "end": "2026-07-20"}
     ).content.decode()
