@@ -38,7 +38,7 @@ class WorkSummary:
     evidence_links: int = 0
     # opportunity
     goals: int = 0
-    goals_with_objective: int = 0
+    objectives_served: int = 0  # the product's alignments to business objectives (the objectives page)
     tam: Decimal | None = None
     sam: Decimal | None = None
     som: Decimal | None = None
@@ -140,6 +140,20 @@ def _at_least(count: int, needed: int, noun: str, plural: str | None = None) -> 
 
 def _written(present: bool, what: str) -> Verdict:
     return Verdict(True, f"{what} written.") if present else Verdict(False, f"No {what.lower()} yet.")
+
+
+def _goals_serving_an_objective(w: WorkSummary) -> Verdict:
+    """At least one goal, and the product aligned to at least one business objective: the alignments of the
+    objectives page are the one link between products and objectives (docs/strategy.md)."""
+    served = f"serves {_plural(w.objectives_served, 'objective')}"
+    if w.goals and w.objectives_served:
+        return Verdict(True, f"{_plural(w.goals, 'goal')}; {served}.")
+    if w.goals:
+        return Verdict(
+            False,
+            f"{_plural(w.goals, 'goal')}, but it serves no objective yet: align it on the objectives page.",
+        )
+    return Verdict(False, f"No goals yet; {served}.")
 
 
 def _market_sized(work: WorkSummary, today: dt.date) -> Verdict:
@@ -247,12 +261,8 @@ RULES: tuple[GateRule, ...] = (
     GateRule(
         Stage.OPPORTUNITY,
         "goals",
-        "A goal tied to a business objective",
-        lambda w, today: (
-            Verdict(True, f"{_plural(w.goals_with_objective, 'goal')} tied to an objective.")
-            if w.goals_with_objective
-            else Verdict(False, f"{_plural(w.goals, 'goal')}, none tied to an objective.")
-        ),
+        "Goals set, serving a business objective",
+        lambda w, today: _goals_serving_an_objective(w),
     ),
     GateRule(Stage.OPPORTUNITY, "market_size", "Market sized (TAM, SAM, SOM)", _market_sized),
     GateRule(Stage.OPPORTUNITY, "business_case", "Business case with return and investment", _business_case),
@@ -347,7 +357,7 @@ RULES: tuple[GateRule, ...] = (
 #: the board counts only these (tests/lifecycle/test_gates.py checks them against what the rules read).
 COUNTS_BY_STAGE: dict[str, frozenset[str]] = {
     Stage.PROBLEM: frozenset({"pain_points", "personas", "competitors"}),
-    Stage.OPPORTUNITY: frozenset({"goals", "goals_with_objective"}),
+    Stage.OPPORTUNITY: frozenset({"goals", "objectives_served"}),
     Stage.RESEARCH: frozenset(
         {"hypotheses", "validated_hypotheses", "experiments", "experiments_done", "research_notes"}
     ),

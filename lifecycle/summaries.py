@@ -3,6 +3,7 @@
 import datetime as dt
 from collections.abc import Iterable
 
+from django.apps import apps
 from django.db import connection, models
 from django.db.models import Q, Value
 from django.db.models.functions import Coalesce, Length
@@ -100,7 +101,8 @@ def work_summaries(
         "competitors": (Competitor, "", []),
         "evidence_links": (EvidenceLink, "", []),
         "goals": (Goal, "", []),
-        "goals_with_objective": (Goal, "objective_id IS NOT NULL", []),
+        # The objectives page's alignments, named by label: lifecycle sits below portfolio (docs/ARCHITECTURE.md).
+        "objectives_served": (apps.get_model("portfolio", "Alignment"), "", []),
         "hypotheses": (Hypothesis, "", []),
         "validated_hypotheses": (Hypothesis, "outcome = %s", [Outcome.VALIDATED]),
         "experiments": (Experiment, "", []),

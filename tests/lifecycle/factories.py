@@ -31,6 +31,7 @@ from lifecycle.models import (
     StrategyBrief,
     SuccessCriterion,
 )
+from portfolio.models import Alignment
 from products.choices import Market, Stage
 from products.models import Product
 from tests.factories import KPIFactory, ObjectiveFactory, ProductFactory
@@ -103,7 +104,8 @@ def fill_stage(product: Product, stage: str) -> None:
         Persona.objects.create(product=product, name="Finance lead")
         Competitor.objects.create(product=product, name="Legacy ERP", gap="No self-service")
     elif stage == Stage.OPPORTUNITY:
-        Goal.objects.create(product=product, title="Halve time to pay", objective=ObjectiveFactory())
+        Goal.objects.create(product=product, title="Halve time to pay")
+        Alignment.objects.create(product=product, objective=ObjectiveFactory(), weight=100)
         OpportunityCase.objects.update_or_create(
             product=product,
             defaults={

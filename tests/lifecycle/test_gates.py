@@ -26,6 +26,7 @@ from lifecycle.models import (
 )
 from lifecycle.services import GateNotMet, product_move_stage
 from lifecycle.summaries import work_summary
+from portfolio.models import Alignment
 from products.choices import Role, Stage
 from products.models import Product
 from tests.factories import KPIFactory, MembershipFactory, ObjectiveFactory, ProductFactory, UserFactory
@@ -61,9 +62,9 @@ CASES = [
     (
         "goals",
         {"goals": 2},
-        "2 goals, none tied to an objective.",
-        {"goals": 2, "goals_with_objective": 1},
-        "1 goal tied to an objective.",
+        "2 goals, but it serves no objective yet: align it on the objectives page.",
+        {"goals": 2, "objectives_served": 1},
+        "2 goals; serves 1 objective.",
     ),
     (
         "market_size",
@@ -242,6 +243,31 @@ def test_a_move_across_several_stages_needs_every_gate_it_leaves():
 
 
 @pytest.mark.django_db
+def test_aligning_a_product_on_the_objectives_page_meets_its_objective_criterion(client):
+    """Observation 5 of issue 14: the gate read a goal's own objective field, not the objectives page."""
+    director = UserFactory(role=Role.DIRECTOR)
+    product = ProductFactory(stage=Stage.OPPORTUNITY, portfolio__director=director)
+    Goal.objects.create(product=product, title="Halve time to pay")
+    objective = ObjectiveFactory(portfolio=product.portfolio)
+
+    def criterion():
+        gate = gate_evaluate(
+            work=work_summary(product=product), stage=Stage.OPPORTUNITY, today=timezone.localdate()
+        )
+        return next(c for c in gate.criteria if c.code == "goals")
+
+    assert not criterion().passed
+    client.force_login(director)
+    response = client.post(
+        f"/portfolio/objectives/{objective.pk}/align/", {"product": product.slug, "weight": "100"}
+    )
+    assert response.status_code in (200, 302)
+    assert Alignment.objects.filter(product=product, objective=objective).exists()
+    assert criterion().passed
+    assert criterion().reason == "1 goal; serves 1 objective."
+
+
+@pytest.mark.django_db
 def test_the_work_summary_reads_every_work_product_in_two_queries(django_assert_num_queries):
     product = ProductFactory()
     other = ProductFactory()
@@ -251,6 +277,10 @@ def test_the_work_summary_reads_every_work_product_in_two_queries(django_assert_
     PainPoint.objects.create(product=other, description="not ours")
     Goal.objects.create(product=product, title="g", objective=ObjectiveFactory())
     Goal.objects.create(product=product, title="h")
+    Alignment.objects.create(
+        product=product, objective=ObjectiveFactory(), weight=60
+    )  # the objectives page's
+    Alignment.objects.create(product=other, objective=ObjectiveFactory(), weight=100)
     OpportunityCase.objects.create(product=product, tam=10, sam=5, som=1)
     hypothesis = Hypothesis.objects.create(product=product, statement="s", outcome="validated")
     Experiment.objects.create(product=product, hypothesis=hypothesis, title="t", status="done")
@@ -287,7 +317,7 @@ def test_the_work_summary_reads_every_work_product_in_two_queries(django_assert_
         problem_statement=True,
         pain_points=1,
         goals=2,
-        goals_with_objective=1,
+        objectives_served=1,
         tam=M(10),
         sam=M(5),
         som=M(1),

@@ -430,6 +430,11 @@ def test_a_pm_walks_a_product_from_problem_to_execution_through_the_forms(produc
                     },
                 )
                 assert response.status_code == 302, response.content.decode()[:2000]
+        if stage == "opportunity":  # the product serves the objective: aligned on the objectives page
+            response = client.post(
+                f"/portfolio/objectives/{objective.pk}/align/", {"product": product.slug, "weight": "100"}
+            )
+            assert response.status_code in (200, 302), response.content.decode()[:2000]
         next_stage = stages[stages.index(stage) + 1]
         response = client.post(f"/lifecycle/products/{product.slug}/move/", {"to": next_stage})
         assert response.status_code == 302, (stage, response.content.decode()[:3000])
