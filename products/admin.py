@@ -195,7 +195,17 @@ class ProductAdmin(RowPermissionAdminMixin, CountedDeletionMixin, VersionChecked
     list_select_related = ("portfolio", "owner")
     ordering = ("name",)
     prepopulated_fields = {"slug": ("name",)}
-    readonly_fields = ("days_in_stage", "health", "spend_ratio", "kpi_links", "created_at", "updated_at")
+    # Money is the sum of the product's budget lines (their admin page), kept by the budget services.
+    readonly_fields = (
+        "days_in_stage",
+        "health",
+        "planned_budget",
+        "actual_spend",
+        "spend_ratio",
+        "kpi_links",
+        "created_at",
+        "updated_at",
+    )
     fieldsets = (
         # "version" renders hidden: the version this page was loaded with, checked on save.
         (None, {"fields": ("name", "slug", "description", "portfolio", "owner", "version")}),

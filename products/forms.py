@@ -214,10 +214,9 @@ class ProductFilterForm(ScopeFilterFields):
 
 
 class ProductForm(forms.ModelForm):
-    """What an owner or PM-level member edits inline on the product page."""
+    """What an owner or PM-level member edits inline on the product page. Not its money: planned budget and actual
+    spend are the sums of its budget lines, changed on its budget page (docs/strategy.md)."""
 
-    planned_budget = forms.DecimalField(min_value=0, max_digits=14, decimal_places=2, label="Planned budget")
-    actual_spend = forms.DecimalField(min_value=0, max_digits=14, decimal_places=2, label="Actual spend")
     # The product's version when the form was loaded: a save from an older one is a conflict, not an overwrite.
     version = forms.IntegerField(
         widget=forms.HiddenInput,
@@ -227,7 +226,7 @@ class ProductForm(forms.ModelForm):
 
     class Meta:
         model = Product
-        fields = ["name", "description", "market", "focus", "planned_budget", "actual_spend"]
+        fields = ["name", "description", "market", "focus"]
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 
     def __init__(self, *args, **kwargs) -> None:

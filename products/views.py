@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -90,6 +91,7 @@ def _detail_context(request: HttpRequest, product: Product, **overrides) -> dict
         "can_edit": can_edit,
         "can_record": can_record,
         "show_budget": permissions.can_see_budget(user, product),
+        "currency_code": settings.SPM_CURRENCY,  # the one currency of every budget (docs/strategy.md)
         "product_form": ProductForm(instance=product) if can_edit else None,
         "measurement_form": MeasurementForm() if can_record else None,
     }

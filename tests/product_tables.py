@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from portfolio.models import KPI, Measurement, Portfolio
+from portfolio.models import KPI, BudgetLine, Measurement, Portfolio
 from products.choices import Focus, Health, Market, Role, Stage
 from products.models import Product, User
 from tests.factories import KPIFactory, MembershipFactory, PortfolioFactory, ProductFactory, UserFactory
@@ -87,6 +87,18 @@ def add_products(org: Organisation, count: int, *, weeks: int = WEEKS) -> list[P
         )
         for product in created
         for week in range(weeks)
+    )
+    # Each product's money as its one budget line (this year's first quarter): the totals are the lines' sum.
+    first_quarter = timezone.localdate().replace(month=1, day=1)
+    BudgetLine.objects.bulk_create(
+        BudgetLine(
+            product=product,
+            quarter=first_quarter,
+            kind="opex",
+            planned=product.planned_budget,
+            actual=product.actual_spend,
+        )
+        for product in created
     )
     if not org.products:
         beta_product = next(p for p in created if p.portfolio_id == org.beta.pk)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from django.core.paginator import Page
 from django.db.models import (
@@ -16,14 +15,17 @@ from django.db.models import (
     OuterRef,
     QuerySet,
     Subquery,
-    Sum,
     Value,
     When,
 )
+from django.utils import timezone
 
 from portfolio.choices import Frequency, Grain, Scope, Status
 from portfolio.kpis.selectors.cards import SPARKLINE_POINTS, SPARKLINE_SPAN, key_kpi, latest_value_subquery
 from portfolio.models import KPI, KPITarget, Measurement, Rollup
+from portfolio.periods import year_quarters
+from portfolio.strategy.selectors.investment import investment_totals
+from portfolio.strategy.selectors.money import MoneyRow
 from products.choices import Health, Stage
 from products.models import Product, User
 from products.permissions import is_leadership, product_ids_with_budget_access, products_with_budget_access
@@ -228,14 +230,15 @@ def kpi_status_counts(*, scope: str = Scope.ORGANISATION, key: str = "all") -> K
 
 @dataclass(frozen=True)
 class DashboardSummary:
-    """Headline numbers over some products. Money covers only the products whose money the user may see."""
+    """Headline numbers over some products. Money covers only the products whose money the user may see; it is
+    the budget lines' of ``year`` (``money``), the investment page's totals for the same products and year."""
 
     products: int
     stages: dict[str, int]
     health: dict[str, int]
     budget_products: int
-    planned_budget: Decimal
-    actual_spend: Decimal
+    year: int = 0
+    money: MoneyRow | None = None
 
     @property
     def shows_money(self) -> bool:
@@ -245,25 +248,18 @@ class DashboardSummary:
     def money_is_partial(self) -> bool:
         return 0 < self.budget_products < self.products
 
-    @property
-    def spend_ratio(self) -> float | None:
-        if not self.planned_budget:
-            return None
-        return float(self.actual_spend / self.planned_budget)
-
-    @property
-    def over_budget(self) -> bool:
-        return self.actual_spend > self.planned_budget
-
 
 def dashboard_summary(
-    *, products: QuerySet[Product], budget_visible: QuerySet[Product] | None = None
+    *,
+    products: QuerySet[Product],
+    user: User,
+    budget_visible: QuerySet[Product] | None = None,
+    today: dt.date | None = None,
 ) -> DashboardSummary:
-    """Counts per stage and health and the money totals of ``products``, in one grouped query.
-
-    ``budget_visible`` (from ``budget_scope``) restricts the money to the products whose money the user
-    may see; None counts every product's money.
-    """
+    """Counts per stage and health of ``products`` (one grouped query) and, for those whose money the user may
+    see (``budget_visible``, from ``budget_scope``; None: all), the money of this year's budget lines (one
+    aggregate, ``portfolio.strategy.selectors.investment.investment_totals``)."""
+    today = today or timezone.localdate()
     money_visible = (
         Value(True)
         if budget_visible is None
@@ -273,25 +269,29 @@ def dashboard_summary(
         products.order_by()
         .annotate(money_visible=money_visible)
         .values_list("stage", "health", "money_visible")
-        .annotate(n=Count("pk"), planned=Sum("planned_budget"), actual=Sum("actual_spend"))
+        .annotate(n=Count("pk"))
     )
     stages = dict.fromkeys(Stage.values, 0)
     health = dict.fromkeys(Health.values, 0)
     total = budget_products = 0
-    planned = actual = Decimal("0")
-    for stage, health_value, visible, n, group_planned, group_actual in groups:
+    for stage, health_value, visible, n in groups:
         total += n
         stages[stage] = stages.get(stage, 0) + n
         health[health_value] = health.get(health_value, 0) + n
         if visible:
             budget_products += n
-            planned += group_planned or 0
-            actual += group_actual or 0
+    money = None
+    if budget_products:
+        money = investment_totals(
+            products=products_with_budget_access(user, products),
+            quarters=year_quarters(today.year),
+            today=today,
+        )
     return DashboardSummary(
         products=total,
         stages=stages,
         health=health,
         budget_products=budget_products,
-        planned_budget=planned,
-        actual_spend=actual,
+        year=today.year,
+        money=money,
     )

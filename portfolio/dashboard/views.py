@@ -51,6 +51,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     else:
         summary = dashboard_summary(
             products=product_filter(filters={**filters, "sort": "name"}),
+            user=request.user,
             budget_visible=budget_scope(request.user),
         )
         rollup_scope = kpi_rollup_scope(filters)

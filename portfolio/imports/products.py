@@ -95,6 +95,9 @@ def import_products(request: ImportRequest, outcome: ImportOutcome) -> None:
                 f"You may not change the {column} of {row.slug}: that is for its director or a VP.",
             )
             continue
+        if problem := _money_problem(row, product):
+            outcome.add(line, *problem)
+            continue
         rows.append(row)
         if len(rows) % 500 == 0:
             request.progress(reader.rows)
@@ -163,6 +166,26 @@ def _product_row(
     )
 
 
+def _money_problem(row: ProductRow, product: Product | None) -> tuple[str, str] | None:
+    """A product's money is the sum of its budget lines (docs/strategy.md): an import may carry it (the export
+    does) but not change it. (column, message) for a value that differs, None when it is blank or the same."""
+    for column, noun in (("planned_budget", "planned budget"), ("actual_spend", "actual spend")):
+        value = getattr(row, column)
+        current = getattr(product, column) if product is not None else Decimal("0")
+        if value is not None and value != current:
+            where = (
+                f"{row.slug}'s budget lines ({current:,.2f})"
+                if product
+                else "the budget lines of a new product"
+            )
+            return (
+                column,
+                f"The {noun} is the sum of {where}: change the lines on the product's budget page, and leave "
+                "this column blank or as exported.",
+            )
+    return None
+
+
 def _write_product(
     row: ProductRow, product: Product | None, *, request: ImportRequest, outcome: ImportOutcome
 ) -> None:
@@ -180,8 +203,6 @@ def _write_product(
                         market=row.market,
                         focus=row.focus,
                         stage=Stage.PROBLEM,
-                        planned_budget=row.planned_budget or Decimal("0"),
-                        actual_spend=row.actual_spend or Decimal("0"),
                     ),
                     by=user,
                 )
@@ -194,10 +215,6 @@ def _write_product(
                     "market": row.market,
                     "focus": row.focus,
                 }
-                if row.planned_budget is not None:
-                    changes["planned_budget"] = row.planned_budget
-                if row.actual_spend is not None:
-                    changes["actual_spend"] = row.actual_spend
                 changed = {name: value for name, value in changes.items() if getattr(product, name) != value}
                 if changed:
                     product = product_update(product=product, changes=changed, by=user)

@@ -172,7 +172,7 @@ class BudgetLineAdmin(RowPermissionAdminMixin, admin.ModelAdmin):
         summary = f"{obj.product.name} {quarter_label(obj.quarter)} {obj.kind}: line deleted"
         with plan_change(by=request.user, summary=summary, portfolio=obj.product.portfolio):
             obj.delete()
-            products_sync_money(product_ids=[obj.product_id])
+            products_sync_money(product_ids=[obj.product_id], by=request.user)
 
 
 @admin.register(PriorityScore)

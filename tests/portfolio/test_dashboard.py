@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from portfolio.choices import Scope
+from portfolio.strategy.services.budgets import budget_line_set
 from products.choices import Focus, Health, Market, Stage
 from products.forms import SORT_LABELS
 from products.selectors import SORTS
@@ -410,7 +411,7 @@ def test_tiles_and_funnel_follow_the_filters(as_director, org):
     summary = response.context["summary"]
     alpha = [p for p in org.products if p.portfolio_id == org.alpha.pk]
     assert summary.products == len(alpha)
-    assert summary.planned_budget == sum(p.planned_budget for p in alpha)
+    assert summary.money.planned == sum(p.planned_budget for p in alpha)
     assert summary.stages == {s: sum(p.stage == s for p in alpha) for s in Stage.values}
     assert json.loads(response.context["funnel"])["data"][0]["x"] == list(summary.stages.values())
 
@@ -425,8 +426,11 @@ def test_leadership_sees_every_budget(client, org):
     summary = response.context["summary"]
     assert summary.budget_products == 30
     assert not summary.money_is_partial
-    assert summary.planned_budget == sum(p.planned_budget for p in org.products)
-    assert '<span class="tile__label">Planned budget</span>' in text(response)
+    assert summary.money.planned == sum(p.planned_budget for p in org.products)
+    assert summary.money.actual == sum(p.actual_spend for p in org.products)
+    year = timezone.localdate().year
+    assert f'<span class="tile__label">Planned {year}</span>' in text(response)
+    assert f'<span class="tile__label">Actual {year} to date</span>' in text(response)
 
 
 def test_a_director_sees_the_money_of_their_portfolio_only_in_rows(client, org):
@@ -448,7 +452,7 @@ def test_a_junior_member_sees_money_only_for_their_product(client, org):
     summary = response.context["summary"]
     assert summary.budget_products == 1
     assert summary.money_is_partial
-    assert summary.planned_budget == visible[0].planned_budget
+    assert summary.money.planned == visible[0].planned_budget
     page = text(response)
     assert "only the 1 of 30 products whose budget is shared with you" in page
     hidden = next(row.product for row in rows if not row.show_budget)
@@ -463,9 +467,9 @@ def test_someone_on_no_product_sees_no_money_and_no_money_tiles(client, org):
     assert not any(row.show_budget for row in response.context["table"].rows)
     summary = response.context["summary"]
     assert summary.budget_products == 0
-    assert summary.planned_budget == Decimal("0")
+    assert summary.money is None
     page = text(response)
-    assert '<span class="tile__label">Planned budget</span>' not in page  # the money tiles give way to a note
+    assert '<span class="tile__label">Planned ' not in page  # the money tiles give way to a note
     assert "Budgets are shared with leadership and the people on each product" in page
     for product in org.products:
         assert f">{product.planned_budget:,.0f}<" not in page
@@ -486,11 +490,12 @@ def test_sorting_by_money_never_reveals_hidden_budgets(client, org, sort):
 @pytest.mark.parametrize(
     ("who", "headers", "query", "limit"),
     [
-        ("director", {}, "", 13),
-        ("director", RESULTS, "?stage=mvp", 13),
-        ("director", BODY, "?health=at_risk", 12),
+        # The money tiles are one aggregate over the year's budget lines (the investment page's).
+        ("director", {}, "", 14),
+        ("director", RESULTS, "?stage=mvp", 14),
+        ("director", BODY, "?health=at_risk", 13),
         ("director", TABLE, "?sort=key_kpi&dir=desc&page=2", 10),
-        ("junior", {}, "?sort=planned", 14),
+        ("junior", {}, "?sort=planned", 15),
         ("junior", TABLE, "?sort=actual&dir=desc", 11),
     ],
 )
@@ -531,3 +536,36 @@ def test_the_dashboard_says_when_rollups_are_being_recomputed_and_polls_until_fr
     assert b"every 2s" not in poll.content  # polling stops
     assert poll["HX-Trigger"] == "rollups-fresh"  # and the results region reloads itself
     assert "Computed at" in poll.content.decode()
+
+
+@pytest.mark.parametrize("who", ["vp", "director", "junior"])
+@pytest.mark.parametrize("query", ["", "?portfolio=alpha", "?stage=mvp", "?market=b2c&focus=design"])
+def test_the_money_tiles_are_the_investment_pages_totals_for_the_same_filters_and_year(
+    client, org, who, query
+):
+    """Observation 4 of issue 14: the dashboard summed product totals of every year while the investment page
+    showed this year's lines. Both now read this year's budget lines of the products the viewer may see."""
+    product = org.products[0]
+    last_year = dt.date(timezone.localdate().year - 1, 10, 1)
+    budget_line_set(
+        product=product,
+        quarter=last_year,
+        kind="capex",
+        planned=Decimal("77000"),
+        actual=Decimal("70000"),
+        by=None,
+    )  # another year: in the product's total, in neither page's figures for this year
+    client.force_login(getattr(org, who))
+    dashboard = client.get(f"/{query}").context["summary"].money
+    investment = client.get(f"/portfolio/investment/{query}").context["totals"]
+    if dashboard is None:  # none of these products' money is shared with this person: no money tiles at all
+        assert (investment.planned, investment.actual) == (0, 0)
+        return
+    assert (dashboard.planned, dashboard.actual, dashboard.plan_to_date) == (
+        investment.planned,
+        investment.actual,
+        investment.plan_to_date,
+    )
+    assert dashboard.burn == investment.burn
+    product.refresh_from_db()
+    assert product.planned_budget == sum(line.planned for line in product.budget_lines.all())

@@ -80,7 +80,9 @@ def test_the_second_save_is_a_conflict_that_says_what_changed_and_keeps_the_inpu
 
     saved = olivia.post("/products/beacon/edit/", {**olivias_form, "name": "Beacon EU"}, headers=HX)
     assert "Saved Beacon EU." in text(saved)
-    response = ben.post("/products/beacon/edit/", {**bens_form, "planned_budget": "250000"}, headers=HX)
+    response = ben.post(
+        "/products/beacon/edit/", {**bens_form, "description": "Payouts for EU merchants"}, headers=HX
+    )
 
     page = text(response)
     assert response.status_code == 200
@@ -89,18 +91,22 @@ def test_the_second_save_is_a_conflict_that_says_what_changed_and_keeps_the_inpu
     assert "Name changed “Beacon” to “Beacon EU”" in page
     # Ben's own edit is still in the form; the name he left alone now shows Olivia's save.
     shown = form_values(response.content.decode())
-    assert shown["planned_budget"] == "250000"
+    assert shown["description"] == "Payouts for EU merchants"
     assert shown["name"] == "Beacon EU"
     assert "Now the value saved meanwhile: “Beacon EU” (was “Beacon”)." in page
     product = Product.objects.get(slug="beacon")
-    assert (product.name, product.planned_budget, product.version) == ("Beacon EU", Decimal("100000.00"), 2)
+    assert (product.name, product.description, product.version) == ("Beacon EU", "", 2)
     assert shown["version"] == "2"
 
-    # Having looked, Ben saves again: his budget lands on top of Olivia's name.
+    # Having looked, Ben saves again: his description lands on top of Olivia's name.
     again = ben.post("/products/beacon/edit/", shown, headers=HX)
     assert "Saved Beacon EU." in text(again)
     product.refresh_from_db()
-    assert (product.name, product.planned_budget, product.version) == ("Beacon EU", Decimal("250000.00"), 3)
+    assert (product.name, product.description, product.version) == (
+        "Beacon EU",
+        "Payouts for EU merchants",
+        3,
+    )
 
 
 def test_when_both_change_the_same_field_the_form_keeps_the_second_persons_value(beacon):
@@ -231,19 +237,23 @@ def test_two_admins_editing_a_product_conflict_instead_of_overwriting(admin_clie
     first_page, second_page = admin_client.get(url), other_admin.get(url)
     assert admin_client.post(url, admin_form_data(first_page, name="Beacon EU")).status_code == 302
 
-    response = other_admin.post(url, admin_form_data(second_page, planned_budget="250000"))
+    response = other_admin.post(url, admin_form_data(second_page, description="Payouts for EU merchants"))
 
     assert response.status_code == 200
     assert CONFLICT in text(response)
     assert "Name changed “Beacon” → “Beacon EU”" in text(response)
     product = Product.objects.get(pk=beacon.pk)
-    assert (product.name, product.planned_budget) == ("Beacon EU", Decimal("100000.00"))
-    # The page keeps the budget typed, shows the saved name, and carries the current version: saving again works.
+    assert (product.name, product.description) == ("Beacon EU", "")
+    # The page keeps the description typed, shows the saved name, and carries the current version: saving again works.
     again = dict(response.context["adminform"].form.data.items())  # what the page posts back as it stands
-    assert (again["name"], again["planned_budget"], again["version"]) == ("Beacon EU", "250000", "2")
+    assert (again["name"], again["description"], again["version"]) == (
+        "Beacon EU",
+        "Payouts for EU merchants",
+        "2",
+    )
     assert other_admin.post(url, again).status_code == 302
     product.refresh_from_db()
-    assert (product.name, product.planned_budget) == ("Beacon EU", Decimal("250000.00"))
+    assert (product.name, product.description) == ("Beacon EU", "Payouts for EU merchants")
 
 
 def test_two_admins_editing_a_target_in_the_list_conflict(admin_client):

@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from lifecycle.models import StageTransition
 from portfolio.demo.seed import demo_clear
 from portfolio.models import KPI, KPITarget, Measurement
+from portfolio.strategy.services.budgets import budget_line_set
 from products.choices import Role
 from products.models import Membership, Product
 from spm.history.records import history_model
@@ -46,8 +47,6 @@ def edit_form(product: Product, **changes) -> dict:
         "description": product.description,
         "market": product.market,
         "focus": product.focus,
-        "planned_budget": str(product.planned_budget),
-        "actual_spend": str(product.actual_spend),
         "version": product.version,
     }
     data.update(changes)
@@ -207,7 +206,16 @@ def product_with_a_story():
     fill_gates(product)
     forget_lifecycle_history()  # the gate's work is setup, not part of the story
     client = logged_in(owner)
-    client.post("/products/beacon/edit/", edit_form(product, name="Beacon EU", planned_budget="250000"))
+    client.post("/products/beacon/edit/", edit_form(product, name="Beacon EU"))
+    # Money moves with the budget lines (the budget page's service): the product's totals follow, with history.
+    budget_line_set(
+        product=Product.objects.get(pk=product.pk),
+        quarter=dt.date(2026, 10, 1),
+        kind="opex",
+        planned=Decimal("250000"),
+        actual=Decimal(product.actual_spend),
+        by=owner,
+    )
     client.post("/lifecycle/board/move/beacon/", {"to": "feedback"})
     kpi = KPIFactory(name="Revenue")
     client.post("/products/beacon/measurements/", {"kpi": kpi.pk, "period": "2026-10-12", "value": "131"})

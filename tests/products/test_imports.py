@@ -85,13 +85,23 @@ def test_an_unchanged_row_changes_nothing(world):
     assert state() == before
 
 
-def test_an_owner_updates_name_market_and_money_through_the_service(world):
-    text = HEADER + "alpha,Alpha Pay,payments,mvp,b2c,customer,owner,,1500.5,\n"
+def test_an_owner_updates_name_and_market_through_the_service_and_money_stays_the_budget_lines(world):
+    # The money columns as exported (1000) pass; a different figure is refused: money is the budget lines' sum.
+    refused = run(HEADER + "alpha,Alpha Pay,payments,mvp,b2c,customer,owner,,1500.5,\n", world["owner"])
+    assert errors(refused) == [
+        (
+            2,
+            "planned_budget",
+            "The planned budget is the sum of alpha's budget lines (1,000.00): change the lines on the product's "
+            "budget page, and leave this column blank or as exported.",
+        )
+    ]
+    text = HEADER + "alpha,Alpha Pay,payments,mvp,b2c,customer,owner,,1000,\n"
     outcome = run(text, world["owner"])
     assert errors(outcome) == []
     assert (outcome.created, outcome.updated, outcome.unchanged) == (0, 1, 0)
     alpha = Product.objects.get(slug="alpha")
-    assert (alpha.name, alpha.market, alpha.planned_budget) == ("Alpha Pay", "b2c", Decimal("1500.50"))
+    assert (alpha.name, alpha.market, alpha.planned_budget) == ("Alpha Pay", "b2c", Decimal("1000.00"))
     assert alpha.actual_spend == Decimal("500.00")  # blank money: no change
     assert alpha.version == 2
     assert alpha.history.first().history_user == world["owner"]
@@ -103,7 +113,9 @@ def test_an_owner_updates_name_market_and_money_through_the_service(world):
 
 
 def test_a_director_creates_a_product_in_their_portfolio(world):
-    text = HEADER + "gamma,Gamma,payments,problem,b2c,design,newowner,,2000,\n"
+    text = (
+        HEADER + "gamma,Gamma,payments,problem,b2c,design,newowner,,,\n"
+    )  # a new product's money: its lines
     outcome = run(text, world["director"])
     assert errors(outcome) == []
     assert outcome.created == 1
@@ -111,7 +123,7 @@ def test_a_director_creates_a_product_in_their_portfolio(world):
     assert (gamma.owner.username, gamma.stage, gamma.planned_budget, gamma.actual_spend) == (
         "newowner",
         "problem",
-        Decimal("2000.00"),
+        Decimal("0.00"),
         Decimal("0.00"),
     )
     assert list(gamma.transitions.values_list("from_stage", "to_stage")) == [("", "problem")]

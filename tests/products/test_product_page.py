@@ -129,11 +129,14 @@ def test_an_unknown_product_is_a_404(client_as_pm):
 
 # ------------------------------------------------------------------------------------------- editing
 def test_the_owner_edits_inline_and_gets_the_refreshed_header():
-    product = ProductFactory(name="Old name", market="b2b")
+    product = ProductFactory(name="Old name", market="b2b", planned_budget=Decimal("500"))
     client = logged_in(product.owner)
     form = client.get(f"/products/{product.slug}/edit/", headers={"HX-Request": "true"})
     assert b"<html" not in form.content
-    assert b'name="planned_budget"' in form.content
+    # Money is not edited here: it is the sum of the budget lines, which the form links to (observation 4 of
+    # issue 14: a total typed here disagreed with the budget page).
+    assert b'name="planned_budget"' not in form.content
+    assert f'href="/portfolio/investment/{product.slug}/"'.encode() in form.content
 
     response = client.post(
         f"/products/{product.slug}/edit/",
@@ -142,8 +145,7 @@ def test_the_owner_edits_inline_and_gets_the_refreshed_header():
             "description": "",
             "market": "b2c",
             "focus": "design",
-            "planned_budget": "1000",
-            "actual_spend": "10",
+            "planned_budget": "1000",  # posted anyway (an old page): ignored
             "version": product.version,  # the version the form was loaded with
         },
         headers={"HX-Request": "true"},
@@ -158,7 +160,7 @@ def test_the_owner_edits_inline_and_gets_the_refreshed_header():
         "New name",
         "b2c",
         "design",
-        Decimal("1000"),
+        Decimal("500"),
     )
 
 
@@ -172,17 +174,14 @@ def test_validation_errors_show_next_to_the_field_and_keep_what_was_typed():
             "name": "Typed name",
             "description": "my words",
             "market": "b2b",
-            "focus": "customer",
-            "planned_budget": "-5",
-            "actual_spend": "abc",
+            "focus": "not-a-focus",
         },
         headers={"HX-Request": "true"},
     )
 
     html = response.content.decode()
     assert response.status_code == 200
-    assert "Ensure this value is greater than or equal to 0" in html
-    assert "Enter a number" in html
+    assert "Select a valid choice. not-a-focus is not one of the available choices." in html
     assert 'value="Typed name"' in html
     assert "my words" in html
     product.refresh_from_db()

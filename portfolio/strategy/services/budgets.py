@@ -7,15 +7,9 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import (
-    F,
-    OuterRef,
-    Subquery,
-    Sum,
-    Value,
-)
-from django.db.models.functions import Coalesce
+from django.db.models import Sum
 from django.utils import timezone
+from simple_history.utils import bulk_update_with_history
 
 from portfolio.models import BudgetKind, BudgetLine
 from portfolio.periods import is_quarter_start, quarter_label
@@ -28,20 +22,37 @@ from products.models import Product, User
 # ---------------------------------------------------------------------------------------------------------
 
 
-def products_sync_money(*, product_ids: Iterable[int]) -> None:
+def products_sync_money(*, product_ids: Iterable[int], by: User | None = None) -> None:
     """Set ``Product.planned_budget`` and ``actual_spend`` to the sums of the products' budget lines (all
-    quarters), bumping their version so that an edit form loaded before is a conflict, not an overwrite."""
-    ids = list(set(product_ids))
+    quarters; zero without lines): the one source of a product's money. A product whose totals move gets a
+    history entry (who, old → new) and a new version, so that an edit form loaded before is a conflict."""
+    ids = set(product_ids)
     if not ids:
         return
-    lines = BudgetLine.objects.filter(product=OuterRef("pk")).order_by().values("product")
-    with_lines = BudgetLine.objects.filter(product_id__in=ids).values("product_id")
-    Product.objects.filter(pk__in=with_lines).update(
-        planned_budget=Coalesce(Subquery(lines.annotate(s=Sum("planned")).values("s")[:1]), Value(ZERO)),
-        actual_spend=Coalesce(Subquery(lines.annotate(s=Sum("actual")).values("s")[:1]), Value(ZERO)),
-        version=F("version") + 1,
-        updated_at=timezone.now(),
-    )
+    sums = {
+        row["product_id"]: (row["planned"], row["actual"])
+        for row in BudgetLine.objects.filter(product_id__in=ids)
+        .order_by()
+        .values("product_id")
+        .annotate(planned=Sum("planned"), actual=Sum("actual"))
+    }
+    now = timezone.now()
+    moved = []
+    for product in Product.objects.filter(pk__in=ids).only("pk", "planned_budget", "actual_spend", "version"):
+        planned, actual = sums.get(product.pk, (ZERO, ZERO))
+        if (product.planned_budget, product.actual_spend) != (planned, actual):
+            product.planned_budget, product.actual_spend = planned, actual
+            product.version += 1
+            product.updated_at = now
+            moved.append(product)
+    if moved:
+        bulk_update_with_history(
+            moved,
+            Product,
+            ["planned_budget", "actual_spend", "version", "updated_at"],
+            default_user=by,
+            default_change_reason="Budget lines",
+        )
 
 
 @transaction.atomic
@@ -70,5 +81,5 @@ def budget_line_set(
         line, _ = BudgetLine.objects.update_or_create(
             product=product, quarter=quarter, kind=kind, defaults={"planned": planned, "actual": actual}
         )
-        products_sync_money(product_ids=[product.pk])
+        products_sync_money(product_ids=[product.pk], by=by)
     return line

@@ -275,7 +275,7 @@ def scenario_approve(*, scenario: Scenario, by: User, confirm_version: int | Non
             )
             touched.append(line.product_id)
         change.details = details
-        products_sync_money(product_ids=touched)
+        products_sync_money(product_ids=touched, by=by)
         scenario.status = ScenarioStatus.APPROVED
         scenario.decided_by, scenario.decided_at = by, timezone.now()
         scenario.save(update_fields=["status", "decided_by", "decided_at"])
