@@ -35,6 +35,25 @@ def period_end(period: dt.date, grain: str, frequency: str) -> dt.date:
     return period + dt.timedelta(weeks=1)
 
 
+def native_periods_in(bucket: dt.date, grain: str, frequency: str, *, until: dt.date | None = None) -> int:
+    """How many of a KPI's own periods belong to the bucket that starts on ``bucket`` (a period belongs to the
+    bucket that holds its first day): 4 or 5 weeks in a month, 13 or 14 in a quarter, 3 months in a quarter. With
+    ``until``, only those that have begun by then: a bucket to date. Native grain: 1."""
+    if grain == Grain.NATIVE:
+        return 1
+    end = bucket_end(bucket, grain)
+    if until is not None:
+        end = min(end, until + dt.timedelta(days=1))
+    first = period_start(bucket, frequency)
+    if first < bucket:
+        first = period_end(first, Grain.NATIVE, frequency)
+    count = 0
+    while first < end:
+        count += 1
+        first = period_end(first, Grain.NATIVE, frequency)
+    return count
+
+
 def period_start(day: dt.date, frequency: str) -> dt.date:
     """The first day of the KPI period containing ``day``: Monday, the 1st, or the quarter's first day."""
     if frequency == Frequency.MONTHLY:

@@ -9,6 +9,7 @@ from django.utils.safestring import mark_safe
 from portfolio.choices import Direction, Frequency, Grain
 from portfolio.periods import quarter_label
 from portfolio.templatetags.kpi_display import kpi_number
+from portfolio.validity import FREQUENCY_NOUNS
 from spm.web.markup import status_badge
 
 register = template.Library()
@@ -61,6 +62,20 @@ def gap_text(gap: float | None, direction: str, unit: str = "") -> str:
     if direction == Direction.LOWER:
         return f"over by {amount}" if gap > 0 else f"under by {amount}"
     return f"short by {amount}" if gap > 0 else f"ahead by {amount}"
+
+
+@register.simple_tag
+def comparison_words(row, previous_label: str) -> str:
+    """What a scorecard row's changes compare: “per week: 10 weeks so far vs 13 in Q3 2026” for a sum over time
+    (docs/kpis.md, "Comparisons"), “vs Q3 2026” otherwise; empty without a previous period."""
+    if row.previous_period is None:
+        return ""
+    if not row.per_period:
+        return f"vs {previous_label}"
+    noun = FREQUENCY_NOUNS[row.kpi.frequency]
+    so_far = " so far" if row.in_progress else ""
+    current = f"{row.current_periods} {noun}{'' if row.current_periods == 1 else 's'}{so_far}"
+    return f"per {noun}: {current} vs {row.previous_periods} in {previous_label}"
 
 
 @register.filter
@@ -120,7 +135,8 @@ def _scorecard_cell(cell, unit: str, previous_label: str, cell_url: str) -> str:
     trend, verdict = cell.trend, cell.verdict
     if trend:
         change = signed_percent(cell.change)
-        words = f"{trend_words(trend)} from {previous_label}{f', {verdict}' if verdict else ''}"
+        basis = f" per {cell.period_noun}" if cell.per_period else ""
+        words = f"{trend_words(trend)}{basis} from {previous_label}{f', {verdict}' if verdict else ''}"
     else:
         change = words = ""
     target = current.target

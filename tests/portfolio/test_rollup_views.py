@@ -78,8 +78,12 @@ def test_a_cell_shows_the_latest_value_its_target_status_and_the_change_from_the
     assert (alpha.current.value, alpha.current.target, alpha.current.status) == (450.0, 600.0, "off_target")
     assert alpha.previous.value == 880.0
     assert (alpha.trend, alpha.verdict) == ("down", "worse")
+    # Like for like (observation 3 of issue 14): a sum over time is compared per week with data. Beta's 330 in
+    # November's three recorded weeks is 110 a week against October's 360 in four, 90 a week: up, not down.
     beta = cell(response, "Revenue", "Beta")
-    assert (beta.trend, beta.verdict) == ("down", "worse")  # 360 -> 330
+    assert (beta.current_periods, beta.previous_periods) == (3, 4)
+    assert (beta.trend, beta.verdict) == ("up", "better")
+    assert beta.change == pytest.approx(110 / 90 - 1)
     churn = cell(response, "Churn rate", "Alpha")
     assert churn.trend == "flat"
     html = response.content.decode()
@@ -89,8 +93,9 @@ def test_a_cell_shows_the_latest_value_its_target_status_and_the_change_from_the
     assert alpha_cell, "the Alpha revenue cell"
     shown = re.sub(r"<[^>]+>", " ", alpha_cell.group(0))
     assert "€450" in shown
-    assert "\N{MINUS SIGN}49%" in shown  # (450 - 880) / 880, with a true minus sign
-    assert "down from Oct 2026, worse" in shown  # the arrow in words
+    assert "\N{MINUS SIGN}32%" in shown  # 450 / 3 weeks against 880 / 4 weeks, with a true minus sign
+    assert "down per week from Oct 2026, worse" in shown  # the arrow in words, saying what is compared
+    assert "per week: 3 weeks vs 4 in Oct 2026" in text(response)  # the row says what it compares
     assert "Off target" in shown  # status in words, not colour alone
     assert "target €600" in shown
     assert 'class="delta delta--down delta--worse"' in alpha_cell.group(0)
@@ -487,3 +492,10 @@ def test_the_dashboards_kpi_tiles_link_to_the_rollups_of_the_same_scope(as_direc
     assert page.count('class="tile__value tile__link" href="/portfolio/rollups/?stage=mvp"') == 3
     rollups = as_director.get("/portfolio/rollups/?stage=mvp")
     assert [c.label for c in rollups.context["scorecard"].columns] == ["Organisation", "MVP"]
+
+
+def test_without_data_what_changed_says_there_is_no_data_not_that_nothing_got_worse(client_as_pm):
+    """Observation 3 of issue 14: the same green tick showed when there was no data at all."""
+    page = text(client_as_pm.get(URL))
+    assert "No data for this period: there is nothing to compare yet." in page
+    assert "No KPI got worse" not in page

@@ -13,10 +13,10 @@ from django.db.models import (
     Value,
     Window,
 )
-from django.db.models.functions import Concat, RowNumber
+from django.db.models.functions import Concat, RowNumber, TruncMonth, TruncQuarter
 from django.utils import timezone
 
-from portfolio.choices import Direction, Scope, Status
+from portfolio.choices import Direction, Grain, Scope, Status, TimeAggregation
 from portfolio.kpis.rules import STATUS_SEVERITY
 from portfolio.kpis.selectors.scopes import (
     ORGANISATION_COLUMN,
@@ -28,7 +28,8 @@ from portfolio.kpis.selectors.scopes import (
     scope_keys_in_order,
 )
 from portfolio.models import KPI, Rollup
-from portfolio.periods import period_end
+from portfolio.periods import bucket_end, native_periods_in, period_end
+from portfolio.validity import FREQUENCY_NOUNS
 
 # Wider than this a scorecard stops being readable (148 owners): the keys with most KPIs off target stay.
 SCORECARD_MAX_COLUMNS = 12
@@ -55,22 +56,57 @@ class ScorecardCell:
     grain: str
     current: RollupPoint
     previous: RollupPoint | None
+    # The KPI's own periods in the two buckets (the current one to date): a sum over time is compared per period.
+    current_periods: int = 1
+    previous_periods: int = 1
+
+    @property
+    def per_period(self) -> bool:
+        """Whether the comparison divides by the number of periods: a ``sum`` over time at month or quarter grain,
+        where a quarter to date (10 weeks) or a month of five Mondays would otherwise be set against a bucket of
+        a different length (docs/kpis.md, "Comparisons"). ``avg`` and ``last`` are compared as they are."""
+        return self.grain != Grain.NATIVE and self.kpi.time_aggregation == TimeAggregation.SUM
+
+    @property
+    def period_noun(self) -> str:
+        """“week”, “month”, “quarter”: the KPI's own period, the unit of a per-period comparison."""
+        return FREQUENCY_NOUNS[self.kpi.frequency]
+
+    def _compared(self) -> tuple[float, float] | None:
+        if self.previous is None:
+            return None
+        if self.per_period and self.current_periods and self.previous_periods:
+            return self.current.value / self.current_periods, self.previous.value / self.previous_periods
+        return self.current.value, self.previous.value
 
     @property
     def trend(self) -> str:
-        """The value's move since the previous period: up, down or flat; empty without one."""
-        if self.previous is None:
+        """The value's move since the previous period, like for like: up, down or flat; empty without one."""
+        compared = self._compared()
+        if compared is None:
             return ""
-        if self.current.value > self.previous.value:
+        now, before = compared
+        if now > before:
             return "up"
-        return "down" if self.current.value < self.previous.value else "flat"
+        return "down" if now < before else "flat"
 
     @property
     def change(self) -> float | None:
-        """The relative change from the previous period (0.05 is 5 % up); None without one, or from zero."""
-        if self.previous is None or self.previous.value == 0:
+        """The relative change from the previous period, like for like (0.05 is 5 % up); None without one, or
+        from zero."""
+        compared = self._compared()
+        if compared is None or compared[1] == 0:
             return None
-        return (self.current.value - self.previous.value) / abs(self.previous.value)
+        now, before = compared
+        return (now - before) / abs(before)
+
+    @property
+    def moved_worse(self) -> bool:
+        """A move in the worse direction bigger than the KPI's tolerance, whatever the status did."""
+        change = self.change
+        return (
+            self.verdict == "worse" and change is not None and abs(change) * 100 > float(self.kpi.tolerance)
+        )
 
     @property
     def verdict(self) -> str:
@@ -101,6 +137,14 @@ class ScorecardRow:
     previous_period: dt.date | None
     in_progress: bool  # the period has not ended yet: sums over it are partial
     cells: list[ScorecardCell | None]  # one per column; None where the key has no rollup for the period
+    current_periods: int = 1  # the KPI's own periods in the current bucket so far, and in the previous one
+    previous_periods: int = 1
+    grain: str = Grain.NATIVE
+
+    @property
+    def per_period(self) -> bool:
+        """A ``sum`` over time at month or quarter grain: compared per period (``ScorecardCell.per_period``)."""
+        return self.grain != Grain.NATIVE and self.kpi.time_aggregation == TimeAggregation.SUM
 
 
 @dataclass(frozen=True)
@@ -110,7 +154,11 @@ class Scorecard:
     columns: list[ScopeColumn]  # the organisation first, then the dimension's keys
     rows: list[ScorecardRow]
     total_keys: int  # keys of the dimension with rollups, before the column cap
-    changes: list[ScorecardCell]  # cells whose status got worse, the biggest fall first
+    changes: list[ScorecardCell]  # worse status first (the biggest fall), then worse moves beyond tolerance
+
+    @property
+    def has_data(self) -> bool:
+        return any(row.period for row in self.rows)
 
     @property
     def key_columns(self) -> list[ScopeColumn]:
@@ -201,6 +249,7 @@ def rollup_scorecard(
     columns = [ORGANISATION_COLUMN] + [
         ScopeColumn(dimension, key, scope_key_label(dimension, key, labels)) for key in shown
     ]
+    recorded = _native_periods_recorded(kpis, periods, grain=grain, dimension=dimension, keys=shown)
 
     rows_out: list[ScorecardRow] = []
     changes: list[tuple[tuple, ScorecardCell]] = []
@@ -208,6 +257,24 @@ def rollup_scorecard(
         latest = periods.get(kpi.pk, [])
         current = latest[0] if latest else None
         previous = latest[1] if len(latest) > 1 else None
+        expected = {
+            "current_periods": native_periods_in(current, grain, kpi.frequency, until=today)
+            if current
+            else 1,
+            "previous_periods": native_periods_in(previous, grain, kpi.frequency) if previous else 1,
+        }
+
+        def counts(
+            scope: str, key: str, kpi=kpi, current=current, previous=previous, expected=expected
+        ) -> dict:
+            """The KPI's own periods with data in each bucket for this key (the calendar's count without)."""
+            return {
+                "current_periods": recorded.get((kpi.pk, scope, key, current), expected["current_periods"]),
+                "previous_periods": recorded.get(
+                    (kpi.pk, scope, key, previous), expected["previous_periods"]
+                ),
+            }
+
         cells: list[ScorecardCell | None] = []
         for column_index, column in enumerate(columns):
             point = points.get((column.scope, column.key, kpi.pk, current)) if current else None
@@ -215,11 +282,20 @@ def rollup_scorecard(
                 cells.append(None)
                 continue
             before = points.get((column.scope, column.key, kpi.pk, previous)) if previous else None
-            cell = ScorecardCell(kpi=kpi, column=column, grain=grain, current=point, previous=before)
+            cell = ScorecardCell(
+                kpi=kpi,
+                column=column,
+                grain=grain,
+                current=point,
+                previous=before,
+                **counts(column.scope, column.key),
+            )
             cells.append(cell)
             if cell.worsened:
                 now, was = STATUS_SEVERITY[point.status], STATUS_SEVERITY[before.status]
-                changes.append(((was - now, -now, kpi_index, column_index), cell))
+                changes.append(((0, was - now, -now, kpi_index, column_index), cell))
+            elif cell.moved_worse:
+                changes.append(((1, -abs(cell.change), 0, kpi_index, column_index), cell))
         rows_out.append(
             ScorecardRow(
                 kpi=kpi,
@@ -227,6 +303,8 @@ def rollup_scorecard(
                 previous_period=previous,
                 in_progress=bool(current and period_end(current, grain, kpi.frequency) > today),
                 cells=cells,
+                grain=grain,
+                **counts(Scope.ORGANISATION, ORGANISATION_KEY),
             )
         )
     return Scorecard(
@@ -237,6 +315,39 @@ def rollup_scorecard(
         total_keys=len(ordered),
         changes=[cell for _, cell in sorted(changes, key=lambda change: change[0])],
     )
+
+
+def _native_periods_recorded(
+    kpis: Sequence[KPI], periods: dict[int, list[dt.date]], *, grain: str, dimension: str, keys: Sequence[str]
+) -> dict[tuple[int, str, str, dt.date], int]:
+    """For the ``sum``-over-time KPIs at month or quarter grain: how many of the KPI's own periods have data in
+    each of the two buckets shown, per scope key: what a per-period comparison divides by (docs/kpis.md,
+    "Comparisons"). One grouped query over the native rollups of those buckets."""
+    summed = [k.pk for k in kpis if k.time_aggregation == TimeAggregation.SUM and k.pk in periods]
+    if grain == Grain.NATIVE or not summed:
+        return {}
+    buckets = sorted({period for kpi_id in summed for period in periods[kpi_id]})
+    bucket = TruncMonth("period") if grain == Grain.MONTH else TruncQuarter("period")
+    rows = (
+        Rollup.objects.alias(key_found=Concat("scope_key", Value("")))
+        .filter(
+            scope__in=[Scope.ORGANISATION, dimension],
+            grain=Grain.NATIVE,
+            kpi_id__in=summed,
+            period__gte=buckets[0],
+            period__lt=bucket_end(buckets[-1], grain),
+            key_found__in=[ORGANISATION_KEY, *keys],
+        )
+        .annotate(bucket=bucket)
+        .order_by()
+        .values_list("kpi_id", "scope", "scope_key", "bucket")
+        .annotate(n=Count("pk"))
+    )
+    return {(kpi_id, scope, key, _as_date(start)): n for kpi_id, scope, key, start, n in rows}
+
+
+def _as_date(value) -> dt.date:
+    return value.date() if isinstance(value, dt.datetime) else value
 
 
 @dataclass(frozen=True)
