@@ -365,6 +365,12 @@ class RollupCellForm(QueryFilterForm):
     )
     period = forms.DateField(label="Period", error_messages=DATE_ERRORS)
     all = forms.BooleanField(required=False, label="Every product")
+    sort = forms.ChoiceField(
+        label="Order",
+        required=False,
+        choices=[("gap", "Furthest off target first"), ("change", "What changed it most first")],
+        error_messages=invalid_choice("an order (gap or change)"),
+    )
 
     def __init__(self, *args, kpis: Iterable[KPI] = (), **kwargs) -> None:
         super().__init__(*args, **kwargs)

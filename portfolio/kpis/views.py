@@ -173,6 +173,7 @@ def rollup_cell(request) -> HttpResponse:
         column=scope_column(scope=data["scope"], key=data["key"]),
         grain=data["grain"],
         period=data["period"],
+        sort=data["sort"] or "gap",
     )
     back = {"grain": data["grain"], "chart": data["kpi"].pk}
     if not drilldown.column.is_organisation:
@@ -183,6 +184,11 @@ def rollup_cell(request) -> HttpResponse:
         "drilldown": drilldown,
         "rows": drilldown.products if data["all"] else drilldown.products[:DRILLDOWN_ROWS],
         "all_url": f"{request.path}?{urlencode({**request.GET.dict(), 'all': 1})}",
+        "sort": data["sort"] or "gap",
+        "sort_urls": {
+            order: f"{request.path}?{urlencode({**request.GET.dict(), 'sort': order})}"
+            for order in ("gap", "change")
+        },
         "back_query": urlencode(back),
     }
     return render_with_freshness(request, ROLLUP_CELL, region, context)

@@ -499,3 +499,43 @@ def test_without_data_what_changed_says_there_is_no_data_not_that_nothing_got_wo
     page = text(client_as_pm.get(URL))
     assert "No data for this period: there is nothing to compare yet." in page
     assert "No KPI got worse" not in page
+
+
+def test_the_drill_down_shows_what_changed_the_cell_and_sorts_by_it(as_director, org):
+    """Observation 3 of issue 14: which products caused a change could not be read off. Organisation revenue,
+    per week: 780 / 3 = 260 in November against 1,240 / 4 = 310 in October, -50. Each product's share:
+    alpha-one 150/3 - 480/4 = -70, alpha-two 100 - 100 = 0, beta-one 110 - 90 = +20."""
+    response = drill(as_director, org, sort="change")
+    drilldown = response.context["drilldown"]
+    assert [(p.slug, p.previous, p.contribution) for p in drilldown.products] == [
+        ("alpha-one", 480.0, pytest.approx(-70.0)),
+        ("alpha-two", 400.0, pytest.approx(0.0)),
+        ("beta-one", 360.0, pytest.approx(20.0)),
+    ]
+    assert sum(p.contribution for p in drilldown.products) == pytest.approx(780 / 3 - 1240 / 4)
+    assert [p.slug for p in drilldown.top_movers] == ["alpha-one"]
+    page = text(response)
+    assert "Moved it most the worse way since Oct 2026" in page
+    assert (
+        '<span class="btn btn--sm btn--primary" aria-current="true">What changed it most first</span>' in page
+    )
+    # The default order stays the gap to target; the other order is a link that keeps the cell.
+    default = drill(as_director, org)
+    assert [p.slug for p in default.context["drilldown"].products] == ["alpha-one", "beta-one", "alpha-two"]
+    assert "sort=change" in text(default)
+
+
+def test_the_product_that_sets_a_maximum_carries_the_whole_change(as_director, org):
+    # Churn is an average across products; as a maximum, the worst product sets it.
+    type(org.churn).objects.filter(pk=org.churn.pk).update(aggregation="max")
+    Measurement.objects.filter(kpi=org.churn, product__slug="beta-one", period__in=NOVEMBER).update(value=6.0)
+    drilldown = drill(as_director, org, kpi=org.churn.name, sort="change").context["drilldown"]
+    setter = next(p for p in drilldown.products if p.sets_value)
+    assert (setter.slug, setter.contribution) == ("beta-one", pytest.approx(2.0))  # max 4 -> 6
+    assert all(p.contribution == 0 for p in drilldown.products if not p.sets_value)
+
+
+def test_an_unknown_order_is_refused_with_a_message(as_director, org):
+    response = drill(as_director, org, sort="loudest")
+    assert response.status_code == 400
+    assert "“loudest” is not an order (gap or change)." in text(response)

@@ -12,7 +12,7 @@ from portfolio.kpis.rules import product_gap, rollup_status
 from portfolio.kpis.selectors.scopes import ScopeColumn
 from portfolio.kpis.selectors.scorecard import RollupPoint
 from portfolio.models import KPI, Rollup
-from portfolio.periods import bucket_end, grain_bucket
+from portfolio.periods import bucket_end, grain_bucket, period_end, period_start
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,12 @@ class ProductContribution:
     periods: int  # native periods measured inside the bucket
     status: str
     gap: float | None  # how far the product is off target in the KPI's direction; negative: ahead of it
+    previous: float | None = None  # its value in the previous bucket (None: no value there)
+    # Its share of the cell's change since the previous bucket, in the KPI's units (docs/kpis.md, "Drill-down"):
+    # its delta for a sum (per period for a sum over time), its delta / n for an average, the whole change for
+    # the product that sets a min or max (0 for the others). None without a previous value.
+    contribution: float | None = None
+    sets_value: bool = False  # the product whose value is the cell's min or max
 
 
 @dataclass(frozen=True)
@@ -37,6 +43,14 @@ class CellDrilldown:
     period: dt.date
     rollup: RollupPoint | None
     products: list[ProductContribution]
+    previous_period: dt.date | None = None
+
+    @property
+    def top_movers(self) -> list[ProductContribution]:
+        """Up to three products that moved the cell the worse way the most (the KPI's direction)."""
+        sign = -1 if self.kpi.direction == "higher" else 1
+        worse = [p for p in self.products if p.contribution is not None and p.contribution * sign > 0]
+        return sorted(worse, key=lambda p: -p.contribution * sign)[:3]
 
     @property
     def combined_value(self) -> float | None:
@@ -55,16 +69,10 @@ class CellDrilldown:
 DRILLDOWN_VALUE_SQL = {"sum": "c.v_sum", "avg": "c.v_sum / c.v_count", "last": "lm.value"}
 
 
-def rollup_cell_products(*, kpi: KPI, column: ScopeColumn, grain: str, period: dt.date) -> CellDrilldown:
-    """The products behind one rollup cell with their bucket values, targets, status and gap, worst first.
-
-    The database combines each product's measurements inside the bucket exactly as the rollup does (rule 1;
-    with ``sum`` over time the target is summed over the measured periods too). Two queries: the rollup row
-    and the products.
-    """
-    start = grain_bucket(period, grain)
+def _bucket_values(*, kpi: KPI, column: ScopeColumn, start: dt.date, end: dt.date) -> list[tuple]:
+    """(product id, slug, name, value, target, periods) per product of ``column`` with values in [start, end)."""
     where = ["m.kpi_id = %s", "m.period >= %s", "m.period < %s"]
-    params: list[object] = [kpi.pk, start, bucket_end(start, grain)]
+    params: list[object] = [kpi.pk, start, end]
     if not column.is_organisation:
         where.append(f"{SCOPE_COLUMNS[column.scope][1]} = %s")
         params.append(column.key)
@@ -86,7 +94,61 @@ def rollup_cell_products(*, kpi: KPI, column: ScopeColumn, grain: str, period: d
     """  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, kpi.pk])
-        rows = cursor.fetchall()
+        return cursor.fetchall()
+
+
+def previous_bucket(start: dt.date, grain: str, frequency: str) -> dt.date:
+    """The bucket before the one that starts on ``start``: the previous month or quarter, or native period."""
+    day_before = start - dt.timedelta(days=1)
+    return period_start(day_before, frequency) if grain == "native" else grain_bucket(day_before, grain)
+
+
+def _contributions(
+    kpi: KPI, grain: str, current: list[tuple], previous: dict[int, tuple]
+) -> dict[int, tuple]:
+    """Each product's (contribution, sets_value) to the cell's change, by the KPI's aggregation (docs/kpis.md)."""
+    if not current:
+        return {}
+    per_period = grain != "native" and kpi.time_aggregation == "sum"
+    now_periods = max(row[5] for row in current) if per_period else 1
+    before_periods = max((row[5] for row in previous.values()), default=1) if per_period else 1
+    out: dict[int, tuple] = {}
+    if kpi.aggregation in ("min", "max"):
+        pick = min if kpi.aggregation == "min" else max
+        setter = pick(current, key=lambda row: row[3])
+        before = [row[3] for row in previous.values()]
+        change = setter[3] - pick(before) if before else None
+        for row in current:
+            sets = row[0] == setter[0]
+            out[row[0]] = (change if sets else (0.0 if change is not None else None), sets)
+        return out
+    divisor = len(current) if kpi.aggregation == "avg" else 1
+    for row in current:
+        earlier = previous.get(row[0])
+        if earlier is None:
+            out[row[0]] = (None, False)
+            continue
+        delta = row[3] / now_periods - earlier[3] / before_periods
+        out[row[0]] = (delta / divisor, False)
+    return out
+
+
+def rollup_cell_products(
+    *, kpi: KPI, column: ScopeColumn, grain: str, period: dt.date, sort: str = "gap"
+) -> CellDrilldown:
+    """The products behind one rollup cell with their bucket values, targets, status and gap, worst first (or,
+    ``sort="change"``, the biggest worse contribution to the change since the previous bucket first).
+
+    The database combines each product's measurements inside the bucket exactly as the rollup does (rule 1;
+    with ``sum`` over time the target is summed over the measured periods too). Three queries: this bucket's
+    products, the previous bucket's, and the rollup row.
+    """
+    start = grain_bucket(period, grain)
+    end = bucket_end(start, grain) if grain != "native" else period_end(start, grain, kpi.frequency)
+    rows = _bucket_values(kpi=kpi, column=column, start=start, end=end)
+    before_start = previous_bucket(start, grain, kpi.frequency)
+    previous = {row[0]: row for row in _bucket_values(kpi=kpi, column=column, start=before_start, end=start)}
+    contributions = _contributions(kpi, grain, rows, previous)
     tolerance = float(kpi.tolerance)
     products = [
         ProductContribution(
@@ -98,11 +160,20 @@ def rollup_cell_products(*, kpi: KPI, column: ScopeColumn, grain: str, period: d
             periods=count,
             status=rollup_status(value=value, target=target, direction=kpi.direction, tolerance=tolerance),
             gap=product_gap(value=value, target=target, direction=kpi.direction),
+            previous=previous[product_id][3] if product_id in previous else None,
+            contribution=contributions[product_id][0],
+            sets_value=contributions[product_id][1],
         )
         for product_id, slug, name, value, target, count in rows
     ]
-    # Worst first: the biggest shortfall in the KPI's direction; products without a target last.
-    products.sort(key=lambda p: (p.gap is None, -(p.gap or 0.0), p.name.casefold()))
+    if sort == "change":
+        sign = -1 if kpi.direction == "higher" else 1  # worse first: a fall for higher-is-better
+        products.sort(
+            key=lambda p: (p.contribution is None, -(p.contribution or 0.0) * sign, p.name.casefold())
+        )
+    else:
+        # Worst first: the biggest shortfall in the KPI's direction; products without a target last.
+        products.sort(key=lambda p: (p.gap is None, -(p.gap or 0.0), p.name.casefold()))
     rollup = (
         Rollup.objects.filter(scope=column.scope, scope_key=column.key, grain=grain, kpi=kpi, period=start)
         .order_by()
@@ -116,4 +187,5 @@ def rollup_cell_products(*, kpi: KPI, column: ScopeColumn, grain: str, period: d
         period=start,
         rollup=RollupPoint(*rollup) if rollup else None,
         products=products,
+        previous_period=before_start if previous else None,
     )
