@@ -64,6 +64,17 @@ def gap_text(gap: float | None, direction: str, unit: str = "") -> str:
     return f"short by {amount}" if gap > 0 else f"ahead by {amount}"
 
 
+@register.filter
+def kpi_signed(value: float | None, unit: str = "") -> str:
+    """A change in the KPI's units with its sign first: “+€20”, “-€70” (written with a true minus sign), “€0”."""
+    if value is None:
+        return "\N{EN DASH}"
+    text = kpi_number(abs(value), unit)
+    if value > 0:
+        return f"+{text}"
+    return f"{MINUS}{text}" if value < 0 else text
+
+
 @register.simple_tag
 def comparison_words(row, previous_label: str) -> str:
     """What a scorecard row's changes compare: “per week: 10 weeks so far vs 13 in Q3 2026” for a sum over time
