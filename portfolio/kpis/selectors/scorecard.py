@@ -13,11 +13,12 @@ from django.db.models import (
     Value,
     Window,
 )
-from django.db.models.functions import Concat, RowNumber, TruncMonth, TruncQuarter
+from django.db.models.functions import Concat, RowNumber
 from django.utils import timezone
 
 from portfolio.choices import Direction, Grain, Scope, Status, TimeAggregation
 from portfolio.kpis.rules import STATUS_SEVERITY
+from portfolio.kpis.selectors.comparisons import native_periods_recorded
 from portfolio.kpis.selectors.scopes import (
     ORGANISATION_COLUMN,
     ORGANISATION_KEY,
@@ -28,7 +29,7 @@ from portfolio.kpis.selectors.scopes import (
     scope_keys_in_order,
 )
 from portfolio.models import KPI, Rollup
-from portfolio.periods import bucket_end, native_periods_in, period_end
+from portfolio.periods import native_periods_in, period_end
 from portfolio.validity import FREQUENCY_NOUNS
 
 # Wider than this a scorecard stops being readable (148 owners): the keys with most KPIs off target stay.
@@ -249,7 +250,7 @@ def rollup_scorecard(
     columns = [ORGANISATION_COLUMN] + [
         ScopeColumn(dimension, key, scope_key_label(dimension, key, labels)) for key in shown
     ]
-    recorded = _native_periods_recorded(kpis, periods, grain=grain, dimension=dimension, keys=shown)
+    recorded = native_periods_recorded(kpis, periods, grain=grain, dimension=dimension, keys=shown)
 
     rows_out: list[ScorecardRow] = []
     changes: list[tuple[tuple, ScorecardCell]] = []
@@ -315,39 +316,6 @@ def rollup_scorecard(
         total_keys=len(ordered),
         changes=[cell for _, cell in sorted(changes, key=lambda change: change[0])],
     )
-
-
-def _native_periods_recorded(
-    kpis: Sequence[KPI], periods: dict[int, list[dt.date]], *, grain: str, dimension: str, keys: Sequence[str]
-) -> dict[tuple[int, str, str, dt.date], int]:
-    """For the ``sum``-over-time KPIs at month or quarter grain: how many of the KPI's own periods have data in
-    each of the two buckets shown, per scope key: what a per-period comparison divides by (docs/kpis.md,
-    "Comparisons"). One grouped query over the native rollups of those buckets."""
-    summed = [k.pk for k in kpis if k.time_aggregation == TimeAggregation.SUM and k.pk in periods]
-    if grain == Grain.NATIVE or not summed:
-        return {}
-    buckets = sorted({period for kpi_id in summed for period in periods[kpi_id]})
-    bucket = TruncMonth("period") if grain == Grain.MONTH else TruncQuarter("period")
-    rows = (
-        Rollup.objects.alias(key_found=Concat("scope_key", Value("")))
-        .filter(
-            scope__in=[Scope.ORGANISATION, dimension],
-            grain=Grain.NATIVE,
-            kpi_id__in=summed,
-            period__gte=buckets[0],
-            period__lt=bucket_end(buckets[-1], grain),
-            key_found__in=[ORGANISATION_KEY, *keys],
-        )
-        .annotate(bucket=bucket)
-        .order_by()
-        .values_list("kpi_id", "scope", "scope_key", "bucket")
-        .annotate(n=Count("pk"))
-    )
-    return {(kpi_id, scope, key, _as_date(start)): n for kpi_id, scope, key, start, n in rows}
-
-
-def _as_date(value) -> dt.date:
-    return value.date() if isinstance(value, dt.datetime) else value
 
 
 @dataclass(frozen=True)
