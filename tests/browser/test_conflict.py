@@ -58,7 +58,7 @@ def test_the_second_editor_sees_the_conflict_and_saves_on_top(page, second_page,
     olivia.get_by_role("button", name="Save changes").click()
     olivia.get_by_text("Saved Beacon Payouts EU.").wait_for()
 
-    ben.get_by_label("Planned budget").fill("250000")
+    ben.get_by_label("Description").fill("Payouts for EU merchants")
     ben.get_by_role("button", name="Save changes").click()
     alert = ben.get_by_role("alert").filter(has_text="Someone else saved this product while you were editing")
     alert.wait_for()
@@ -68,17 +68,17 @@ def test_the_second_editor_sees_the_conflict_and_saves_on_top(page, second_page,
         "“Beacon Payouts”",
         "“Beacon Payouts EU”",
     )
-    # Ben's typed budget stays; the name he did not touch now shows Olivia's save; nothing of his is saved yet.
-    assert ben.get_by_label("Planned budget").input_value() == "250000"
+    # Ben's typed description stays; the name he did not touch now shows Olivia's save; nothing of his is saved.
+    assert ben.get_by_label("Description").input_value() == "Payouts for EU merchants"
     assert ben.get_by_label("Name").input_value() == "Beacon Payouts EU"
     product = Product.objects.get(slug="beacon-payouts")
-    assert (product.name, product.planned_budget) == ("Beacon Payouts EU", Decimal("100000.00"))
+    assert (product.name, product.description) == ("Beacon Payouts EU", "")
     screenshot(ben, "product-edit-conflict")
 
     ben.get_by_role("button", name="Save changes").click()
     ben.get_by_text("Saved Beacon Payouts EU.").wait_for()
     product.refresh_from_db()
-    assert (product.name, product.planned_budget) == ("Beacon Payouts EU", Decimal("250000.00"))
+    assert (product.name, product.description) == ("Beacon Payouts EU", "Payouts for EU merchants")
 
     # The History tab, swapped in without a page load, lists both saves, newest first, with their authors.
     ben.get_by_role("link", name="History").click()
@@ -86,7 +86,7 @@ def test_the_second_editor_sees_the_conflict_and_saves_on_top(page, second_page,
     entries = ben.locator(".history__entry")
     entries.first.wait_for()
     assert "Ben Ode" in entries.nth(0).inner_text()
-    assert "250,000.00" in entries.nth(0).inner_text()
+    assert "Payouts for EU merchants" in entries.nth(0).inner_text()
     assert "Olivia Park" in entries.nth(1).inner_text()
     assert "Beacon Payouts EU" in entries.nth(1).inner_text()
     screenshot(ben, "product-history")
