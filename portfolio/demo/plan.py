@@ -25,7 +25,7 @@ from portfolio.demo.specs import (
     NAME_PREFIXES,
     OWNER_ROLES,
     PORTFOLIOS,
-    PROFILE_WEIGHTS,
+    PROFILES,
     STAGE_BUDGET_K,
     STAGE_DAYS,
     STAGE_NOTES,
@@ -236,7 +236,7 @@ def _plan_products(rng: random.Random, *, count: int) -> list[ProductPlan]:
                 stage=stage.value,
                 planned_budget=planned.quantize(Decimal("0.01")),
                 actual_spend=(planned * Decimal(f"{ratio:.6f}")).quantize(Decimal("0.01")),
-                profile=rng.choices(list(PROFILE_WEIGHTS), weights=list(PROFILE_WEIGHTS.values()))[0],
+                profile=rng.choices(PROFILES, weights=PORTFOLIOS[portfolio].health)[0],
                 size=math.exp(rng.gauss(0, 0.6)) * STAGE_VOLUME[stage],
             )
         )

@@ -33,9 +33,10 @@ from django.utils.text import slugify
 
 from lifecycle.models import StageTransition
 from portfolio.choices import Frequency
+from portfolio.demo.key_results import LatestValues
 from portfolio.demo.kpi_history import add_months, bulk_insert_measurements, demo_periods, kpi_histories
 from portfolio.demo.plan import OrganisationPlan, demo_plan
-from portfolio.demo.specs import KPIS, ORGANISATION_OBJECTIVES, PORTFOLIOS
+from portfolio.demo.specs import KPIS, ORGANISATION_OBJECTIVES, PORTFOLIOS, ObjectiveSpec
 from portfolio.demo.strategy import seed_strategy
 from portfolio.demo.work import demo_work_clear, demo_work_seed
 from portfolio.models import KPI, KPITarget, Measurement, Objective, Portfolio, Rollup
@@ -176,9 +177,8 @@ def demo_seed(
         )
         for index, spec in enumerate(PORTFOLIOS)
     )
-    objectives = Objective.objects.bulk_create(
-        _objectives(random.Random(f"objectives:{seed}"), portfolios, today)
-    )
+    objective_specs = _objectives(random.Random(f"objectives:{seed}"), portfolios, today)
+    objectives = Objective.objects.bulk_create(objective for objective, _ in objective_specs)
     kpis = KPI.objects.bulk_create(
         KPI(
             name=spec.name,
@@ -251,10 +251,6 @@ def demo_seed(
         for product, plan_product in zip(product_rows, plan.products, strict=True)
         for name, target in plan_product.targets
     )
-    # Key results, alignments, quarterly budget lines, scores and a draft scenario (docs/strategy.md).
-    seed_strategy(
-        products=product_rows, portfolios=portfolios, objectives=objectives, kpis=kpis, today=today, seed=seed
-    )
 
     periods = {
         frequency: demo_periods(today=today, months=months, frequency=frequency)
@@ -263,7 +259,19 @@ def demo_seed(
     histories = kpi_histories(
         plan, product_rows=product_rows, kpis=kpis, seed=seed, periods=periods, progress=progress
     )
-    measurement_count = bulk_insert_measurements(histories, periods=periods, anchor=anchor)
+    latest = LatestValues(product_rows)
+    measurement_count = bulk_insert_measurements(latest.watch(histories), periods=periods, anchor=anchor)
+    # Key results (targets set against the latest values), alignments, quarterly budget lines, scores and a
+    # draft scenario (docs/strategy.md).
+    seed_strategy(
+        products=product_rows,
+        portfolios=portfolios,
+        objectives=list(zip(objectives, (spec for _, spec in objective_specs), strict=True)),
+        kpis=kpis,
+        latest=latest,
+        today=today,
+        seed=seed,
+    )
     return DemoSummary(
         today=today,
         portfolios=len(portfolios),
@@ -285,22 +293,32 @@ def _portfolio_budget(plan: OrganisationPlan, index: int) -> Decimal:
     return Decimal(math.ceil(planned * Decimal("1.15") / 50_000) * 50_000).quantize(Decimal("0.01"))
 
 
-def _objectives(rng: random.Random, portfolios: list[Portfolio], today: dt.date) -> list[Objective]:
+def _objectives(
+    rng: random.Random, portfolios: list[Portfolio], today: dt.date
+) -> list[tuple[Objective, ObjectiveSpec]]:
+    """The organisation's objectives and three to five of each portfolio's, each with the spec naming its KPIs."""
+
     def quarter_end(quarters_ahead: int) -> dt.date:
         first_of_next = add_months(today.replace(day=1), 3 * quarters_ahead + 3 - (today.month - 1) % 3)
         return first_of_next - dt.timedelta(days=1)
 
     objectives = [
-        Objective(portfolio=None, title=title, order=order, target_date=quarter_end(3))
-        for order, title in enumerate(ORGANISATION_OBJECTIVES, start=1)
+        (Objective(portfolio=None, title=spec.title, order=order, target_date=quarter_end(3)), spec)
+        for order, spec in enumerate(ORGANISATION_OBJECTIVES, start=1)
     ]
     for portfolio, spec in zip(portfolios, PORTFOLIOS, strict=True):
         count = rng.randint(3, min(5, len(spec.objectives)))
         objectives += [
-            Objective(
-                portfolio=portfolio, title=title, order=order, target_date=quarter_end(rng.randint(0, 3))
+            (
+                Objective(
+                    portfolio=portfolio,
+                    title=objective.title,
+                    order=order,
+                    target_date=quarter_end(rng.randint(0, 3)),
+                ),
+                objective,
             )
-            for order, title in enumerate(spec.objectives[:count], start=1)
+            for order, objective in enumerate(spec.objectives[:count], start=1)
         ]
     return objectives
 

@@ -14,12 +14,20 @@ from products.choices import Market, Role, Stage
 
 
 @dataclass(frozen=True)
+class ObjectiveSpec:
+    title: str
+    kpis: tuple[str, ...]  # the KPIs that measure it: its key results, the first always
+
+
+@dataclass(frozen=True)
 class PortfolioSpec:
     name: str
     description: str
     weight: int  # share of the products
     products: tuple[tuple[str, str], ...]  # (name noun, what it does)
-    objectives: tuple[str, ...]
+    objectives: tuple[ObjectiveSpec, ...]
+    # How its products and key results end, in percent: on target, at risk, off target (PROFILE_WEIGHTS).
+    health: tuple[int, int, int]
 
 
 PORTFOLIOS: tuple[PortfolioSpec, ...] = (
@@ -41,12 +49,28 @@ PORTFOLIOS: tuple[PortfolioSpec, ...] = (
             ("Tax Engine", "VAT and sales-tax calculation and filing"),
             ("FX Transfers", "Multi-currency accounts and transfers"),
         ),
+        health=(55, 28, 17),
         objectives=(
-            "Raise payment authorisation rate to 95%",
-            "Cut checkout abandonment by a quarter",
-            "Launch instant payouts in five new markets",
-            "Halve fraud losses as a share of volume",
-            "Reconcile every ledger entry within one day",
+            ObjectiveSpec(
+                "Raise payment authorisation rate to 95%",
+                ("Conversion rate", "Revenue"),
+            ),
+            ObjectiveSpec(
+                "Cut checkout abandonment by a quarter",
+                ("Conversion rate", "Page load time (p95)"),
+            ),
+            ObjectiveSpec(
+                "Launch instant payouts in five new markets",
+                ("Revenue", "New sign-ups"),
+            ),
+            ObjectiveSpec(
+                "Halve fraud losses as a share of volume",
+                ("Support tickets", "Churn rate"),
+            ),
+            ObjectiveSpec(
+                "Reconcile every ledger entry within one day",
+                ("Cycle time", "Defects opened"),
+            ),
         ),
     ),
     PortfolioSpec(
@@ -67,12 +91,28 @@ PORTFOLIOS: tuple[PortfolioSpec, ...] = (
             ("Affiliate Hub", "Affiliate sign-up, tracking and payouts"),
             ("Promotions", "Vouchers, discounts and seasonal offers"),
         ),
+        health=(62, 24, 14),
         objectives=(
-            "Grow monthly active users by 30%",
-            "Lift trial-to-paid conversion to 8%",
-            "Bring 90-day churn below 3%",
-            "Make referrals a fifth of new sign-ups",
-            "Reach an activation rate of 50% in week one",
+            ObjectiveSpec(
+                "Grow monthly active users by 30%",
+                ("Monthly active users", "Weekly active users"),
+            ),
+            ObjectiveSpec(
+                "Lift trial-to-paid conversion to 8%",
+                ("Conversion rate", "ARPU"),
+            ),
+            ObjectiveSpec(
+                "Bring 90-day churn below 3%",
+                ("Churn rate", "30-day retention"),
+            ),
+            ObjectiveSpec(
+                "Make referrals a fifth of new sign-ups",
+                ("New sign-ups", "Customer acquisition cost (CAC)"),
+            ),
+            ObjectiveSpec(
+                "Reach an activation rate of 50% in week one",
+                ("Activation rate", "Feature adoption"),
+            ),
         ),
     ),
     PortfolioSpec(
@@ -93,12 +133,28 @@ PORTFOLIOS: tuple[PortfolioSpec, ...] = (
             ("Event Bus", "Durable events between services"),
             ("Developer Portal", "Docs, keys and sandboxes for developers"),
         ),
+        health=(70, 20, 10),
         objectives=(
-            "Reach 99.95% availability on every shared service",
-            "Cut lead time for changes to under two days",
-            "Move every team to self-service deployments",
-            "Retire the legacy monolith's identity code",
-            "Halve mean time to recovery",
+            ObjectiveSpec(
+                "Reach 99.95% availability on every shared service",
+                ("Uptime", "Mean time to recovery"),
+            ),
+            ObjectiveSpec(
+                "Cut lead time for changes to under two days",
+                ("Lead time for changes", "Cycle time"),
+            ),
+            ObjectiveSpec(
+                "Move every team to self-service deployments",
+                ("Deployment frequency", "Lead time for changes"),
+            ),
+            ObjectiveSpec(
+                "Retire the legacy monolith's identity code",
+                ("Defects opened", "Support tickets"),
+            ),
+            ObjectiveSpec(
+                "Halve mean time to recovery",
+                ("Mean time to recovery", "Uptime"),
+            ),
         ),
     ),
     PortfolioSpec(
@@ -119,11 +175,24 @@ PORTFOLIOS: tuple[PortfolioSpec, ...] = (
             ("Biometrics", "Face and fingerprint sign-in"),
             ("Mobile Wallet", "Passes and tickets in the phone's wallet"),
         ),
+        health=(50, 30, 20),
         objectives=(
-            "Keep a 4.7-star rating in both app stores",
-            "Reach 99.8% crash-free sessions",
-            "Ship a release every two weeks",
-            "Make half of all orders mobile",
+            ObjectiveSpec(
+                "Keep a 4.7-star rating in both app stores",
+                ("Customer satisfaction (CSAT)", "Net Promoter Score"),
+            ),
+            ObjectiveSpec(
+                "Reach 99.8% crash-free sessions",
+                ("Uptime", "Defects opened"),
+            ),
+            ObjectiveSpec(
+                "Ship a release every two weeks",
+                ("Deployment frequency", "Cycle time"),
+            ),
+            ObjectiveSpec(
+                "Make half of all orders mobile",
+                ("Revenue", "Monthly active users"),
+            ),
         ),
     ),
     PortfolioSpec(
@@ -144,12 +213,28 @@ PORTFOLIOS: tuple[PortfolioSpec, ...] = (
             ("Model Registry", "Versioned models with lineage and approvals"),
             ("Pricing AI", "Dynamic pricing recommendations"),
         ),
+        health=(60, 25, 15),
         objectives=(
-            "Put a model behind every personalised surface",
-            "Give every team trusted self-service data",
-            "Cut forecast error to under 8%",
-            "Run 200 experiments a quarter",
-            "Ship responsible-AI reviews for every model",
+            ObjectiveSpec(
+                "Put a model behind every personalised surface",
+                ("Feature adoption", "Conversion rate"),
+            ),
+            ObjectiveSpec(
+                "Give every team trusted self-service data",
+                ("Customer satisfaction (CSAT)", "Support tickets"),
+            ),
+            ObjectiveSpec(
+                "Make recommendations drive a tenth of revenue",
+                ("Revenue", "ARPU"),
+            ),
+            ObjectiveSpec(
+                "Run 200 experiments a quarter",
+                ("Deployment frequency", "Conversion rate"),
+            ),
+            ObjectiveSpec(
+                "Ship responsible-AI reviews for every model",
+                ("Defects opened", "Customer satisfaction (CSAT)"),
+            ),
         ),
     ),
     PortfolioSpec(
@@ -170,18 +255,37 @@ PORTFOLIOS: tuple[PortfolioSpec, ...] = (
             ("Ads Manager", "Sponsored listings and seller ads"),
             ("Fulfilment", "Warehousing and same-day fulfilment"),
         ),
+        health=(58, 27, 15),
         objectives=(
-            "Onboard 5,000 new sellers",
-            "Deliver 90% of orders within two days",
-            "Cut dispute rate below 0.5%",
-            "Grow ads revenue to a tenth of the take",
+            ObjectiveSpec(
+                "Onboard 5,000 new sellers",
+                ("New sign-ups", "Activation rate"),
+            ),
+            ObjectiveSpec(
+                "Deliver 90% of orders within two days",
+                ("Cycle time", "Customer satisfaction (CSAT)"),
+            ),
+            ObjectiveSpec(
+                "Cut dispute rate below 0.5%",
+                ("Support tickets", "Net Promoter Score"),
+            ),
+            ObjectiveSpec(
+                "Grow ads revenue to a tenth of the take",
+                ("Revenue", "ARPU"),
+            ),
         ),
     ),
 )
 
 ORGANISATION_OBJECTIVES = (
-    "Grow net revenue retention to 115%",
-    "Every product passes its next stage gate on time",
+    ObjectiveSpec(
+        "Grow net revenue retention to 115%",
+        ("Revenue", "Churn rate", "Customer lifetime value (LTV)"),
+    ),
+    ObjectiveSpec(
+        "Every product passes its next stage gate on time",
+        ("Cycle time", "Deployment frequency"),
+    ),
 )
 
 NAME_PREFIXES = (
@@ -367,7 +471,9 @@ KPIS: tuple[KPISpec, ...] = (
 # health, the worst status among its KPIs' latest values, comes out as planned.
 ON_TARGET, AT_RISK, OFF_TARGET = "on_target", "at_risk", "off_target"
 END_BANDS = {ON_TARGET: (0.15, 1.5), AT_RISK: (-0.85, -0.2), OFF_TARGET: (-3.5, -1.4)}
-PROFILE_WEIGHTS = {ON_TARGET: 45, AT_RISK: 30, OFF_TARGET: 25}
+# Each portfolio ends its own way (PortfolioSpec.health); weighted by product share, about 60 % on target,
+# 25 % at risk and 15 % off target.
+PROFILES = (ON_TARGET, AT_RISK, OFF_TARGET)
 # Each portfolio struggles with a few KPIs: its products' misses fall on those this many times as often.
 TROUBLED_KPIS_PER_PORTFOLIO = 3
 TROUBLED_WEIGHT = 8

@@ -1,4 +1,4 @@
-"""The demo's strategy data: key results, alignments, quarterly budget lines, RICE/WSJF scores and one draft
+"""The demo's strategy data: key results (``portfolio.demo.key_results``), alignments, quarterly budget lines, RICE/WSJF scores and one draft
 scenario. Deterministic for a seed and a day; bulk inserts only (called by ``portfolio.demo.seed.demo_seed``).
 
 Budget lines: this year's four quarters carry each product's seeded planned budget (split across quarters and
@@ -17,6 +17,8 @@ import random
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
+from portfolio.demo.key_results import LatestValues, demo_key_results
+from portfolio.demo.specs import PORTFOLIOS, ObjectiveSpec
 from portfolio.models import (
     KPI,
     Alignment,
@@ -67,7 +69,6 @@ CONFIDENCE = {
     Stage.STRATEGY: (70, 100),
     Stage.EXECUTION: (80, 100),
 }
-KEY_RESULT_WORDS = {"higher": "Raise", "lower": "Bring down"}
 
 
 def _split(total: Decimal, weights: Sequence[float]) -> list[Decimal]:
@@ -83,14 +84,17 @@ def seed_strategy(
     *,
     products: Sequence[Product],
     portfolios: Sequence[Portfolio],
-    objectives: Sequence[Objective],
+    objectives: Sequence[tuple[Objective, ObjectiveSpec]],
     kpis: Sequence[KPI],
+    latest: LatestValues,
     today: dt.date,
     seed: int,
 ) -> dict[str, int]:
-    """Write the strategy demo data for already created products, portfolios, objectives and KPIs. Runs inside
-    the seed's transaction. Returns counts per kind of row."""
+    """Write the strategy demo data for already created products, portfolios, objectives (with their specs), KPIs
+    and measurements (``latest``: their latest values, for the key results' targets). Runs inside the seed's
+    transaction. Returns counts per kind of row."""
     rng = random.Random(f"strategy:{seed}")
+    portfolio_specs = {portfolio.pk: spec for portfolio, spec in zip(portfolios, PORTFOLIOS, strict=True)}
     Scenario.objects.all().delete()
     PlanChange.objects.all().delete()
     PlanState.objects.all().delete()
@@ -98,36 +102,14 @@ def seed_strategy(
     for product in products:
         per_portfolio.setdefault(product.portfolio_id, []).append(product)
 
-    key_results = []
-    for objective in objectives:
-        scope_size = (
-            len(per_portfolio.get(objective.portfolio_id, products))
-            if objective.portfolio_id
-            else len(products)
-        )
-        for order, kpi in enumerate(rng.sample(list(kpis), k=rng.randint(1, 3)), start=1):
-            base = kpi.default_target or 1.0
-            if kpi.aggregation == "sum":
-                target = base * scope_size * rng.uniform(0.9, 1.3)
-            elif kpi.direction == "lower":
-                target = base * rng.uniform(0.8, 0.97)
-            else:
-                target = base * rng.uniform(1.0, 1.15)
-            target = float(f"{target:.3g}")
-            key_results.append(
-                KeyResult(
-                    objective=objective,
-                    kpi=kpi,
-                    order=order,
-                    target=target,
-                    title=f"{KEY_RESULT_WORDS.get(kpi.direction, 'Move')} {kpi.name.lower()} to {target:,.4g} {kpi.unit}".strip(),
-                )
-            )
+    key_results = demo_key_results(
+        rng, objectives=objectives, portfolio_specs=portfolio_specs, kpis=kpis, latest=latest
+    )
     KeyResult.objects.bulk_create(key_results)
 
     alignments = []
     objectives_by_portfolio: dict[int | None, list[Objective]] = {}
-    for objective in objectives:
+    for objective, _ in objectives:
         objectives_by_portfolio.setdefault(objective.portfolio_id, []).append(objective)
     organisation = objectives_by_portfolio.get(None, [])
     for portfolio_id, portfolio_products in per_portfolio.items():

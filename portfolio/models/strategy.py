@@ -7,6 +7,7 @@ Re-exported by ``portfolio.models``.
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -37,6 +38,15 @@ class KeyResult(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def clean(self) -> None:
+        """A target the KPI cannot reach (105 % uptime, a negative count) is refused (``portfolio.validity``)."""
+        if (
+            self.kpi_id
+            and self.target is not None
+            and (problem := self.kpi.value_problem(self.target, what="target"))
+        ):
+            raise ValidationError({"target": problem})
 
 
 class Alignment(models.Model):

@@ -17,7 +17,7 @@ from portfolio.choices import Frequency
 from portfolio.demo.kpi_history import AT_RISK, OFF_TARGET, ON_TARGET, demo_periods, kpi_history
 from portfolio.demo.specs import KPIS
 from portfolio.kpis.rules import rollup_status
-from portfolio.models import KPI, KPITarget, Measurement, Objective, Portfolio, Rollup
+from portfolio.models import KPI, KeyResult, KPITarget, Measurement, Objective, Portfolio, Rollup
 from products.choices import Focus, Market, Role, Stage
 from products.models import Membership, Product, User
 from tests.factories import ProductFactory, UserFactory
@@ -103,6 +103,11 @@ def snapshot() -> dict[str, list[tuple]]:
         "targets": list(
             KPITarget.objects.order_by("product__slug", "kpi__name").values_list(
                 "product__slug", "kpi__name", "target"
+            )
+        ),
+        "key_results": list(
+            KeyResult.objects.order_by("objective__portfolio__slug", "objective__order", "order").values_list(
+                "objective__title", "kpi__name", "target", "title"
             )
         ),
         "measurements": list(

@@ -2,7 +2,7 @@
 
 import pytest
 
-from portfolio.models import BudgetLine, PlanChange, Scenario
+from portfolio.models import BudgetLine, KeyResult, PlanChange, Scenario
 from portfolio.strategy.services.scenarios import scenario_create_from_live
 from tests.portfolio.strategy_data import TODAY, build_world
 
@@ -47,3 +47,25 @@ def test_scenarios_are_read_only_in_the_admin(admin_client):
     assert page.status_code == 200
     admin_client.post(f"/admin/portfolio/scenario/{scenario.pk}/change/", {"name": "Renamed"})
     assert Scenario.objects.get(pk=scenario.pk).name == "Admin"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("target", ["105", "-3"])
+def test_a_key_result_target_its_kpi_cannot_reach_is_refused_in_the_admin(admin_client, target):
+    world = build_world()
+    key_result = KeyResult.objects.get(title="Conversion to 60%")
+    response = admin_client.post(
+        f"/admin/portfolio/keyresult/{key_result.pk}/change/",
+        {
+            "objective": key_result.objective_id,
+            "title": "Conversion to the moon",
+            "kpi": key_result.kpi_id,
+            "target": target,
+            "order": "0",
+        },
+    )
+    assert response.status_code == 200
+    assert "is not a possible target of Conversion: it must be 0% to 100%" in response.content.decode()
+    key_result.refresh_from_db()
+    assert (key_result.title, key_result.target) == ("Conversion to 60%", 60.0)
+    assert world.payments.objectives.count() == 2
