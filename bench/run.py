@@ -177,7 +177,7 @@ IMPORT_ROWS = int(os.environ.get("BENCH_IMPORT_ROWS", "200000"))
 
 def bench_import(results: dict) -> None:
     """CSV import of measurements (docs/imports.md): a file of ``IMPORT_ROWS`` rows in the export's format, taken
-    from the seeded measurements with every value changed, checked (dry run), then applied: parse, validate and
+    from the seeded measurements with every value changed (by one, staying a possible value), checked (dry run), then applied: parse, validate and
     write, all rows updated. The apply runs in a transaction that is rolled back, so the cached portfolio stays
     as seeded (the commit itself and the rollup refresh after it are not timed)."""
     from django.db import transaction
@@ -199,11 +199,16 @@ def bench_import(results: dict) -> None:
         .iterator(chunk_size=5000)
     )
     path = CACHE / "import-measurements.csv"
+
+    def changed(value: float) -> float:
+        # Another value the KPI can take: 100 % uptime becomes 99, a count of 0 becomes 1, an NPS of -100 -99.
+        return value - 1 if value >= 1 else value + 1
+
     with open(path, "w", encoding="utf-8", newline="") as handle:
         lines = csv_lines(
             MEASUREMENT_COLUMNS,
             (
-                (slug, names[kpi], period, value + 1, own.get((product, kpi), defaults[kpi]))
+                (slug, names[kpi], period, changed(value), own.get((product, kpi), defaults[kpi]))
                 for product, slug, kpi, period, value in rows
             ),
         )

@@ -153,7 +153,8 @@ class ImportSource(models.TextChoices):
 class ImportRun(models.Model):
     """One CSV import: who brought which file, whether it was only checked or applied, and what it did.
 
-    ``errors`` holds at most the first problems found (``[line, column, message]``; ``error_count`` all of them).
+    ``errors`` holds at most the first problems found (``[line, column, message]``; ``error_count`` all of them),
+    ``changes`` the first cells that replace existing data (``[line, row, column, old, new]``).
     ``rows_processed`` / ``rows_total`` is the progress of a running step (``rows_total`` is counted from the
     file's line breaks at upload, so it is an estimate when cells hold line breaks).
     """
@@ -179,6 +180,8 @@ class ImportRun(models.Model):
     extra = models.JSONField(default=dict, blank=True)
     error_count = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list, blank=True)
+    # The first changes to existing data, [line, row, column, old, new]; ``updated`` counts the rows.
+    changes = models.JSONField(default=list, blank=True)
     message = models.TextField(blank=True)
 
     class Meta:

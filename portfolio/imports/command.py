@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from portfolio.imports.importer import import_csv
-from portfolio.imports.outcome import ImportRequest
+from portfolio.imports.outcome import MAX_CHANGES_KEPT, ImportRequest
 from portfolio.imports.runs import import_run_for_command
 from products.models import ImportKind, User
 from spm.csvfiles.reader import file_chunks, line_count, size_label
@@ -74,6 +74,14 @@ class ImportCommand(BaseCommand):
             raise CommandError(
                 f"{outcome.error_count:,} problem{'s' if outcome.error_count != 1 else ''} in {path.name}: "
                 f"nothing was written (import #{run.pk})."
+            )
+        for change in outcome.changes:
+            self.stdout.write(
+                f"line {change.line}: {change.row}: {change.column} {change.old} -> {change.new}"
+            )
+        if len(outcome.changes) >= MAX_CHANGES_KEPT:
+            self.stdout.write(
+                f"… the first {len(outcome.changes):,} changes; {outcome.updated:,} rows updated in all."
             )
         lead = "Checked (dry run, nothing written)" if dry_run else "Imported"
         self.stdout.write(

@@ -97,7 +97,7 @@ def import_kpis(request: ImportRequest, outcome: ImportOutcome) -> None:
         return
     stale: set[int] = set()
     with checked_or_applied(request, outcome):
-        for _line, name, fields in rows:
+        for line, name, fields in rows:
             kpi = existing.get(name)
             if kpi is None:
                 kpi = KPI(name=name, **fields)
@@ -106,6 +106,8 @@ def import_kpis(request: ImportRequest, outcome: ImportOutcome) -> None:
                 outcome.created += 1
                 continue
             changed = [column for column, value in fields.items() if getattr(kpi, column) != value]
+            for column in changed:
+                outcome.note_change(line, name, column, getattr(kpi, column), fields[column])
             if not changed:
                 outcome.unchanged += 1
                 continue

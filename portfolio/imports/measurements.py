@@ -15,13 +15,13 @@ from portfolio.imports.cells import (
     parse_number,
     unknown_message,
 )
-from portfolio.imports.outcome import ImportOutcome, ImportRequest, csv_reader
+from portfolio.imports.outcome import MAX_CHANGES_KEPT, ImportOutcome, ImportRequest, csv_reader
 from portfolio.imports.staging import MeasurementStaging
 from portfolio.kpis.engine import products_refresh_health
 from portfolio.kpis.exports import MEASUREMENT_COLUMNS
 from portfolio.kpis.services import rollups_mark_stale
 from portfolio.models import KPI, KPITarget
-from portfolio.periods import period_start
+from portfolio.periods import period_name, period_start
 from portfolio.validity import period_problem
 from products.models import Product, User
 from products.permissions import (
@@ -157,6 +157,16 @@ def import_measurements(request: ImportRequest, outcome: ImportOutcome) -> None:
             outcome.extra["targets"] = len(target_changes)
         if moved:
             outcome.extra["moved_to_period_start"] = moved
+        _note_changes(
+            outcome,
+            staging,
+            targets=targets,
+            target_changes=target_changes,
+            own_targets=own_targets,
+            defaults=defaults,
+            names={pk: name for name, (pk, *_rest) in kpis.items()},
+            slugs={pk: slug for slug, pk in products.items()},
+        )
         if not request.apply:
             outcome.created, outcome.updated, outcome.unchanged = staging.counts()
             return
@@ -176,6 +186,27 @@ def import_measurements(request: ImportRequest, outcome: ImportOutcome) -> None:
                     product_ids=() if len(product_ids) > HEALTH_PRODUCTS_LIMIT else product_ids
                 )
         outcome.applied = True
+
+
+def _note_changes(
+    outcome: ImportOutcome,
+    staging: MeasurementStaging,
+    *,
+    targets: dict[tuple[int, int], tuple[float, int]],
+    target_changes: dict[tuple[int, int], float],
+    own_targets: dict[tuple[int, int], float],
+    defaults: dict[int, float | None],
+    names: dict[int, str],
+    slugs: dict[int, str],
+) -> None:
+    """The changes to existing data, old -> new, by line: values that replace a different one, then targets."""
+    for line, slug, name, frequency, period, old, new in staging.changes(limit=MAX_CHANGES_KEPT):
+        outcome.note_change(line, f"{slug} · {name} · {period_name(period, frequency)}", "value", old, new)
+    for (product, kpi), new in sorted(target_changes.items(), key=lambda item: targets[item[0]][1]):
+        old = own_targets.get((product, kpi), defaults[kpi])
+        outcome.note_change(
+            targets[(product, kpi)][1], f"{slugs[product]} · {names[kpi]}", "target", old, new
+        )
 
 
 def _write_targets(changes: dict[tuple[int, int], float], *, by: User, reason: str) -> None:

@@ -31,8 +31,33 @@ from spm.csvfiles.reader import CsvReader, RowError, import_limits
 
 # The first problems of a file are kept (and shown); all of them are counted.
 MAX_ERRORS_KEPT = 1000
+# The first changes to existing rows are kept (and shown, old -> new); ``updated`` counts them all.
+MAX_CHANGES_KEPT = 500
 
 Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class RowChange:
+    """One changed cell of a row that updates existing data: what it was, what the file makes it."""
+
+    line: int
+    row: str  # the row's key as a person reads it: "checkout · Revenue · the week of 30 Nov 2026"
+    column: str
+    old: str
+    new: str
+
+    def as_list(self) -> list:
+        return [self.line, self.row, self.column, self.old, self.new]
+
+
+def cell_text(value: object) -> str:
+    """A value as the file writes it: numbers without an exponent or a trailing ".0", nothing as "(empty)"."""
+    if value is None or value == "":
+        return "(empty)"
+    if isinstance(value, float):
+        return f"{value:.15g}" if abs(value) < 1e15 else repr(value)
+    return str(value)
 
 
 @dataclass
@@ -46,6 +71,7 @@ class ImportOutcome:
     extra: dict[str, int] = field(default_factory=dict)
     errors: list[RowError] = field(default_factory=list)
     error_count: int = 0
+    changes: list[RowChange] = field(default_factory=list)
     applied: bool = False
 
     @property
@@ -64,6 +90,11 @@ class ImportOutcome:
         self.error_count += 1
         if len(self.errors) < MAX_ERRORS_KEPT:
             self.errors.append(error)
+
+    def note_change(self, line: int, row: str, column: str, old: object, new: object) -> None:
+        """Keep one changed cell (the first ``MAX_CHANGES_KEPT`` of them) for the check to list."""
+        if len(self.changes) < MAX_CHANGES_KEPT:
+            self.changes.append(RowChange(line, row, column, cell_text(old), cell_text(new)))
 
     def summary(self) -> str:
         verb = "" if self.applied else "would be "

@@ -216,10 +216,14 @@ def _write_product(
                     "focus": row.focus,
                 }
                 changed = {name: value for name, value in changes.items() if getattr(product, name) != value}
+                for name, value in changed.items():
+                    outcome.note_change(row.line, row.slug, name, _cell(getattr(product, name)), _cell(value))
                 if changed:
                     product = product_update(product=product, changes=changed, by=user)
                 action = "updated" if changed else "unchanged"
             if product.stage != row.stage:
+                if action != "created":
+                    outcome.note_change(row.line, row.slug, "stage", product.stage, row.stage)
                 product_move_stage(product=product, to=row.stage, by=user, note=request.reason)
                 outcome.extra["stage_moves"] = outcome.extra.get("stage_moves", 0) + 1
                 action = "created" if action == "created" else "updated"
@@ -230,6 +234,14 @@ def _write_product(
         outcome.add(row.line, "", _reason(invalid))
         return
     setattr(outcome, action, getattr(outcome, action) + 1)
+
+
+def _cell(value: object) -> object:
+    """A product's field as the file writes it: a portfolio by its slug, a person by their username."""
+    for key in ("slug", "username"):
+        if hasattr(value, key):
+            return getattr(value, key)
+    return value
 
 
 def _reason(error: Exception) -> str:

@@ -143,6 +143,7 @@ def import_run_record(run: ImportRun, outcome: ImportOutcome) -> None:
     run.extra = outcome.extra
     run.error_count = outcome.error_count
     run.errors = [error.as_list() for error in outcome.errors]
+    run.changes = [] if not outcome.ok else [change.as_list() for change in outcome.changes]
     _finish(run, status=status)
 
 

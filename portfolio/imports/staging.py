@@ -7,8 +7,12 @@ import datetime as dt
 from django.db import connection
 
 from portfolio.imports.products import Written
-from portfolio.models import Measurement
-from products.models import User
+from portfolio.models import KPI, Measurement
+from products.models import Product, User
+
+
+def _date(value: dt.date | str) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
 
 
 class MeasurementStaging:
@@ -91,6 +95,26 @@ class MeasurementStaging:
             )
             total, created, unchanged = (int(n or 0) for n in cursor.fetchone())
         return created, total - created - unchanged, unchanged
+
+    def changes(self, *, limit: int) -> list[tuple[int, str, str, str, dt.date, float, float]]:
+        """The first ``limit`` rows (by line) that would replace a different value: (line, product slug, KPI
+        name, KPI frequency, period, current value, the file's value)."""
+        if limit <= 0:
+            return []
+        with connection.cursor() as cursor:
+            self._index(cursor)
+            cursor.execute(
+                f"SELECT s.line, p.slug, k.name, k.frequency, s.period, m.value, s.value "
+                f"FROM {self.TABLE} s JOIN portfolio_measurement m ON {self.JOIN} "
+                f"JOIN {Product._meta.db_table} p ON p.id = s.product_id "
+                f"JOIN {KPI._meta.db_table} k ON k.id = s.kpi_id "
+                f"WHERE m.value <> s.value ORDER BY s.line LIMIT %s",
+                [limit],
+            )
+            return [
+                (line, slug, name, frequency, _date(period), old, new)
+                for line, slug, name, frequency, period, old, new in cursor.fetchall()
+            ]
 
     def write_measurements(self, *, by: User, at: dt.datetime, reason: str) -> Written:
         """Insert the new values, update the changed ones and record a history row for each; leave equal

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from portfolio.imports.forms import ImportUploadForm, too_big_message
+from portfolio.imports.outcome import MAX_CHANGES_KEPT
 from portfolio.imports.runs import import_run_create, import_run_start, import_runs_recent
 from products import permissions
 from products.models import ImportKind, ImportRun, ImportSource, ImportStatus, ImportStep
@@ -110,6 +111,7 @@ def import_run(request: HttpRequest, pk: int) -> HttpResponse:
         and run.uploaded_by_id == request.user.pk,
         "export": EXPORTS[run.kind],
         "more_errors": max(run.error_count - len(run.errors), 0),
+        "changes_cut": len(run.changes) >= MAX_CHANGES_KEPT,  # only the first changes were kept
     }
     # The status region polls itself: any htmx request but a history restore wants the region alone.
     return render_region(request, IMPORT_RUN, RUN_REGION if is_htmx(request) else None, context)

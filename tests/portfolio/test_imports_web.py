@@ -70,6 +70,10 @@ def test_a_valid_file_is_checked_then_applied(client, owner):
     assert (run.created, run.updated, run.unchanged) == (1, 1, 0)
     assert b"Apply the import" in page.content
     assert values() == before  # a check writes nothing
+    # What the apply would replace, old -> new, by line: the week of 2 March holds 90.
+    assert "What would change" in page.content.decode()
+    assert run.changes == [[2, "alpha · Revenue · the week of 2 Mar 2026", "value", "90", "95"]]
+    assert page.context["changes_cut"] is False
 
     applied = client.post(f"/portfolio/imports/{run.pk}/apply/")
     assert applied.status_code == 302
@@ -79,6 +83,8 @@ def test_a_valid_file_is_checked_then_applied(client, owner):
     assert sorted(Measurement.objects.values_list("value", flat=True)) == [95.0, 96.0]
     page = client.get(f"/portfolio/imports/{run.pk}/")
     assert b"Imported: 2 rows" in page.content
+    assert "What changed" in page.content.decode()
+    assert b"<del>90</del>" in page.content and b"<ins>95</ins>" in page.content
     # The same file again: everything unchanged.
     upload(client, GOOD)
     again = ImportRun.objects.order_by("-pk").first()

@@ -105,6 +105,10 @@ def test_an_owner_updates_name_and_market_through_the_service_and_money_stays_th
     assert alpha.actual_spend == Decimal("500.00")  # blank money: no change
     assert alpha.version == 2
     assert alpha.history.first().history_user == world["owner"]
+    assert [change.as_list() for change in outcome.changes] == [
+        [2, "alpha", "name", "Alpha", "Alpha Pay"],
+        [2, "alpha", "market", "b2b", "b2c"],
+    ]
     # The market is a rollup scope: its old and new keys are stale.
     assert set(StaleRollup.objects.values_list("scope", "scope_key")) == {
         ("market", "b2b"),
@@ -310,6 +314,15 @@ def test_a_dry_run_writes_nothing_and_says_so(world, tmp_path):
     call_command("import_measurements", str(path), "--dry-run", stdout=out, stderr=StringIO())
     assert "Checked (dry run, nothing written) 1 rows from kpis.csv: 1 would be created" in out.getvalue()
     assert Measurement.objects.count() == 1
+
+
+def test_a_dry_run_prints_each_replaced_value_old_to_new(world, tmp_path):
+    UserFactory(username="root", is_superuser=True)
+    path = write(tmp_path, "kpis.csv", "product,kpi,period,value,target\nalpha,Revenue,2026-03-02,5,\n")
+    out = StringIO()
+    call_command("import_measurements", str(path), "--dry-run", stdout=out, stderr=StringIO())
+    assert "line 2: alpha · Revenue · the week of 2 Mar 2026: value 100 -> 5" in out.getvalue()
+    assert Measurement.objects.get().value != 5
 
 
 def test_import_kpis_needs_a_vp_or_superuser(world, tmp_path):

@@ -507,3 +507,39 @@ def test_a_file_of_many_rows_marks_rollups_stale_once_and_requests_one_refresh(
     assert len(callbacks) == 1  # one refresh request for the whole file, after commit
     # One mark per changed (KPI, period), none per row.
     assert StaleRollup.objects.count() == 30
+
+
+def test_a_check_lists_each_replaced_value_and_target_old_to_new_by_line(world):
+    text = HEADER + (
+        "beta,Revenue,2026-03-02,120,175\n"  # created; beta's own target 150 -> 175
+        "alpha,Revenue,2026-03-04,95.5,\n"  # a Wednesday: the week of 2 Mar, which holds 90
+        "alpha,Revenue,2026-03-09,7,\n"  # created: nothing replaced
+    )
+    outcome = run(text, world["owner"], apply=False)
+
+    assert [change.as_list() for change in outcome.changes] == [
+        [3, "alpha · Revenue · the week of 2 Mar 2026", "value", "90", "95.5"],
+        [2, "beta · Revenue", "target", "150", "175"],
+    ]
+    applied = run(text, world["owner"])
+    assert [change.as_list() for change in applied.changes] == [change.as_list() for change in outcome.changes]
+    assert run(text, world["owner"], apply=False).changes == []  # the same file again replaces nothing
+
+
+def test_a_first_own_target_lists_the_default_it_replaces(world):
+    outcome = run(HEADER + "alpha,Revenue,2026-03-02,90,120\n", world["owner"], apply=False)
+    assert [change.as_list() for change in outcome.changes] == [
+        [2, "alpha · Revenue", "target", "100", "120"]
+    ]
+
+
+def test_a_kpi_import_check_lists_each_changed_cell(world, vp):
+    text = KPI_HEADER + "Revenue,€,higher,sum,sum,120,5,weekly\n"
+    outcome = run(text, vp, kind=ImportKind.KPIS, apply=False)
+    assert [change.as_list()[:3] for change in outcome.changes] == [
+        [2, "Revenue", "default_target"],
+        [2, "Revenue", "tolerance"],
+    ]
+    target = next(change for change in outcome.changes if change.column == "default_target")
+    assert (target.old, target.new) == ("100", "120")
+    assert outcome.updated == 1
