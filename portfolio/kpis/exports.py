@@ -8,11 +8,14 @@ products by their slug, periods as ISO dates. Numbers are written at full precis
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from portfolio.models import KPI, Measurement, Rollup
+from portfolio.periods import native_periods_in
 from spm.csvfiles.writer import CHUNK_SIZE
 
 ROLLUP_COLUMNS = (
@@ -26,6 +29,8 @@ ROLLUP_COLUMNS = (
     "status",
     "products",
     "computed_at",
+    "native_periods",
+    "native_periods_in_bucket",
 )
 KPI_COLUMNS = (
     "kpi",
@@ -40,9 +45,32 @@ KPI_COLUMNS = (
 MEASUREMENT_COLUMNS = ("product", "kpi", "period", "value", "target")
 
 
-def rollup_csv_rows(rollups: QuerySet[Rollup], *, kpi_names: Mapping[int, str]) -> Iterator[tuple]:
-    """One row per rollup in ``ROLLUP_COLUMNS`` order, read in chunks; KPI names come from ``kpi_names``
-    (a few rows) rather than a join per rollup."""
+def rollup_csv_rows(
+    rollups: QuerySet[Rollup],
+    *,
+    kpi_names: Mapping[int, str],
+    kpi_frequencies: Mapping[int, str],
+    today: dt.date | None = None,
+) -> Iterator[tuple]:
+    """One row per rollup in ``ROLLUP_COLUMNS`` order, read in chunks; KPI names and frequencies come from the
+    mappings (a few rows) rather than a join per rollup.
+
+    The last two columns make a like-for-like comparison possible outside the app: how many of the KPI's own
+    periods the bucket holds that have begun by ``today`` (a quarter to date: 9 weeks), and how many it holds in
+    all (13). A ``sum``-over-time value divided by the first is its value per period (docs/kpis.md).
+    """
+    today = today or timezone.localdate()
+    counts: dict[tuple, tuple[int, int]] = {}
+
+    def periods(period: dt.date, grain: str, frequency: str) -> tuple[int, int]:
+        key = (period, grain, frequency)
+        if key not in counts:
+            counts[key] = (
+                native_periods_in(period, grain, frequency, until=today),
+                native_periods_in(period, grain, frequency),
+            )
+        return counts[key]
+
     values = rollups.values_list(
         "scope",
         "scope_key",
@@ -55,8 +83,16 @@ def rollup_csv_rows(rollups: QuerySet[Rollup], *, kpi_names: Mapping[int, str]) 
         "products",
         "computed_at",
     )
-    for scope, key, kpi_id, *rest in values.iterator(chunk_size=CHUNK_SIZE):
-        yield (scope, key, kpi_names[kpi_id], *rest)
+    for scope, key, kpi_id, grain, period, *rest in values.iterator(chunk_size=CHUNK_SIZE):
+        yield (
+            scope,
+            key,
+            kpi_names[kpi_id],
+            grain,
+            period,
+            *rest,
+            *periods(period, grain, kpi_frequencies[kpi_id]),
+        )
 
 
 def kpi_csv_rows(kpis: Iterable[KPI]) -> Iterator[tuple]:

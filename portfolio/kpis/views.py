@@ -97,9 +97,10 @@ def rollups(request) -> HttpResponse:
             return _bad_filters(export.problems())
         rows = rollup_export_rows(**export.export_filters())
         names = {kpi.pk: kpi.name for kpi in kpis}
+        frequencies = {kpi.pk: kpi.frequency for kpi in kpis}
         return csv_response(
             ROLLUP_COLUMNS,
-            rollup_csv_rows(rows, kpi_names=names),
+            rollup_csv_rows(rows, kpi_names=names, kpi_frequencies=frequencies),
             filename=csv_filename("rollups"),
         )
     freshness = rollup_freshness()

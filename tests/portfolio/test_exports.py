@@ -2,6 +2,7 @@
 with ?format=csv. Outside checks read these files: exact headers, full-precision numbers, one name per KPI."""
 
 import csv
+import datetime as dt
 import io
 
 import pytest
@@ -9,8 +10,10 @@ from django.db import connection
 from django.http import StreamingHttpResponse
 from django.test.utils import CaptureQueriesContext
 
+from portfolio.kpis.exports import rollup_csv_rows
 from portfolio.models import Measurement, Rollup
 from spm.csvfiles import writer
+from tests.factories import KPIFactory, RollupFactory
 from tests.portfolio.director_data import build_director_org
 
 pytestmark = pytest.mark.django_db
@@ -18,7 +21,10 @@ pytestmark = pytest.mark.django_db
 ROLLUPS = "/portfolio/rollups/?format=csv"
 KPIS = "/portfolio/kpis/?format=csv"
 MEASUREMENTS = "/portfolio/measurements/?format=csv"
-ROLLUP_HEADER = "scope,scope_key,kpi,grain,period,value,target,status,products,computed_at"
+ROLLUP_HEADER = (
+    "scope,scope_key,kpi,grain,period,value,target,status,products,computed_at,native_periods,"
+    "native_periods_in_bucket"
+)
 KPI_HEADER = "kpi,unit,direction,aggregation,time_aggregation,target,tolerance,frequency"
 MEASUREMENT_HEADER = "product,kpi,period,value,target"
 
@@ -76,6 +82,28 @@ def test_every_rollup_row_without_filters(as_pm):
     )
     assert alpha["computed_at"].startswith("20")  # ISO 8601, with its time zone
     assert alpha["computed_at"].endswith("+00:00")
+    # November 2026 holds five weekly periods (its Mondays 2 to 30), all begun: its value per week is 450 / 5.
+    assert (alpha["native_periods"], alpha["native_periods_in_bucket"]) == ("5", "5")
+
+
+def test_a_bucket_to_date_says_how_many_of_its_periods_have_begun(db):
+    kpi = KPIFactory(name="Sign-ups", frequency="weekly")
+    RollupFactory(
+        kpi=kpi, scope="organisation", scope_key="all", grain="quarter", period=dt.date(2026, 10, 1)
+    )
+    RollupFactory(
+        kpi=kpi, scope="organisation", scope_key="all", grain="native", period=dt.date(2026, 11, 30)
+    )
+    rows = list(
+        rollup_csv_rows(
+            Rollup.objects.order_by("grain"),
+            kpi_names={kpi.pk: kpi.name},
+            kpi_frequencies={kpi.pk: kpi.frequency},
+            today=dt.date(2026, 11, 30),
+        )
+    )
+    # Q4 2026 to 30 Nov: nine of its thirteen Mondays (5 Oct to 28 Dec) have begun; a week is one period of itself.
+    assert [(row[3], row[-2], row[-1]) for row in rows] == [("native", 1, 1), ("quarter", 9, 13)]
 
 
 def test_kpi_definitions(as_pm):
