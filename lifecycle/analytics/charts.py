@@ -21,6 +21,19 @@ STAGE_COLOURS = {
     "execution": "#1d4ed8",
 }
 
+#: The cumulative flow's fills: seven steps of viridis, dark (execution, at the bottom) to light (problem, on
+#: top). Neighbouring bands differ in lightness, so they are told apart in greyscale and by colour-blind readers
+#: too; the stage colours above are too alike in a stack (MVP, feedback and execution are all blue-violet).
+FLOW_COLOURS = {
+    "execution": "#440154",
+    "strategy": "#443983",
+    "feedback": "#31688e",
+    "mvp": "#21918c",
+    "research": "#35b779",
+    "opportunity": "#90d743",
+    "problem": "#fde725",
+}
+
 
 def funnel(counts: dict[str, int], conversion: list[Conversion]) -> dict:
     """Products per stage now as horizontal bars, problem on top, with each stage's window conversion."""
@@ -69,7 +82,8 @@ def cumulative_flow(flow: CumulativeFlow) -> dict:
                 "x": days,
                 "y": flow.stages[stage.value],
                 "stackgroup": "stages",
-                "line": {"width": 0.5, "color": STAGE_COLOURS[stage.value]},
+                "line": {"width": 0.5, "color": "#ffffff"},
+                "fillcolor": FLOW_COLOURS[stage.value],
                 "hovertemplate": f"{stage.label}: %{{y}}<extra></extra>",
             }
             for stage in reversed(list(Stage))

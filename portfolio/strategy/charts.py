@@ -108,18 +108,29 @@ def budget_vs_actual(*, rows: Sequence, currency: str) -> dict:
     }
 
 
+# Effort ticks a person reads on a log axis: Plotly's own ticks there label the minor ones "2 3 4 … 9 1 2 3".
+EFFORT_TICKS = (0.1, 0.25, 0.5, 1, 2, 3, 6, 12, 24, 48, 96, 240)
+BUBBLES_LABELLED = 10
+
+
 def value_effort_bubbles(*, rows: Sequence[tuple], rank: str) -> dict:
     """One bubble per scored product, from (name, effort, RICE, WSJF, reach) rows in rank order: effort
-    (person-months) across, its score up, size by reach."""
+    (person-months) across on a log axis with plain ticks, its score up, size by reach; the first
+    ``BUBBLES_LABELLED`` carry their rank and name."""
     reach_max = max((row[4] for row in rows), default=1) or 1
     y_name = "RICE" if rank == "rice" else "WSJF"
+    x = [float(row[1]) for row in rows]
+    y = [float(row[2] if rank == "rice" else row[3]) for row in rows]
+    low, high = (min(x), max(x)) if x else (1.0, 1.0)
+    ticks = [tick for tick in EFFORT_TICKS if low / 2 <= tick <= high * 2] or [1]
     return {
         "data": [
             {
                 "type": "scatter",
                 "mode": "markers",
-                "x": [float(row[1]) for row in rows],
-                "y": [float(row[2] if rank == "rice" else row[3]) for row in rows],
+                "name": "products",
+                "x": x,
+                "y": y,
                 "text": [row[0] for row in rows],
                 "customdata": [[number, row[4]] for number, row in enumerate(rows, start=1)],
                 "marker": {
@@ -132,12 +143,32 @@ def value_effort_bubbles(*, rows: Sequence[tuple], rank: str) -> dict:
                     f"#%{{customdata[0]}} %{{text}}<br>{y_name} %{{y:,.2f}}<br>effort %{{x}} person-months"
                     "<br>reach %{customdata[1]:,}<extra></extra>"
                 ),
-            }
+            },
+            {
+                "type": "scatter",
+                "mode": "text",
+                "name": "labels",
+                "x": x[:BUBBLES_LABELLED],
+                "y": y[:BUBBLES_LABELLED],
+                "text": [
+                    f"#{number} {row[0]}" for number, row in enumerate(rows[:BUBBLES_LABELLED], start=1)
+                ],
+                "textposition": "top center",
+                "textfont": {"size": 11, "color": "#1e293b"},
+                "hoverinfo": "skip",
+            },
         ],
         "layout": base_layout(
             "",
-            margin={"l": 64, "r": 16, "t": 16, "b": 48},
-            xaxis={"title": {"text": "effort (person-months)"}, "type": "log", "gridcolor": "#e2e8f0"},
+            showlegend=False,
+            margin={"l": 64, "r": 16, "t": 24, "b": 48},
+            xaxis={
+                "title": {"text": "effort (person-months, log scale)"},
+                "type": "log",
+                "gridcolor": "#e2e8f0",
+                "tickvals": ticks,
+                "ticktext": [f"{tick:g}" for tick in ticks],
+            },
             yaxis={"title": {"text": y_name}, "gridcolor": "#e2e8f0", "rangemode": "tozero"},
             hovermode="closest",
         ),
@@ -204,8 +235,10 @@ def roadmap_timeline(*, rows: Sequence, today: dt.date) -> dict:
                 "x": [max((item.end - item.start).days, 1) * 86_400_000 for item in items],
                 "text": [item.title for item in items],
                 "customdata": [[item.kind_label, item.end.isoformat(), item.status_label] for item in items],
-                # Names live in the hover and the table: most bars are too short for readable text.
-                "textposition": "none",
+                # Each bar carries its title where it fits (uniformtext hides it on bars too short to read).
+                "textposition": "inside",
+                "insidetextanchor": "start",
+                "textfont": {"color": "#ffffff"},
                 "marker": {"color": colours[name]},
                 "hovertemplate": "%{text}<br>%{customdata[0]}, due %{customdata[1]}<br>%{customdata[2]}<extra></extra>",
             }
@@ -223,6 +256,7 @@ def roadmap_timeline(*, rows: Sequence, today: dt.date) -> dict:
             "plot_bgcolor": "rgba(0,0,0,0)",
             "hovermode": "closest",
             "height": max(280, 28 * len(lanes) + 100),
+            "uniformtext": {"mode": "hide", "minsize": 10},
             "xaxis": {"type": "date", "gridcolor": "#e2e8f0"},
             "yaxis": {"autorange": "reversed", "automargin": True, "type": "category"},
             "shapes": [

@@ -7,7 +7,19 @@
 (function () {
   "use strict";
 
-  var CONFIG = { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["lasso2d", "select2d"] };
+  // No mode bar: its eight buttons per chart crowded the keyboard's tab order (about 176 on a product page) and
+  // covered the titles on touch, and nothing may offer to send a figure off this machine (no "share" or "edit in
+  // Chart Studio" links, no server URL). Every chart's numbers are in a table beside it or a CSV download.
+  var CONFIG = {
+    displayModeBar: false,
+    displaylogo: false,
+    responsive: true,
+    showSendToCloud: false,
+    showEditInChartStudio: false,
+    showLink: false,
+    plotlyServerURL: "",
+    scrollZoom: false,
+  };
 
   // Charts below the fold are drawn when they come near the viewport: a product page has one per KPI.
   var observer =
@@ -37,10 +49,10 @@
       element.textContent = "This chart could not be drawn.";
       return;
     }
-    // Plotly adds buttons (its mode bar) inside the chart: an element with buttons in it is a figure, not an
-    // image (axe's nested-interactive rule; role="img" would hide the buttons from assistive technology).
-    if (element.getAttribute("role") === "img") {
-      element.setAttribute("role", "figure");
+    // A figure that sizes itself to its rows (a timeline, a list of bars) gets a container that tall: a fixed
+    // container let a 940 px chart spill over the cards below it. Set through the CSSOM, which the CSP allows.
+    if (figure.layout && figure.layout.height) {
+      element.style.height = figure.layout.height + "px";
     }
     window.Plotly.react(element, figure.data, figure.layout, CONFIG).then(function () {
       element.setAttribute("data-drawn", "true");
