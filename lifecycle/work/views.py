@@ -82,6 +82,17 @@ def work(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, WORK_PAGE, {"lifecycle_work": work, "product": product})
 
 
+def _autofocus(form):
+    """Mark the field the eye goes to in a form shown in place: its first field with a problem, else its first
+    field. htmx focuses an ``autofocus`` element after the swap (and the browser scrolls it into view)."""
+    names = [name for name in form.errors if name in form.fields] or [
+        name for name, field in form.fields.items() if not field.widget.is_hidden
+    ]
+    if names:
+        form.fields[names[0]].widget.attrs["autofocus"] = True
+    return form
+
+
 @require_http_methods(["GET", "POST"])
 @vary_on_headers("HX-Request")
 def work_add(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
@@ -90,8 +101,10 @@ def work_add(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
     instance = work_product_get(product=product, kind=work_kind, pk=None) if work_kind.sheet else None
     if request.method == "GET":
         form = work_form(kind, product=product, instance=instance)
-        if is_htmx(request):  # a closed stage's "Add" link: the form in place, open
-            block = WorkBlock(kind=work_kind, product=product, entries=[], may_edit=True, form=form)
+        if is_htmx(request):  # a closed stage's "Add" link: the form in place, open, its first field focused
+            block = WorkBlock(
+                kind=work_kind, product=product, entries=[], may_edit=True, form=_autofocus(form)
+            )
             context = {"product": product, "kind": work_kind, "block": block, "opened": True}
             return render(request, f"{WORK}#add-form", context)
         return render(request, WORK_FORM_PAGE, {"product": product, "kind": work_kind, "form": form})
@@ -103,7 +116,7 @@ def work_add(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
             return _work_section(request, product, open_stage=work_kind.stage)
         return _back_to_product(product, work_kind.stage)
     if is_htmx(request):
-        return _work_section(request, product, open_stage=work_kind.stage, adding=(kind, form))
+        return _work_section(request, product, open_stage=work_kind.stage, adding=(kind, _autofocus(form)))
     context = {"product": product, "kind": work_kind, "form": form}
     return render(request, WORK_FORM_PAGE, context, status=422)
 
@@ -128,7 +141,8 @@ def work_edit(request: HttpRequest, slug: str, kind: str, pk: int) -> HttpRespon
             return _work_section(request, product, open_stage=work_kind.stage)
         return _back_to_product(product, work_kind.stage)
     if is_htmx(request):
-        return _work_section(request, product, open_stage=work_kind.stage, editing=(kind, pk, form))
+        editing = (kind, pk, _autofocus(form))
+        return _work_section(request, product, open_stage=work_kind.stage, editing=editing)
     context = {"product": product, "kind": work_kind, "form": form, "instance": instance}
     return render(request, WORK_FORM_PAGE, context, status=422 if request.method == "POST" else 200)
 

@@ -10,6 +10,9 @@
  *    was, marks nothing blank, and shows a banner saying what went wrong with Retry / Dismiss.
  * 4. When a session expired, an htmx request is redirected to the login page: load that page
  *    whole instead of swapping a login form into a table.
+ * 5. Focus and place after a swap: when the control a person used went with the swap (focus fell to <body>),
+ *    focus moves into the new region (a field with a problem, else its message, else the first field of a
+ *    form it opened, else the region itself) and the region is scrolled into view.
  */
 (function () {
   "use strict";
@@ -197,6 +200,52 @@
       event.detail.shouldSwap = false;
       var next = window.location.pathname + window.location.search;
       window.location.assign(loginUrl + "?next=" + encodeURIComponent(next));
+    }
+  });
+
+  // ------------------------------------------------------------------ focus and place after a swap
+  var swappedId = null;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail && event.detail.target;
+    swappedId = target && target.id ? target.id : null;
+  });
+
+  var FIELDS = "input:not([type=hidden]):not([disabled]), select:not([disabled]), textarea:not([disabled])";
+
+  function focusTarget(region) {
+    return (
+      region.querySelector("[aria-invalid='true']") ||
+      region.querySelector(".errorlist, [role='alert'], [role='status'], .messages li, .form-message") ||
+      (region.querySelector("form") && region.querySelector("form " + FIELDS.split(", ").join(", form "))) ||
+      region
+    );
+  }
+
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var active = document.activeElement;
+    if (active && active !== document.body && document.contains(active)) {
+      return; // the person's place is still there (a filter they typed in, a field htmx autofocused)
+    }
+    var detail = event.detail || {};
+    var region = detail.target && document.contains(detail.target) ? detail.target : null;
+    if (!region && swappedId) {
+      region = document.getElementById(swappedId);
+    }
+    if (!region || region === document.body) {
+      return;
+    }
+    var element = focusTarget(region);
+    if (!element.matches("a[href], button, input, select, textarea, [tabindex]")) {
+      element.setAttribute("tabindex", "-1");
+    }
+    element.focus({ preventScroll: true });
+    var box = region.getBoundingClientRect();
+    if (box.top < 0 || box.top > window.innerHeight - 40) {
+      region.scrollIntoView({ block: "start" });
+    }
+    var place = element.getBoundingClientRect();
+    if (place.top < 0 || place.bottom > window.innerHeight) {
+      element.scrollIntoView({ block: "center" });
     }
   });
 })();

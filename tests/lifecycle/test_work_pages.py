@@ -176,7 +176,10 @@ def test_add_forms_load_in_place_on_request(product, pm):
     form = response.content.decode()
     assert "<html" not in form
     assert form.lstrip().startswith('<details class="work-add" open>')
-    assert '<summary class="btn btn--sm" autofocus>Add hypothesis</summary>' in form
+    assert '<summary class="btn btn--sm">Add hypothesis</summary>' in form
+    # The form opened in place has its first field focused (htmx honours autofocus after the swap).
+    first_field = form.split("<form", 1)[1].split("</label>", 1)[1]
+    assert first_field.split(">", 1)[0].count("autofocus") == 1
     assert 'hx-post="/lifecycle/products/atlas/work/hypotheses/add/" hx-target="#lifecycle-work"' in form
     assert 'name="csrfmiddlewaretoken"' in form
     assert "<html" in client.get(work_url(product, "hypotheses/add/")).content.decode()  # without JavaScript
