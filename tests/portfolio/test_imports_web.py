@@ -84,7 +84,8 @@ def test_a_valid_file_is_checked_then_applied(client, owner):
     page = client.get(f"/portfolio/imports/{run.pk}/")
     assert b"Imported: 2 rows" in page.content
     assert "What changed" in page.content.decode()
-    assert b"<del>90</del>" in page.content and b"<ins>95</ins>" in page.content
+    assert b"<del>90</del>" in page.content
+    assert b"<ins>95</ins>" in page.content
     # The same file again: everything unchanged.
     upload(client, GOOD)
     again = ImportRun.objects.order_by("-pk").first()

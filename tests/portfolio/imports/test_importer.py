@@ -522,7 +522,9 @@ def test_a_check_lists_each_replaced_value_and_target_old_to_new_by_line(world):
         [2, "beta · Revenue", "target", "150", "175"],
     ]
     applied = run(text, world["owner"])
-    assert [change.as_list() for change in applied.changes] == [change.as_list() for change in outcome.changes]
+    assert [change.as_list() for change in applied.changes] == [
+        change.as_list() for change in outcome.changes
+    ]
     assert run(text, world["owner"], apply=False).changes == []  # the same file again replaces nothing
 
 
