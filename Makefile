@@ -59,8 +59,7 @@ demo: migrate ## Seed the demo portfolio when the database is empty
 .PHONY: run
 run: demo ## Set up and serve the dashboard at http://127.0.0.1:8000 (SQLite, Celery eager)
 	@echo ""
-	@echo "  SPM Dashboard: http://$(HOST):$(PORT)/"
-	@echo "  Demo logins: admin, director, pm, junior — password: $${SPM_DEMO_PASSWORD:-demo}"
+	@echo "  SPM Dashboard: http://$(HOST):$(PORT)/  (another port: make run PORT=8101)"
 	@echo ""
 	@$(BIN)/python manage.py runserver $(HOST):$(PORT)
 

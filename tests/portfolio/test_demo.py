@@ -173,6 +173,8 @@ def test_if_empty_leaves_an_existing_database_alone(db, demo_password):
     output = seed("--if-empty")
 
     assert "nothing seeded" in output
+    assert "--if-empty" not in output  # a person who ran `make run` never typed it
+    assert "logins are admin, director, pm and junior" in output
     assert list(User.objects.values_list("username", flat=True)) == ["someone-else"]
     assert not Product.objects.exists()
 

@@ -56,7 +56,9 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         if options["if_empty"] and not database_is_empty():
             self.stdout.write(
-                "The database already has data: nothing seeded (drop --if-empty to replace it)."
+                "The database already has data: nothing seeded. If it is the demo, its logins are admin, "
+                "director, pm and junior (password SPM_DEMO_PASSWORD, demo in DEBUG); manage.py seed_demo "
+                "replaces it with a new demo."
             )
             return
         try:
