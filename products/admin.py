@@ -259,7 +259,19 @@ class ProductAdmin(RowPermissionAdminMixin, CountedDeletionMixin, VersionChecked
             self.check_row_save(request, obj)
             product_create(product=obj, by=request.user, note=ADMIN_STAGE_NOTE)
             return
-        moved_to = obj.stage if "stage" in form.changed_data else None
+        changed = set(form.changed_data)
+        initial_entered = form.initial.get("stage_entered_at")
+        if (
+            "stage_entered_at" in changed
+            and initial_entered is not None
+            and obj.stage_entered_at == initial_entered.replace(microsecond=0)
+        ):
+            # The admin's date and time fields hold whole seconds: the same moment, not a change.
+            obj.stage_entered_at = initial_entered
+            changed.discard("stage_entered_at")
+        if not changed:
+            return  # a save that changes nothing writes nothing: no history entry, no new version
+        moved_to = obj.stage if "stage" in changed else None
         if moved_to:
             obj.stage = form.initial["stage"]  # the lifecycle service makes the move, below
         super().save_model(request, obj, form, change)

@@ -164,6 +164,20 @@ def test_derived_product_fields_are_shown_but_not_editable(admin_client):
     assert product.health == Health.AT_RISK
 
 
+def test_saving_a_product_unchanged_in_the_admin_records_nothing(admin_client):
+    # Microseconds, as every stage move writes them: the admin's fields show whole seconds.
+    product = ProductFactory(stage_entered_at=timezone.now().replace(microsecond=123_456))
+    records, version = product.history.count(), product.version
+    page = admin_client.get(f"/admin/products/product/{product.pk}/change/")
+    assert (
+        admin_client.post(f"/admin/products/product/{product.pk}/change/", admin_form_data(page)).status_code
+        == 302
+    )
+    product.refresh_from_db()
+    assert (product.history.count(), product.version) == (records, version)
+    assert product.stage_entered_at.microsecond == 123_456
+
+
 def test_product_page_shows_members_and_stage_history_inline(admin_client):
     product = ProductFactory()
     MembershipFactory(product=product, user=UserFactory(username="linus"), role=Role.SENIOR_PM)
