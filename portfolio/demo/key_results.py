@@ -16,7 +16,15 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 
 from portfolio.choices import Aggregation, Direction
-from portfolio.demo.specs import AT_RISK, OFF_TARGET, ON_TARGET, PROFILES, ObjectiveSpec, PortfolioSpec
+from portfolio.demo.specs import (
+    AT_RISK,
+    OFF_TARGET,
+    ON_TARGET,
+    PROFILES,
+    ObjectiveSpec,
+    PortfolioSpec,
+    round_significant,
+)
 from portfolio.kpis.rules import rollup_status
 from portfolio.models import KPI, KeyResult, Objective
 from products.models import Product
@@ -69,7 +77,7 @@ def key_result_target(rng: random.Random, kpi: KPI, *, current: float, status: s
             target = current / (1 + distance) if distance > 0 else current * (1 - distance)
         else:
             target = current / (1 - distance) if distance > 0 else current * (1 + distance)
-        for written in (*(_significant(target, digits) for digits in range(2, 7)), target):
+        for written in (*(round_significant(target, digits) for digits in range(2, 7)), target):
             if written in valid and _status(kpi, current, written) == wanted:
                 return written, wanted
     return current, ON_TARGET
@@ -79,12 +87,6 @@ def _status(kpi: KPI, current: float, target: float) -> str:
     return rollup_status(
         value=current, target=target, direction=kpi.direction, tolerance=float(kpi.tolerance)
     )
-
-
-def _significant(value: float, digits: int) -> float:
-    if value == 0 or not math.isfinite(value):
-        return value
-    return round(value, digits - 1 - math.floor(math.log10(abs(value))))
 
 
 def key_result_title(kpi: KPI, target: float) -> str:
