@@ -210,13 +210,14 @@
     swappedId = target && target.id ? target.id : null;
   });
 
-  var FIELDS = "input:not([type=hidden]):not([disabled]), select:not([disabled]), textarea:not([disabled])";
+  var FORM_FIELDS =
+    "form input:not([type=hidden]):not([disabled]), form select:not([disabled]), form textarea:not([disabled])";
 
   function focusTarget(region) {
     return (
       region.querySelector("[aria-invalid='true']") ||
       region.querySelector(".errorlist, [role='alert'], [role='status'], .messages li, .form-message") ||
-      (region.querySelector("form") && region.querySelector("form " + FIELDS.split(", ").join(", form "))) ||
+      region.querySelector(FORM_FIELDS) ||
       region
     );
   }
