@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.db.models import (
     Count,
@@ -50,7 +51,8 @@ class RollupPoint:
 
 @dataclass(frozen=True)
 class ScorecardCell:
-    """One KPI in one scope key: its latest period's rollup and, when there is one, the period before."""
+    """One KPI in one scope key: its latest period's rollup and, when there is one, the period before. The
+    comparison is worked out once per cell (``cached_property``): the page asks a cell for it several times."""
 
     kpi: KPI
     column: ScopeColumn
@@ -61,7 +63,7 @@ class ScorecardCell:
     current_periods: int = 1
     previous_periods: int = 1
 
-    @property
+    @cached_property
     def per_period(self) -> bool:
         """Whether the comparison divides by the number of periods: a ``sum`` over time at month or quarter grain,
         where a quarter to date (10 weeks) or a month of five Mondays would otherwise be set against a bucket of
@@ -73,6 +75,7 @@ class ScorecardCell:
         """“week”, “month”, “quarter”: the KPI's own period, the unit of a per-period comparison."""
         return FREQUENCY_NOUNS[self.kpi.frequency]
 
+    @cached_property
     def _compared(self) -> tuple[float, float] | None:
         if self.previous is None:
             return None
@@ -80,10 +83,10 @@ class ScorecardCell:
             return self.current.value / self.current_periods, self.previous.value / self.previous_periods
         return self.current.value, self.previous.value
 
-    @property
+    @cached_property
     def trend(self) -> str:
         """The value's move since the previous period, like for like: up, down or flat; empty without one."""
-        compared = self._compared()
+        compared = self._compared
         if compared is None:
             return ""
         now, before = compared
@@ -91,17 +94,17 @@ class ScorecardCell:
             return "up"
         return "down" if now < before else "flat"
 
-    @property
+    @cached_property
     def change(self) -> float | None:
         """The relative change from the previous period, like for like (0.05 is 5 % up); None without one, or
         from zero."""
-        compared = self._compared()
+        compared = self._compared
         if compared is None or compared[1] == 0:
             return None
         now, before = compared
         return (now - before) / abs(before)
 
-    @property
+    @cached_property
     def moved_worse(self) -> bool:
         """A move in the worse direction bigger than the KPI's tolerance, whatever the status did."""
         change = self.change
@@ -109,14 +112,14 @@ class ScorecardCell:
             self.verdict == "worse" and change is not None and abs(change) * 100 > float(self.kpi.tolerance)
         )
 
-    @property
+    @cached_property
     def verdict(self) -> str:
         """Whether that move is better or worse in the KPI's direction; empty when flat or without one."""
         if self.trend in ("", "flat"):
             return ""
         return "better" if (self.trend == "up") == (self.kpi.direction == Direction.HIGHER) else "worse"
 
-    @property
+    @cached_property
     def worsened(self) -> bool:
         """Whether the status got worse since the previous period (on target → at risk → off target)."""
         if self.previous is None:
