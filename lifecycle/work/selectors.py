@@ -31,12 +31,14 @@ from products.permissions import can_edit_product, can_move_stage, can_override_
 
 @dataclass
 class WorkEntry:
-    """One work product as the product page shows it; ``form`` is its edit form while it is being edited."""
+    """One work product as the product page shows it; ``form`` is its edit form while it is being edited, and
+    ``confirm_delete`` is set while the person is asked to confirm deleting it."""
 
     kind: WorkKind
     instance: models.Model
     text: EntryText
     form: object = None
+    confirm_delete: bool = False
 
 
 class FormFactory(Protocol):

@@ -46,17 +46,24 @@ def _work_section(
     *,
     open_stage: str | None = None,
     editing: tuple[str, int, object] | None = None,
+    deleting: tuple[str, int] | None = None,
     adding: tuple[str, object] | None = None,
     move_form: StageMoveForm | None = None,
 ) -> HttpResponse:
-    """The section, re-read after a change: ``editing`` (kind, pk, form) opens one row's edit form, ``adding``
-    (kind, form) keeps a refused add form with its errors, ``move_form`` a refused move."""
+    """The section, re-read after a change: ``editing`` (kind, pk, form) opens one row's edit form, ``deleting``
+    (kind, pk) asks to confirm deleting one row, ``adding`` (kind, form) keeps a refused add form with its
+    errors, ``move_form`` a refused move."""
     work = product_work(product=product, user=request.user, open_stage=open_stage, form_factory=work_form)
     if editing:
         slug, pk, form = editing
         for entry in work.block(slug).entries:
             if entry.instance.pk == pk:
                 entry.form = form
+    if deleting:
+        slug, pk = deleting
+        for entry in work.block(slug).entries:
+            if entry.instance.pk == pk:
+                entry.confirm_delete = True
     if adding:
         slug, form = adding
         work.block(slug).form = form
@@ -147,16 +154,23 @@ def work_edit(request: HttpRequest, slug: str, kind: str, pk: int) -> HttpRespon
     return render(request, WORK_FORM_PAGE, context, status=422 if request.method == "POST" else 200)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @vary_on_headers("HX-Request")
 def work_delete(request: HttpRequest, slug: str, kind: str, pk: int) -> HttpResponse:
+    """Delete one work product: first a step that names it and asks (GET: in place, or a page of its own
+    without JavaScript), then the deletion (POST, from that step's button)."""
     product, work_kind = access_product(request.user, slug, action="edit_work"), _kind(kind)
     try:
         instance = work_product_get(product=product, kind=work_kind, pk=pk)
     except work_kind.model.DoesNotExist:
         raise Http404("No such work product on this product.") from None
-    if instance is None or instance.pk != pk:
+    if instance is None or instance.pk != pk or work_kind.sheet:
         raise Http404("No such work product on this product.")
+    if request.method == "GET":
+        if is_htmx(request):
+            return _work_section(request, product, open_stage=work_kind.stage, deleting=(kind, pk))
+        context = {"product": product, "kind": work_kind, "instance": instance, "deleting": True}
+        return render(request, WORK_FORM_PAGE, context)
     work_product_delete(product=product, instance=instance, by=request.user)
     messages.success(request, f"Deleted {work_kind.label.lower()}: {instance}.")
     if is_htmx(request):

@@ -36,8 +36,12 @@ def entries(m) -> dict:
             posts=[m.Request(data={"description": "Edited pain", "severity": "low"})],
             changes_on_post=True,
         ),
+        # GET is the step that asks first; the POST from its button deletes.
         "lifecycle:work-delete": m.Entry(
-            get=m.everyone(405), post=m.only(m.EDITORS, m.REDIRECT), changes_on_post=True
+            get=m.only(m.EDITORS, 200),
+            post=m.only(m.EDITORS, m.REDIRECT),
+            gets=[m.Request(), m.Request(htmx_target="lifecycle-work")],
+            changes_on_post=True,
         ),
         "lifecycle:product-move": m.Entry(
             get=m.everyone(405),

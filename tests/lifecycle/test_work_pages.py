@@ -133,6 +133,47 @@ def test_deleting_a_row(product, pm):
     assert not PainPoint.objects.exists()
 
 
+def test_delete_asks_first_in_place_naming_the_row_and_deletes_nothing(product, pm):
+    pain = PainPoint.objects.create(product=product, description="Checkout is slow")
+    delete_url = work_url(product, f"pain-points/{pain.pk}/delete/")
+    section = logged_in(pm).get(work_url(product), headers=HTMX).content.decode()
+    # The row's Delete is a link to the step, not a form that deletes (nor a JavaScript confirm()).
+    assert f'href="{delete_url}" hx-get="{delete_url}"' in section
+    assert "hx-confirm" not in section
+    response = logged_in(pm).get(delete_url, headers=HTMX)
+    html = response.content.decode()
+    row = html.split(f'id="work-pain-points-{pain.pk}"', 1)[1].split("</li>", 1)[0]
+    assert "Delete the pain point “Checkout is slow”?" in row
+    assert "the Problem gate is checked again without it" in row
+    assert f'hx-post="{delete_url}"' in row
+    assert "csrfmiddlewaretoken" in row
+    assert ">Keep it</a>" in row
+    assert PainPoint.objects.filter(pk=pain.pk).exists()
+
+
+def test_without_javascript_the_delete_step_is_a_page_and_its_button_deletes(product, pm):
+    pain = PainPoint.objects.create(product=product, description="Checkout is slow")
+    delete_url = work_url(product, f"pain-points/{pain.pk}/delete/")
+    client = logged_in(pm)
+    page = client.get(delete_url).content.decode()
+    assert "<h1" in page
+    assert "Delete pain point</h1>" in page
+    assert "Delete the pain point “Checkout is slow”?" in page
+    assert f'action="{delete_url}"' in page
+    assert "hx-post" not in page.split('class="confirm"', 1)[1].split("</form>", 1)[0]
+    assert PainPoint.objects.filter(pk=pain.pk).exists()
+    response = client.post(delete_url)
+    assert response.status_code == 302
+    assert not PainPoint.objects.filter(pk=pain.pk).exists()
+
+
+def test_a_work_sheet_has_no_delete_step(product, pm):
+    sheet = ProblemStatement.objects.create(product=product, statement="Payments fail")
+    response = logged_in(pm).get(work_url(product, f"problem-statement/{sheet.pk}/delete/"))
+    assert response.status_code == 404
+    assert ProblemStatement.objects.filter(pk=sheet.pk).exists()
+
+
 def test_without_javascript_a_write_redirects_to_the_work_page_and_errors_get_a_page(product, pm):
     client = logged_in(pm)
     response = client.post(work_url(product, "personas/add/"), {"name": "Finance lead"})
