@@ -231,15 +231,19 @@ class ScenarioBudgetForm(forms.Form):
 class ScenarioNewProductForm(forms.Form):
     name = forms.CharField(label="Name", max_length=120)
     portfolio = forms.ChoiceField(label="Portfolio")
-    owner = forms.CharField(label="Owner (username)", max_length=150)
+    owner = forms.ChoiceField(label="Owner", error_messages=invalid_choice("a person who may own a product"))
     market = forms.ChoiceField(label="Market", choices=Market.choices)
     focus = forms.ChoiceField(label="Focus", choices=Focus.choices)
     objective = forms.TypedChoiceField(label="Serves objective", required=False, coerce=int, empty_value=None)
     planned = MoneyField(label="Budget over the horizon", max_length=20)
 
-    def __init__(self, *args, portfolios=(), objectives=(), **kwargs) -> None:
+    def __init__(self, *args, portfolios=(), objectives=(), people=(), **kwargs) -> None:
+        """``people``: who may own the product, picked by name (the value is the username)."""
         super().__init__(*args, **kwargs)
         self.fields["portfolio"].choices = [(p.slug, p.name) for p in portfolios]
+        self.fields["owner"].choices = blank_choice(
+            "Choose the owner", [(person.username, person_label(person)) for person in people]
+        )
         self.fields["objective"].choices = blank_choice(
             "No objective",
             [
@@ -247,6 +251,12 @@ class ScenarioNewProductForm(forms.Form):
                 for o in objectives
             ],
         )
+
+
+def person_label(person) -> str:
+    """“Zoe Olsen (zoe.olsen)”: the name people think in, with the username that tells two Zoes apart."""
+    name = person.get_full_name()
+    return f"{name} ({person.username})" if name else person.username
 
 
 class ScenarioApproveForm(forms.Form):

@@ -79,7 +79,15 @@ def test_director_builds_and_approves_a_scenario(page, plan, screenshot):
     assert bars == [2, 2]  # live and scenario, one bar per objective
     screenshot(page, "scenario-built")
 
-    page.get_by_role("button", name="Approve as live plan").click()
+    page.get_by_role("link", name="Approve as live plan…").click()
+    page.wait_for_load_state()
+    # The step names what will change, in view and focused, before anything is applied.
+    step = page.locator(".confirm-step")
+    assert "Approve “Leaner payments” as the live plan?" in step.inner_text()
+    assert page.evaluate("document.activeElement.id") == "confirm-title"
+    assert Scenario.objects.get(name="Leaner payments").status == ScenarioStatus.DRAFT
+    screenshot(page, "scenario-approve-step")
+    step.get_by_role("button", name="Approve as live plan").click()
     page.wait_for_load_state()
     assert "Approved “Leaner payments”" in page.locator(".messages").inner_text()
     scenario = Scenario.objects.get(name="Leaner payments")

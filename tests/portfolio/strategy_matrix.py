@@ -132,11 +132,13 @@ def entries(m) -> dict:
             ],
             changes_on_post=True,
         ),
+        # GET is the step that says what will change and asks first; its button posts.
         "portfolio:scenario-approve": m.Entry(
-            get=m.everyone(405), post=m.only(planners, m.REDIRECT), changes_on_post=True
+            get=m.only(planners, 200), post=m.only(planners, m.REDIRECT), changes_on_post=True
         ),
+        # GET is the step that says what will change and asks first; its button posts.
         "portfolio:scenario-discard": m.Entry(
-            get=m.everyone(405), post=m.only(planners, m.REDIRECT), changes_on_post=True
+            get=m.only(planners, 200), post=m.only(planners, m.REDIRECT), changes_on_post=True
         ),
     }
 

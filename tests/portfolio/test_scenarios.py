@@ -301,12 +301,87 @@ def test_the_page_shows_what_changed_and_approves_after_confirmation(client, wor
     assert BudgetLine.objects.get(product=world.wallet, quarter=YEAR[1], kind="capex").planned == 25_000
 
 
+def test_approve_asks_first_naming_what_will_change(client, world, scenario, monkeypatch):
+    monkeypatch.setattr("django.utils.timezone.localdate", lambda *a: TODAY)
+    lines = lines_of(scenario)
+    scenario_change_budget(scenario=scenario, line=lines["checkout"], planned=Decimal("150000"))
+    scenario_pause_product(scenario=scenario, line=lines["wallet"])
+    client.force_login(world.director)
+    before = budget_state()
+    page = client.get(f"/portfolio/scenarios/{scenario.pk}/").content.decode()
+    approve_url = f"/portfolio/scenarios/{scenario.pk}/approve/"
+    # The header's buttons open the step; they do not post.
+    assert f'<a class="btn btn--primary" href="{approve_url}">Approve as live plan…</a>' in page
+    assert f'action="{approve_url}"' not in page
+    step = client.get(approve_url)
+    assert step.status_code == 200
+    html = step.content.decode()
+    section = html.split('class="card confirm-step"', 1)[1].split("</section>", 1)[0]
+    assert "Approve “Cut” as the live plan?" in section
+    assert "2 changed lines" in section
+    assert "€220,000 → €150,000 (-€70,000)" in section
+    assert "2 → 1: 1 paused" in section
+    assert "Wallet" in section
+    assert f'action="{approve_url}"' in section
+    assert "csrfmiddlewaretoken" in section
+    assert budget_state() == before
+    assert Scenario.objects.get(pk=scenario.pk).status == ScenarioStatus.DRAFT
+    assert client.post(approve_url).status_code == 302
+    assert Scenario.objects.get(pk=scenario.pk).status == ScenarioStatus.APPROVED
+    # Decided: the step has nothing left to ask.
+    again = client.get(approve_url)
+    assert again.status_code == 302
+    assert "already approved" in client.get(again["Location"]).content.decode()
+
+
+def test_discard_asks_first_and_leaves_the_live_plan(client, world, scenario):
+    client.force_login(world.director)
+    before = budget_state()
+    discard_url = f"/portfolio/scenarios/{scenario.pk}/discard/"
+    html = client.get(discard_url).content.decode()
+    section = html.split('class="card confirm-step"', 1)[1].split("</section>", 1)[0]
+    assert "Discard “Cut”?" in section
+    assert "the live plan, which stays as it is" in section
+    assert ">Discard scenario</button>" in section
+    assert Scenario.objects.get(pk=scenario.pk).status == ScenarioStatus.DRAFT
+    assert client.post(discard_url)["Location"] == "/portfolio/scenarios/"
+    assert Scenario.objects.get(pk=scenario.pk).status == ScenarioStatus.DISCARDED
+    assert budget_state() == before
+
+
+def test_a_proposed_products_owner_is_picked_by_name(client, world, scenario):
+    world.pm.first_name, world.pm.last_name = "Zoe", "Olsen"
+    world.pm.save()
+    client.force_login(world.director)
+    page = client.get(f"/portfolio/scenarios/{scenario.pk}/").content.decode()
+    form = page.split('id="add-title"', 1)[1].split("</form>", 1)[0]
+    assert '<label for="id_owner">Owner</label>' in form
+    assert '<option value="owner-pm">Zoe Olsen (owner-pm)</option>' in form
+    fields = {
+        "name": "Instant refunds",
+        "portfolio": "payments",
+        "market": Market.B2B,
+        "focus": Focus.CUSTOMER,
+        "planned": "40,000",
+    }
+    typed = client.post(f"/portfolio/scenarios/{scenario.pk}/products/", {**fields, "owner": "Zoe Olsen"})
+    assert typed.status_code == 400
+    refused = typed.content.decode()
+    assert "Owner: “Zoe Olsen” is not a person who may own a product." in refused
+    assert 'value="Instant refunds"' in refused  # what was typed stays
+    assert not scenario.lines.filter(new_name="Instant refunds").exists()
+    added = client.post(f"/portfolio/scenarios/{scenario.pk}/products/", {**fields, "owner": "owner-pm"})
+    assert added.status_code == 302
+    assert scenario.lines.get(new_name="Instant refunds").new_owner == world.pm
+
+
 @pytest.mark.parametrize("who", ["pm", "junior"])
 def test_people_outside_leadership_see_no_scenarios(client, world, scenario, who):
     client.force_login(getattr(world, who))
     assert client.get("/portfolio/scenarios/").status_code == 403
     assert client.get(f"/portfolio/scenarios/{scenario.pk}/").status_code == 403
     assert client.post(f"/portfolio/scenarios/{scenario.pk}/approve/").status_code == 403
+    assert client.get(f"/portfolio/scenarios/{scenario.pk}/approve/").status_code == 403
     assert Scenario.objects.get(pk=scenario.pk).status == ScenarioStatus.DRAFT
 
 

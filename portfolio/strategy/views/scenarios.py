@@ -41,6 +41,7 @@ from spm.web.regions import is_htmx, region_requested, render_region
 SCENARIOS = "portfolio/strategy/scenarios.html"
 SCENARIO = "portfolio/strategy/scenario.html"
 SCENARIO_REGIONS = ("scenario-summary", "scenario-lines")
+CONFIRM_LINES = 10  # changed lines listed on the step before approving or discarding
 
 
 def _require_scenarios(request) -> None:
@@ -91,6 +92,15 @@ def scenario_list(request: HttpRequest) -> HttpResponse:
     return render(request, SCENARIOS, context, status=status)
 
 
+def possible_owners() -> list[User]:
+    """Who may own a proposed product: every active person, by name."""
+    return list(
+        User.objects.filter(is_active=True)
+        .only("username", "first_name", "last_name")
+        .order_by("first_name", "last_name", "username")
+    )
+
+
 def _scenario(request, pk: int) -> Scenario:
     _require_scenarios(request)
     return get_object_or_404(Scenario.objects.select_related("portfolio", "created_by", "decided_by"), pk=pk)
@@ -120,10 +130,11 @@ def _scenario_context(
             )
             if summary.objectives
             else "",
-            new_product_form=forms.ScenarioNewProductForm(
-                portfolios=scope_portfolios, objectives=summary.scope_objectives
-            ),
         )
+        if "new_product_form" not in extra:  # a refused add keeps its own, with the person's input
+            context["new_product_form"] = forms.ScenarioNewProductForm(
+                portfolios=scope_portfolios, objectives=summary.scope_objectives, people=possible_owners()
+            )
     context.update(extra)
     return context
 
@@ -197,42 +208,54 @@ def scenario_product_add(request: HttpRequest, pk: int) -> HttpResponse:
     scenario = _editable_scenario(request, pk)
     scope_portfolios = [scenario.portfolio] if scenario.portfolio else list(portfolios())
     objectives_in_scope = scope_objectives(scenario)
+    people = possible_owners()
     form = forms.ScenarioNewProductForm(
-        request.POST, portfolios=scope_portfolios, objectives=objectives_in_scope
+        request.POST, portfolios=scope_portfolios, objectives=objectives_in_scope, people=people
     )
     if form.is_valid():
         data = form.cleaned_data
-        owner = User.objects.filter(username=data["owner"].strip()).first()
+        owner = next(person for person in people if person.username == data["owner"])
         portfolio = next(p for p in scope_portfolios if p.slug == data["portfolio"])
         objective = next((o for o in objectives_in_scope if o.pk == data["objective"]), None)
-        if owner is None:
-            form.add_error("owner", "No person with that username.")
+        try:
+            scenario_add_product(
+                scenario=scenario,
+                name=data["name"],
+                portfolio=portfolio,
+                owner=owner,
+                market=data["market"],
+                focus=data["focus"],
+                objective=objective,
+                planned=data["planned"],
+            )
+        except ScenarioRefused as refused:
+            form.add_error(None, str(refused))
         else:
-            try:
-                scenario_add_product(
-                    scenario=scenario,
-                    name=data["name"],
-                    portfolio=portfolio,
-                    owner=owner,
-                    market=data["market"],
-                    focus=data["focus"],
-                    objective=objective,
-                    planned=data["planned"],
-                )
-            except ScenarioRefused as refused:
-                form.add_error(None, str(refused))
-            else:
-                messages.success(request, f"Added {data['name']} to the scenario.")
-                return redirect(scenario)
+            messages.success(request, f"Added {data['name']} to the scenario.")
+            return redirect(scenario)
     context = _scenario_context(request, scenario, new_product_form=form)
     return render(request, SCENARIO, context, status=400)
 
 
-@require_POST
+def _confirm_step(request: HttpRequest, scenario: Scenario, action: str) -> HttpResponse:
+    """The step before approving or discarding (``action``): the scenario page opened on a section that says
+    what will change, with the one button that does it. A decided scenario has nothing left to decide."""
+    if not scenario.is_draft:
+        messages.info(request, f"“{scenario.name}” is already {scenario.get_status_display().lower()}.")
+        return redirect(scenario)
+    context = _scenario_context(request, scenario, confirming=action)
+    context["confirm_lines"] = list(scenario_lines(scenario=scenario, changed_only=True)[:CONFIRM_LINES])
+    return render(request, SCENARIO, context)
+
+
+@require_http_methods(["GET", "POST"])
 def scenario_approve(request: HttpRequest, pk: int) -> HttpResponse:
-    """Approve: the scenario's changes become the live plan. If the live plan changed since the copy, show
-    those changes and ask to confirm (the form then carries the version the user saw)."""
+    """Approve: the scenario's changes become the live plan. GET asks first, naming what will change; the POST
+    from that step approves. If the live plan changed since the copy, show those changes and ask to confirm
+    (the form then carries the version the user saw)."""
     scenario = _editable_scenario(request, pk)
+    if request.method == "GET":
+        return _confirm_step(request, scenario, "approve")
     form = forms.ScenarioApproveForm(request.POST)
     confirm = form.cleaned_data.get("confirm_version") if form.is_valid() else None
     try:
@@ -247,9 +270,12 @@ def scenario_approve(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(scenario)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def scenario_discard(request: HttpRequest, pk: int) -> HttpResponse:
+    """Discard: the scenario stays, read-only, and the live plan is untouched. GET asks first."""
     scenario = _editable_scenario(request, pk)
+    if request.method == "GET":
+        return _confirm_step(request, scenario, "discard")
     try:
         scenarios_scenario_discard(scenario=scenario, by=request.user)
     except ScenarioRefused as refused:
