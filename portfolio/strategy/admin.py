@@ -20,12 +20,10 @@ from portfolio.models import (
     Scenario,
     ScenarioLine,
 )
-from portfolio.periods import quarter_label
 from portfolio.strategy.permissions import can_align, can_edit_budget, can_edit_priority
 from portfolio.strategy.rules import SCORE_FIELDS
 from portfolio.strategy.services.alignments import alignment_remove, alignment_set
-from portfolio.strategy.services.budgets import budget_line_set, products_sync_money
-from portfolio.strategy.services.plan import plan_change
+from portfolio.strategy.services.budgets import budget_line_delete, budget_line_set
 from portfolio.strategy.services.priorities import priority_score_set
 from products.admin import admin_changelist_link
 from products.permissions import can_edit_portfolio
@@ -167,12 +165,15 @@ class BudgetLineAdmin(RowPermissionAdminMixin, admin.ModelAdmin):
         )
         obj.pk = saved.pk
 
-    @transaction.atomic
     def delete_model(self, request, obj):
-        summary = f"{obj.product.name} {quarter_label(obj.quarter)} {obj.kind}: line deleted"
-        with plan_change(by=request.user, summary=summary, portfolio=obj.product.portfolio):
-            obj.delete()
-            products_sync_money(product_ids=[obj.product_id], by=request.user)
+        budget_line_delete(line=obj, by=request.user)
+
+    @transaction.atomic
+    def delete_queryset(self, request, queryset):
+        """ "Delete selected": each line through the service, so the plan's history and the products' totals
+        follow (a plain queryset delete would leave both behind)."""
+        for line in queryset.select_related("product__portfolio"):
+            budget_line_delete(line=line, by=request.user)
 
 
 @admin.register(PriorityScore)

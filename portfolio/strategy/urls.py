@@ -14,6 +14,11 @@ urlpatterns = [
     ),
     path("portfolio/investment/", investment.investment_overview, name="investment"),
     path("portfolio/investment/<slug:slug>/", investment.product_budget, name="product-budget"),
+    path(
+        "portfolio/investment/<slug:slug>/lines/<int:pk>/delete/",
+        investment.product_budget_delete,
+        name="product-budget-delete",
+    ),
     path("portfolio/priorities/", priorities.priority_list, name="priorities"),
     path("portfolio/priorities/<slug:slug>/edit/", priorities.priority_edit, name="priority-edit"),
     path("portfolio/roadmap/", roadmap.roadmap_view, name="roadmap"),

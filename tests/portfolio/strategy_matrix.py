@@ -64,6 +64,10 @@ def entries(m) -> dict:
             posts=[request(data={"quarter": "2026-04-01", "kind": "opex", "planned": "100", "actual": "0"})],
             changes_on_post=True,
         ),
+        # GET is the step that asks first; its button posts the deletion.
+        "portfolio:product-budget-delete": m.Entry(
+            get=m.only(planners, 200), post=m.only(planners, m.REDIRECT), changes_on_post=True
+        ),
         "portfolio:priorities": m.Entry(
             get=m.everyone(200),
             post=m.everyone(405),
@@ -150,7 +154,9 @@ def _strategy_world(world) -> dict[str, str]:
         objective = Objective.objects.create(portfolio=portfolio, title="Matrix objective")
         other = Objective.objects.create(portfolio=portfolio, title="Second objective")
         alignment = Alignment.objects.create(product=product, objective=objective, weight=100)
-        BudgetLine.objects.create(product=product, quarter="2026-04-01", kind="opex", planned=Decimal("500"))
+        budget_line = BudgetLine.objects.create(
+            product=product, quarter="2026-04-01", kind="opex", planned=Decimal("500")
+        )
         director = User.objects.get(pk=portfolio.director_id)
         scenario = scenario_create_from_live(name="Matrix scenario", portfolio=portfolio, by=director)
         world.strategy = {
@@ -158,6 +164,7 @@ def _strategy_world(world) -> dict[str, str]:
             "alignments/<int:pk>/": f"alignments/{alignment.pk}/",
             "scenarios/<int:pk>/": f"scenarios/{scenario.pk}/",
             "lines/<int:line_pk>/": f"lines/{scenario.lines.get().pk}/",
+            "lines/<int:pk>/delete/": f"lines/{budget_line.pk}/delete/",
             "<scenario>": str(scenario.pk),
             "<portfolio>": portfolio.slug,
         }

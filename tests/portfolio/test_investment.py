@@ -239,6 +239,65 @@ def test_a_bad_line_is_refused_with_a_message(client, world):
     assert BudgetLine.objects.filter(product=world.checkout).count() == 4
 
 
+def test_deleting_a_line_asks_first_naming_the_totals_it_leaves(client, world):
+    wallet_q2 = BudgetLine.objects.get(product=world.wallet, quarter=YEAR[1], kind="capex")
+    delete_url = f"/portfolio/investment/wallet/lines/{wallet_q2.pk}/delete/"
+    client.force_login(world.director)
+    page = client.get("/portfolio/investment/wallet/").content.decode()
+    assert f'href="{delete_url}" hx-get="{delete_url}"' in page
+    step = client.get(delete_url, headers={"HX-Request": "true"})
+    html = step.content.decode()
+    assert b"<html" not in step.content  # the lines region, with the question in the line's row
+    row = html.split(f'id="line-{wallet_q2.pk}"', 1)[1].split("</tr>", 1)[0]
+    assert "Delete the Q2 2026 capex line (planned €20,000, actual €0)?" in row
+    assert "planned budget goes from €60,000 to €40,000" in row
+    assert "actual spend from €40,000 to €40,000" in row
+    assert f'hx-post="{delete_url}"' in row
+    assert BudgetLine.objects.filter(pk=wallet_q2.pk).exists()
+    version = plan_version()
+    done = client.post(delete_url)
+    assert done["Location"] == "/portfolio/investment/wallet/"
+    assert not BudgetLine.objects.filter(pk=wallet_q2.pk).exists()
+    world.wallet.refresh_from_db()
+    assert (world.wallet.planned_budget, world.wallet.actual_spend) == (40_000, 40_000)
+    change = PlanChange.objects.get(version=version + 1)
+    assert change.summary == "Wallet Q2 2026 capex: line deleted"
+    assert change.details[0]["planned"] == ["20000.00", None]
+    assert "Deleted the Q2 2026 capex line." in client.get(done["Location"]).content.decode()
+
+
+def test_only_leadership_of_the_portfolio_deletes_a_line(client, world):
+    line_pk = BudgetLine.objects.get(product=world.checkout, quarter=YEAR[1], kind="opex").pk
+    delete_url = f"/portfolio/investment/checkout/lines/{line_pk}/delete/"
+    for who in (world.pm, world.other_director):
+        client.force_login(who)
+        assert client.get(delete_url).status_code == 403
+        assert client.post(delete_url).status_code == 403
+    client.force_login(world.director)
+    ads_line = BudgetLine.objects.filter(product__slug="ads").first()
+    # A line of another product, through this product's URL: not found, nothing deleted.
+    assert client.post(f"/portfolio/investment/checkout/lines/{ads_line.pk}/delete/").status_code == 404
+    assert BudgetLine.objects.filter(pk__in=[line_pk, ads_line.pk]).count() == 2
+
+
+def test_admin_deletes_lines_through_the_plan(admin_client, world):
+    lines = BudgetLine.objects.filter(product=world.wallet)
+    version = plan_version()
+    response = admin_client.post(
+        "/admin/portfolio/budgetline/",
+        {
+            "action": "delete_selected",
+            "_selected_action": [str(pk) for pk in lines.values_list("pk", flat=True)],
+            "post": "yes",
+        },
+    )
+    assert response.status_code == 302
+    assert not lines.exists()
+    world.wallet.refresh_from_db()
+    assert (world.wallet.planned_budget, world.wallet.actual_spend) == (0, 0)
+    assert plan_version() == version + 2  # one recorded change per line
+
+
 def test_investment_queries_do_not_grow(client, world, django_assert_max_num_queries):
     client.force_login(world.director)
     counts = []

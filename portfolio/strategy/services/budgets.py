@@ -83,3 +83,23 @@ def budget_line_set(
         )
         products_sync_money(product_ids=[product.pk], by=by)
     return line
+
+
+@transaction.atomic
+def budget_line_delete(*, line: BudgetLine, by: User | None) -> None:
+    """Delete one budget line of the live plan; syncs the product's totals and records the change (with what
+    the line held, so the plan's history can say what went)."""
+    product = line.product
+    summary = f"{product.name} {quarter_label(line.quarter)} {line.kind}: line deleted"
+    details = [
+        {
+            "product": product.slug,
+            "quarter": line.quarter.isoformat(),
+            "kind": line.kind,
+            "planned": [str(line.planned), None],
+            "actual": [str(line.actual), None],
+        }
+    ]
+    with plan_change(by=by, summary=summary, portfolio=product.portfolio, details=details):
+        line.delete()
+        products_sync_money(product_ids=[product.pk], by=by)

@@ -5,12 +5,13 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
 from portfolio.kpis.selectors.scopes import portfolios
+from portfolio.models import BudgetLine
 from portfolio.periods import quarter_label, quarter_start, year_quarters
 from portfolio.strategy import charts, exports, forms
 from portfolio.strategy import permissions as strategy_permissions
@@ -27,7 +28,7 @@ from portfolio.strategy.selectors.investment import (
 )
 from portfolio.strategy.selectors.money import current_fraction, totals_of
 from portfolio.strategy.selectors.objective_funding import objective_overview
-from portfolio.strategy.services.budgets import budget_line_set
+from portfolio.strategy.services.budgets import budget_line_delete, budget_line_set
 from products.models import Product
 from products.permissions import is_leadership, products_with_budget_access
 from products.selectors import products_filtered
@@ -149,16 +150,52 @@ def product_budget(request: HttpRequest, slug: str) -> HttpResponse:
     lines = product_quarter_lines(product=product)
     if request.method == "GET" and request.GET.get("format") == "csv":
         return exports.budget_lines_csv(product, lines)
+    return _budget_page(request, product, lines=lines, form=form, can_edit=can_edit, status=status)
+
+
+def _budget_page(
+    request: HttpRequest, product: Product, *, lines, form, can_edit: bool, status=200, deleting=None
+):
+    """The product's lines (the ``budget-lines`` region alone for htmx); ``deleting``: the line whose row asks
+    to confirm its deletion, with the totals it would leave."""
+    totals = {
+        "planned": sum((line.planned for line in lines), ZERO),
+        "actual": sum((line.actual for line in lines), ZERO),
+    }
     context = {
         "product": product,
         "lines": lines,
         "form": form,
         "can_edit": can_edit,
-        "totals": {
-            "planned": sum((line.planned for line in lines), ZERO),
-            "actual": sum((line.actual for line in lines), ZERO),
-        },
+        "totals": totals,
+        "deleting": deleting,
         "quarter_label": quarter_label,
     }
+    if deleting is not None:
+        context["after_delete"] = {
+            "planned": totals["planned"] - deleting.planned,
+            "actual": totals["actual"] - deleting.actual,
+        }
     region = "budget-lines" if is_htmx(request) else None
     return render_region(request, PRODUCT_BUDGET, region, context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
+def product_budget_delete(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    """Delete one budget line: GET asks first (its row names the line and the totals it leaves), the POST from
+    that row's button deletes. Leadership of the product's portfolio only, as for editing a line."""
+    product = strategy_permissions.access_product_strategy(request.user, slug, action="edit_budget")
+    line = get_object_or_404(BudgetLine, pk=pk, product=product)
+    new_line_form = forms.BudgetLineForm(initial={"quarter": line.quarter, "kind": line.kind})
+    if request.method == "POST":
+        budget_line_delete(line=line, by=request.user)
+        messages.success(
+            request, f"Deleted the {quarter_label(line.quarter)} {line.get_kind_display().lower()} line."
+        )
+        if not is_htmx(request):
+            return redirect("portfolio:product-budget", slug=product.slug)
+        lines = product_quarter_lines(product=product)
+        return _budget_page(request, product, lines=lines, form=new_line_form, can_edit=True)
+    lines = product_quarter_lines(product=product)
+    return _budget_page(request, product, lines=lines, form=new_line_form, can_edit=True, deleting=line)
