@@ -35,6 +35,7 @@ from lifecycle.services import StageMoveRefused, product_move_stage
 from products.models import Product
 from products.permissions import can_edit_product
 from spm.admin_tools.history import HistoryAdmin
+from spm.admin_tools.numbers import NumberColumn
 from spm.admin_tools.paginator import LargeTableAdminMixin
 from spm.admin_tools.permissions import RowPermissionAdminMixin
 
@@ -125,7 +126,15 @@ _register(
 _register(Persona, list_display=("name",), search=("name",))
 _register(Competitor, list_display=("name",), search=("name", "gap"))
 _register(EvidenceLink, list_display=("title", "url"), search=("title", "url"))
-_register(OpportunityCase, list_display=("tam", "sam", "som", "target_date"))
+_register(
+    OpportunityCase,
+    list_display=(
+        NumberColumn("tam", "TAM"),
+        NumberColumn("sam", "SAM"),
+        NumberColumn("som", "SOM"),
+        "target_date",
+    ),
+)
 _register(Goal, list_display=("title", "objective"), search=("title",))
 _register(Hypothesis, list_display=("statement", "outcome"), list_filter=("outcome",), search=("statement",))
 _register(
@@ -136,7 +145,11 @@ _register(
 )
 _register(ResearchNote, list_display=("title", "noted_on"), search=("title", "body"))
 _register(MVPPlan, list_display=("launch_date", "updated_at"))
-_register(SuccessCriterion, list_display=("description", "kpi", "target", "met"), search=("description",))
+_register(
+    SuccessCriterion,
+    list_display=("description", "kpi", NumberColumn("target"), "met"),
+    search=("description",),
+)
 _register(FeedbackTheme, list_display=("name",), search=("name",))
 _register(
     FeedbackItem,

@@ -26,6 +26,7 @@ from portfolio.models import Measurement
 from products.models import ImportRun, Membership, Product, User
 from products.permissions import can_edit_product, can_move_stage
 from spm.admin_tools.history import HistoryAdmin, VersionCheckedAdminMixin, VersionCheckedForm
+from spm.admin_tools.numbers import NumberColumn
 from spm.admin_tools.paginator import CountedDeletionMixin
 from spm.admin_tools.permissions import RowPermissionAdminMixin
 
@@ -175,6 +176,9 @@ class ProductAdminForm(VersionCheckedForm):
 @admin.register(Product)
 class ProductAdmin(RowPermissionAdminMixin, CountedDeletionMixin, VersionCheckedAdminMixin, HistoryAdmin):
     row_permission = staticmethod(can_edit_product)
+    # Money with its thousands grouped, in the list and on the product's page (spm.admin_tools.numbers).
+    planned_budget_grouped = NumberColumn("planned_budget")
+    actual_spend_grouped = NumberColumn("actual_spend")
     list_display = (
         "name",
         "portfolio",
@@ -184,8 +188,8 @@ class ProductAdmin(RowPermissionAdminMixin, CountedDeletionMixin, VersionChecked
         "health",
         "market",
         "focus",
-        "planned_budget",
-        "actual_spend",
+        planned_budget_grouped,
+        actual_spend_grouped,
         "spend_ratio",
         "updated_at",
     )
@@ -199,8 +203,8 @@ class ProductAdmin(RowPermissionAdminMixin, CountedDeletionMixin, VersionChecked
     readonly_fields = (
         "days_in_stage",
         "health",
-        "planned_budget",
-        "actual_spend",
+        "planned_budget_grouped",
+        "actual_spend_grouped",
         "spend_ratio",
         "kpi_links",
         "created_at",
@@ -211,7 +215,7 @@ class ProductAdmin(RowPermissionAdminMixin, CountedDeletionMixin, VersionChecked
         (None, {"fields": ("name", "slug", "description", "portfolio", "owner", "version")}),
         ("Positioning", {"fields": ("market", "focus")}),
         ("Lifecycle", {"fields": ("stage", "stage_entered_at", "days_in_stage")}),
-        ("Money", {"fields": ("planned_budget", "actual_spend", "spend_ratio")}),
+        ("Money", {"fields": ("planned_budget_grouped", "actual_spend_grouped", "spend_ratio")}),
         (
             "KPIs",
             {
@@ -324,10 +328,10 @@ class ImportRunAdmin(admin.ModelAdmin):
         "uploaded_by",
         "source",
         "status",
-        "created",
-        "updated",
-        "unchanged",
-        "error_count",
+        NumberColumn("created"),
+        NumberColumn("updated"),
+        NumberColumn("unchanged"),
+        NumberColumn("error_count"),
     )
     list_filter = ("kind", "status", "source")
     search_fields = ("file_name", "uploaded_by__username")

@@ -57,6 +57,10 @@ TIME_ZONE = "UTC"
 USE_TZ = True
 LANGUAGE_CODE = "en-gb"
 USE_I18N = False
+# Dates and times as the pages write them (24-hour clock) wherever Django formats them, the admin included:
+# https://docs.djangoproject.com/en/stable/topics/i18n/formatting/#creating-custom-format-files. Thousands are
+# grouped only where asked (USE_THOUSAND_SEPARATOR stays off: numbers go into URLs, CSV and form values).
+FORMAT_MODULE_PATH = ["spm.formats"]
 
 # APPS
 # ------------------------------------------------------------------------------

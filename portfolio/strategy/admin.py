@@ -27,6 +27,7 @@ from portfolio.strategy.services.budgets import budget_line_delete, budget_line_
 from portfolio.strategy.services.priorities import priority_score_set
 from products.admin import admin_changelist_link
 from products.permissions import can_edit_portfolio
+from spm.admin_tools.numbers import NumberColumn, grouped
 from spm.admin_tools.paginator import CountedDeletionMixin
 from spm.admin_tools.permissions import RowPermissionAdminMixin
 
@@ -48,7 +49,7 @@ class PortfolioAdmin(CountedDeletionMixin, admin.ModelAdmin):
     list_display = (
         "name",
         "director",
-        "budget",
+        NumberColumn("budget"),
         "product_count",
         "planned_budget",
         "actual_spend",
@@ -75,16 +76,16 @@ class PortfolioAdmin(CountedDeletionMixin, admin.ModelAdmin):
         )
 
     @admin.display(description="Products", ordering="product_total")
-    def product_count(self, portfolio: Portfolio) -> int:
-        return portfolio.product_total
+    def product_count(self, portfolio: Portfolio) -> str:
+        return grouped(portfolio.product_total)
 
     @admin.display(description="Products' planned budget", ordering="planned_total")
-    def planned_budget(self, portfolio: Portfolio):
-        return portfolio.planned_total
+    def planned_budget(self, portfolio: Portfolio) -> str | None:
+        return grouped(portfolio.planned_total, 2)
 
     @admin.display(description="Products' actual spend", ordering="actual_total")
-    def actual_spend(self, portfolio: Portfolio):
-        return portfolio.actual_total
+    def actual_spend(self, portfolio: Portfolio) -> str | None:
+        return grouped(portfolio.actual_total, 2)
 
     @admin.display(description="Products")
     def products_link(self, portfolio: Portfolio) -> str:
@@ -113,7 +114,7 @@ class ObjectiveAdmin(RowPermissionAdminMixin, admin.ModelAdmin):
 
 @admin.register(KeyResult)
 class KeyResultAdmin(RowPermissionAdminMixin, admin.ModelAdmin):
-    list_display = ("title", "objective", "kpi", "target", "order")
+    list_display = ("title", "objective", "kpi", NumberColumn("target"), "order")
     list_select_related = ("objective__portfolio", "kpi")
     list_filter = ("objective__portfolio",)
     search_fields = ("title", "objective__title")
@@ -144,7 +145,14 @@ class AlignmentAdmin(RowPermissionAdminMixin, admin.ModelAdmin):
 
 @admin.register(BudgetLine)
 class BudgetLineAdmin(RowPermissionAdminMixin, admin.ModelAdmin):
-    list_display = ("product", "quarter", "kind", "planned", "actual", "updated_at")
+    list_display = (
+        "product",
+        "quarter",
+        "kind",
+        NumberColumn("planned"),
+        NumberColumn("actual"),
+        "updated_at",
+    )
     list_select_related = ("product",)
     list_filter = ("kind", "quarter", "product__portfolio")
     search_fields = ("product__name", "product__slug")
@@ -178,11 +186,24 @@ class BudgetLineAdmin(RowPermissionAdminMixin, admin.ModelAdmin):
 
 @admin.register(PriorityScore)
 class PriorityScoreAdmin(RowPermissionAdminMixin, admin.ModelAdmin):
-    list_display = ("product", "rice", "wsjf", "reach", "impact", "confidence", "effort", "updated_at")
+    # The scores are worked out from the inputs on save: shown grouped, never typed.
+    rice_grouped = NumberColumn("rice", "RICE")
+    wsjf_grouped = NumberColumn("wsjf", "WSJF")
+    list_display = (
+        "product",
+        rice_grouped,
+        wsjf_grouped,
+        NumberColumn("reach"),
+        "impact",
+        "confidence",
+        "effort",
+        "updated_at",
+    )
     list_select_related = ("product",)
     search_fields = ("product__name", "product__slug")
     raw_id_fields = ("product",)
-    readonly_fields = ("rice", "wsjf", "updated_by")
+    exclude = ("rice", "wsjf")
+    readonly_fields = ("rice_grouped", "wsjf_grouped", "updated_by")
     row_permission = staticmethod(lambda user, obj: can_edit_priority(user, obj.product))
 
     def save_model(self, request, obj, form, change):
@@ -206,7 +227,9 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 class ScenarioLineInline(admin.TabularInline):
     model = ScenarioLine
-    fields = ("product", "new_name", "base_planned", "planned", "paused")
+    base_planned_grouped = NumberColumn("base_planned")
+    planned_grouped = NumberColumn("planned")
+    fields = ("product", "new_name", "base_planned_grouped", "planned_grouped", "paused")
     readonly_fields = fields
     raw_id_fields = ("product",)
     extra = 0

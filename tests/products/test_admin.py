@@ -2,6 +2,7 @@
 
 import datetime as dt
 import re
+from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -176,6 +177,57 @@ def test_saving_a_product_unchanged_in_the_admin_records_nothing(admin_client):
     product.refresh_from_db()
     assert (product.history.count(), product.version) == (records, version)
     assert product.stage_entered_at.microsecond == 123_456
+
+
+def cell(response, column: str, row: int = 0) -> str:
+    """The text of one cell of the changelist (``field-<column>``), row ``row``."""
+    cells = re.findall(rf'<t[dh] class="field-{column}[^"]*">(.*?)</t[dh]>', response.content.decode())
+    return re.sub(r"<[^>]+>", "", cells[row])
+
+
+def test_product_list_groups_money_and_writes_times_on_the_24_hour_clock(admin_client):
+    product = ProductFactory(
+        name="Aurora Billing", planned_budget=Decimal("2010207.50"), actual_spend=Decimal("1234.05")
+    )
+    afternoon = dt.datetime(2026, 5, 4, 14, 30, tzinfo=dt.UTC)
+    type(product).objects.filter(pk=product.pk).update(updated_at=afternoon)
+    response = admin_client.get("/admin/products/product/")
+    assert cell(response, "planned_budget") == "2,010,207.50"
+    assert cell(response, "actual_spend") == "1,234.05"
+    assert cell(response, "updated_at") == "4 May 2026, 14:30"
+    assert b"p.m." not in response.content
+
+
+def test_product_list_still_sorts_by_its_grouped_money(admin_client):
+    ProductFactory(name="Small", planned_budget=Decimal("9000.00"))
+    ProductFactory(name="Large", planned_budget=Decimal("10000.00"))  # sorted as text, "10,000" < "9,000"
+    list_display = admin_client.get("/admin/products/product/").context["cl"].list_display
+    column = next(
+        i for i, entry in enumerate(list_display) if getattr(entry, "__name__", "") == "planned_budget"
+    )
+    by_budget = admin_client.get("/admin/products/product/", {"o": f"-{column}"})
+    assert result_names(by_budget) == ["Large", "Small"]
+    assert result_names(admin_client.get("/admin/products/product/", {"o": str(column)})) == [
+        "Small",
+        "Large",
+    ]
+
+
+def test_product_page_shows_its_money_grouped_and_read_only(admin_client):
+    product = ProductFactory(planned_budget=Decimal("2010207.50"))
+    response = admin_client.get(f"/admin/products/product/{product.pk}/change/")
+    assert "planned_budget" not in response.context["adminform"].form.fields
+    assert re.search(r"field-planned_budget_grouped.*?2,010,207\.50", response.content.decode(), re.S)
+
+
+def test_a_stage_entry_time_typed_on_the_24_hour_clock_is_saved(admin_client):
+    product = ProductFactory(stage_entered_at=dt.datetime(2026, 5, 4, 9, 0, tzinfo=dt.UTC))
+    page = admin_client.get(f"/admin/products/product/{product.pk}/change/")
+    assert 'value="04/05/2026"' in page.content.decode()  # the date input shows what it accepts
+    typed = admin_form_data(page, stage_entered_at_0="03/05/2026", stage_entered_at_1="17:45")
+    assert admin_client.post(f"/admin/products/product/{product.pk}/change/", typed).status_code == 302
+    product.refresh_from_db()
+    assert product.stage_entered_at == dt.datetime(2026, 5, 3, 17, 45, tzinfo=dt.UTC)
 
 
 def test_product_page_shows_members_and_stage_history_inline(admin_client):

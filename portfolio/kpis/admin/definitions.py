@@ -28,6 +28,7 @@ from products.models import Product
 from products.permissions import can_edit_kpi_target
 from spm.admin_tools.dates import DateHierarchyMixin
 from spm.admin_tools.history import HistoryAdmin, VersionCheckedAdminMixin, VersionCheckedForm
+from spm.admin_tools.numbers import NumberColumn, grouped
 from spm.admin_tools.paginator import CountedDeletionMixin, LargeTableAdminMixin
 from spm.admin_tools.permissions import RowPermissionAdminMixin
 
@@ -166,7 +167,7 @@ class KPIAdmin(CountedDeletionMixin, HistoryAdmin):
         "direction",
         "aggregation",
         "time_aggregation",
-        "default_target",
+        NumberColumn("default_target"),
         "tolerance",
         "frequency",
         "is_key",
@@ -253,8 +254,8 @@ class KPITargetAdmin(RowPermissionAdminMixin, VersionCheckedAdminMixin, HistoryA
     readonly_fields = ("updated_at",)
 
     @admin.display(description="KPI default target", ordering="kpi__default_target")
-    def kpi_default_target(self, target: KPITarget) -> float | None:
-        return target.kpi.default_target
+    def kpi_default_target(self, target: KPITarget) -> str | None:
+        return grouped(target.kpi.default_target)
 
     def save_model(self, request: HttpRequest, obj: KPITarget, form, change: bool) -> None:
         super().save_model(request, obj, form, change)
@@ -314,7 +315,7 @@ class MeasurementAdmin(DateHierarchyMixin, LargeTableAdminMixin, HistoryAdmin):
     @admin.display(description="Value", ordering="value")
     def value_with_unit(self, measurement: Measurement) -> str:
         unit = measurement.kpi.unit
-        return f"{measurement.value:g} {unit}".strip()
+        return f"{grouped(measurement.value)} {unit}".strip()
 
     def save_model(self, request: HttpRequest, obj: Measurement, form, change: bool) -> None:
         if not change and obj.recorded_by_id is None:

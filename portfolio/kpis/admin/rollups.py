@@ -9,6 +9,7 @@ from django.utils.html import format_html
 
 from portfolio.kpis.services import rollups_mark_stale
 from portfolio.models import Rollup, RollupState, StaleRollup
+from spm.admin_tools.numbers import NumberColumn
 from spm.admin_tools.paginator import LargeTableAdminMixin
 
 
@@ -35,16 +36,20 @@ class RollupAdmin(LargeTableAdminMixin, admin.ModelAdmin):
     year/month drill-down (each step would scan the table): the period filter offers ranges instead.
     """
 
+    # The numbers with their thousands grouped, in the list and on a rollup's page (spm.admin_tools.numbers).
+    value_grouped = NumberColumn("value")
+    target_grouped = NumberColumn("target")
+    products_grouped = NumberColumn("products")
     list_display = (
         "kpi",
         "scope",
         "scope_key",
         "grain",
         "period",
-        "value",
-        "target",
+        value_grouped,
+        target_grouped,
         "status",
-        "products",
+        products_grouped,
         "computed_at",
     )
     list_filter = ("kpi", "scope", "grain", "status", ("period", admin.DateFieldListFilter))
@@ -63,10 +68,10 @@ class RollupAdmin(LargeTableAdminMixin, admin.ModelAdmin):
         "scope_key",
         "grain",
         "period",
-        "value",
-        "target",
+        "value_grouped",
+        "target_grouped",
         "status",
-        "products",
+        "products_grouped",
         "computed_at",
         "measurements_link",
     )
