@@ -33,10 +33,13 @@ def _percent(value, of) -> str:
     return "0" if of == 0 else str(round(float(value) / of * 100))
 
 
+NOT_SHARED = '<span class="restricted">—<span class="visually-hidden"> not shared with you</span></span>'
+
+
 def _spend(row) -> str:
     product = row.product
-    if not row.show_budget:
-        return '<span class="restricted">Not shared with you</span>'
+    if not row.show_budget:  # why, and whom to ask: said once under the table (``money_hidden``)
+        return NOT_SHARED
     over = product.actual_spend > product.planned_budget
     if row.spend_ratio is None:
         pct = '<span class="spend__pct">no budget</span>'
@@ -85,11 +88,7 @@ def _row(row, kpi, kpi_label: str, product_url: str) -> str:
     portfolio = escape(product.portfolio.name)
     owner = escape(str(product.owner))
     days = product.days_in_stage
-    budget = (
-        _money(product.planned_budget)
-        if row.show_budget
-        else '<span class="restricted">—<span class="visually-hidden"> not shared with you</span></span>'
-    )
+    budget = _money(product.planned_budget) if row.show_budget else NOT_SHARED
     return (
         "<tr>"
         f'<th scope="row" class="cell-product"><a class="table__primary" href="{escape(product_url.replace(SLUG, product.slug))}">'
@@ -109,6 +108,12 @@ def _row(row, kpi, kpi_label: str, product_url: str) -> str:
         f'<td class="cell-spend" data-label="Actual spend">{_spend(row)}</td>'
         "</tr>"
     )
+
+
+@register.filter
+def money_hidden(rows) -> bool:
+    """Whether some of the rows hide their money from the person looking: the table then says once why."""
+    return any(not row.show_budget for row in rows)
 
 
 @register.simple_tag
