@@ -77,7 +77,7 @@ class ScopeFilterFields(forms.Form):
 class ProductFilterForm(ScopeFilterFields):
     """Filters, sort and page from the query string. Unknown values are errors, never silently ignored."""
 
-    field_order = ["q", "portfolio", "stage", "market", "focus", "health", "owner"]
+    field_order = ["q", "portfolio", "stage", "market", "focus", "health", "owner", "member"]
 
     q = forms.CharField(required=False, max_length=100, label="Search", strip=True)
     health = forms.ChoiceField(
@@ -85,6 +85,10 @@ class ProductFilterForm(ScopeFilterFields):
         label="Health",
         choices=blank_choice("Any health", Health.choices),
         error_messages=invalid_choice("a health status"),
+    )
+    # Products the person owns or is a member of ("My products" is this filter with one's own username).
+    member = forms.ChoiceField(
+        required=False, label="Owner or member", error_messages=invalid_choice("a product owner or member")
     )
     sort = forms.ChoiceField(
         required=False,
@@ -112,15 +116,26 @@ class ProductFilterForm(ScopeFilterFields):
         error_messages=invalid_choice(f"a page size ({', '.join(map(str, PAGE_SIZES))})"),
     )
 
-    FILTERS = ("q", "portfolio", "stage", "market", "focus", "health", "owner")
+    FILTERS = ("q", "portfolio", "stage", "market", "focus", "health", "owner", "member")
 
-    def __init__(self, *args, portfolios=(), owners=(), **kwargs) -> None:
+    def __init__(self, *args, portfolios=(), owners=None, people=(), user=None, **kwargs) -> None:
+        """``people`` are the member filter's choices (``products.selectors.people_on_products``); without
+        ``owners``, the owner filter's are those of them who own a product. ``user``, the person looking, is
+        always a member choice, so that their "My products" link is valid even when they are on no product."""
         super().__init__(*args, **kwargs)
+        people = list(people)
+        if owners is None:
+            owners = [person for person in people if getattr(person, "owns_products", False)]
+        if user is not None and user.is_authenticated and all(p.username != user.username for p in people):
+            people = sorted([*people, user], key=lambda person: person.username)
         self.fields["portfolio"].choices = blank_choice(
             "All portfolios", [(p.slug, p.name) for p in portfolios]
         )
         self.fields["owner"].choices = blank_choice(
             "Any owner", [(u.username, u.get_full_name() or u.username) for u in owners]
+        )
+        self.fields["member"].choices = blank_choice(
+            "Anyone", [(u.username, u.get_full_name() or u.username) for u in people]
         )
 
     def clean_page(self) -> int:
@@ -152,6 +167,11 @@ class ProductFilterForm(ScopeFilterFields):
             shown = dict(field.choices).get(value, value) if hasattr(field, "choices") else f"“{value}”"
             labels.append((str(field.label or name.title()), str(shown)))
         return labels
+
+    def member_label(self) -> str:
+        """The name of the person the member filter picked ("" without one)."""
+        member = self.active_filters().get("member", "")
+        return str(dict(self.fields["member"].choices).get(member, member)) if member else ""
 
     def problems(self) -> list[str]:
         """Readable messages for the query-string values that were ignored, e.g. “Stage: “launch” is not …”."""

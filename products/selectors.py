@@ -1,6 +1,6 @@
 """Reads about products and people: querysets shaped for pages, no writes."""
 
-from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
 
 from products.choices import Health, Stage
 from products.models import Membership, Product, User
@@ -68,13 +68,32 @@ FILTER_LOOKUPS = (
 )
 
 
+def owner_or_member(username: str) -> Q:
+    """Products the person owns or is a member of. The memberships as a subquery, not a join: a join would
+    repeat an owned product once per member."""
+    memberships = Membership.objects.filter(user__username=username).values("product_id")
+    return Q(owner__username=username) | Q(pk__in=memberships)
+
+
 def products_filtered(products: QuerySet[Product], *, filters: dict) -> QuerySet[Product]:
     """``products`` narrowed by the scope filters that are set (portfolio slug, stage, market, focus, health,
-    owner username); the one product filter every page uses, with or without its own joins and order."""
+    owner username) and by ``member`` (a username: products they own or are a member of); the one product
+    filter every page uses, with or without its own joins and order."""
     for name, lookup in FILTER_LOOKUPS:
         if filters.get(name):
             products = products.filter(**{lookup: filters[name]})
+    if filters.get("member"):
+        products = products.filter(owner_or_member(filters["member"]))
     return products
+
+
+def member_counts(products: QuerySet[Product], *, username: str) -> tuple[int, int]:
+    """(owned, member of): how ``products`` (already narrowed to the person's, ``owner_or_member``) split
+    between those the person owns and the others, which they are a member of. One aggregate."""
+    counts = products.order_by().aggregate(
+        owned=Count("pk", filter=Q(owner__username=username)), all=Count("pk")
+    )
+    return counts["owned"], counts["all"] - counts["owned"]
 
 
 def product_filter(*, filters: dict) -> QuerySet[Product]:
@@ -117,6 +136,17 @@ def stage_counts(products: QuerySet[Product] | None = None) -> dict[str, int]:
     products = Product.objects.all() if products is None else products
     counts = dict(products.order_by().values_list("stage").annotate(n=Count("pk")))
     return {stage.value: counts.get(stage.value, 0) for stage in Stage}
+
+
+def people_on_products() -> QuerySet[User]:
+    """People who own or are a member of at least one product, for the member filter; ``owns_products`` says
+    who owns one, so the owner filter's choices come from the same query."""
+    return (
+        User.objects.annotate(owns_products=Exists(Product.objects.filter(owner=OuterRef("pk"))))
+        .filter(Q(owns_products=True) | Exists(Membership.objects.filter(user=OuterRef("pk"))))
+        .only("username", "first_name", "last_name")
+        .order_by("username")
+    )
 
 
 def owners() -> QuerySet[User]:

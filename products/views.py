@@ -38,7 +38,9 @@ PRODUCT_LIST_REGIONS = ("product-table", "products-body")
 @vary_on_headers("HX-Request", "HX-Target")
 def product_list(request: HttpRequest) -> HttpResponse:
     """Every product, filtered, sorted and paged from the query string; ``?format=csv`` streams them all."""
-    form = ProductFilterForm(request.GET, portfolios=portfolios(), owners=selectors.owners())
+    form = ProductFilterForm(
+        request.GET, portfolios=portfolios(), people=selectors.people_on_products(), user=request.user
+    )
     filters = form.cleaned_or_default()
     if request.GET.get("format") == "csv":
         visible = budget_scope(request.user)

@@ -23,7 +23,7 @@ from products.choices import Stage
 from products.forms import ProductFilterForm
 from products.models import Product
 from products.permissions import access_product, product_ids_user_may_edit
-from products.selectors import owners
+from products.selectors import people_on_products
 from spm.web.regions import is_htmx, region_requested, render_region
 
 BOARD = "lifecycle/board.html"
@@ -82,7 +82,8 @@ def board_context(
     form = ProductFilterForm(
         request.GET,
         portfolios=portfolios().only("slug", "name"),
-        owners=owners().only("username", "first_name", "last_name"),
+        people=people_on_products(),
+        user=request.user,
     )
     active = form.active_filters()
     show = shown_stages(request)

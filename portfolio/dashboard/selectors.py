@@ -29,11 +29,11 @@ from portfolio.strategy.selectors.money import MoneyRow
 from products.choices import Health, Stage
 from products.models import Product, User
 from products.permissions import is_leadership, product_ids_with_budget_access, products_with_budget_access
-from products.selectors import product_filter, sort_fields
+from products.selectors import member_counts, product_filter, sort_fields
 from spm.web.pagination import paginate
 
 MONEY_SORTS = {"planned": "planned_budget", "actual": "actual_spend"}
-FILTER_NAMES = ("q", "portfolio", "stage", "market", "focus", "health", "owner")
+FILTER_NAMES = ("q", "portfolio", "stage", "market", "focus", "health", "owner", "member")
 # Filters that name one rollup scope: with exactly one of them (and no other filter) the KPI tiles read that
 # scope's rollups; the filter's value is the rollup's scope key.
 ROLLUP_SCOPES = {
@@ -140,12 +140,27 @@ def product_rows(*, page_products: list[Product], kpi: KPI | None, budget_ids: s
 
 
 @dataclass(frozen=True)
+class MemberSplit:
+    """The products of a member filter ("My products"): how many the person owns, how many they are a member
+    of; ``is_you`` when the person is the user looking."""
+
+    owned: int
+    member_of: int
+    is_you: bool
+
+    @property
+    def total(self) -> int:
+        return self.owned + self.member_of
+
+
+@dataclass(frozen=True)
 class ProductTable:
     """One page of a filtered, sorted product table, ready to render."""
 
     page: Page
     rows: list[ProductRow]
     kpi: KPI | None
+    member_split: MemberSplit | None = None
 
 
 def product_table(*, filters: dict, user: User, count: int | None = None) -> ProductTable:
@@ -153,9 +168,16 @@ def product_table(*, filters: dict, user: User, count: int | None = None) -> Pro
 
     A fixed number of queries: the key KPI, the count (unless the caller knows it, e.g. from
     ``dashboard_summary``), the page, the page's budget access (not for leadership) and three for the
-    sparklines.
+    sparklines. With a member filter the count is the ``MemberSplit`` aggregate (owned, member of) instead.
     """
     kpi = key_kpi()
+    split = None
+    if filters.get("member"):
+        owned, member_of = member_counts(
+            product_filter(filters={**filters, "sort": "name"}), username=filters["member"]
+        )
+        split = MemberSplit(owned=owned, member_of=member_of, is_you=filters["member"] == user.get_username())
+        count = split.total
     products = dashboard_products(filters=filters, kpi=kpi, budget_visible=budget_scope(user))
     page = paginate(products, page=filters.get("page") or 1, per_page=filters["per_page"], count=count)
     page_products = list(page.object_list)
@@ -163,7 +185,7 @@ def product_table(*, filters: dict, user: User, count: int | None = None) -> Pro
         product_ids_with_budget_access(user, [p.pk for p in page_products]) if page_products else set()
     )
     rows = product_rows(page_products=page_products, kpi=kpi, budget_ids=budget_ids)
-    return ProductTable(page=page, rows=rows, kpi=kpi)
+    return ProductTable(page=page, rows=rows, kpi=kpi, member_split=split)
 
 
 @dataclass(frozen=True)

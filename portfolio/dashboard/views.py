@@ -21,7 +21,7 @@ from portfolio.kpis.selectors.scopes import portfolios, rollup_freshness
 from portfolio.kpis.views import FRESHNESS_REGION, render_with_freshness
 from products.choices import Health, Stage
 from products.forms import ProductFilterForm
-from products.selectors import owners, product_filter
+from products.selectors import people_on_products, product_filter
 from spm.web.regions import region_requested
 
 DASHBOARD = "portfolio/dashboard.html"
@@ -37,7 +37,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     if request.GET.get("format") == "csv":
         # The dashboard's table is the product list's: one export, with the same filters.
         return redirect(f"{reverse('products:list')}?{request.GET.urlencode()}")
-    form = ProductFilterForm(request.GET, portfolios=portfolios(), owners=owners())
+    form = ProductFilterForm(
+        request.GET, portfolios=portfolios(), people=people_on_products(), user=request.user
+    )
     filters = form.cleaned_or_default()
     region = region_requested(request, DASHBOARD_REGIONS)
     if region == FRESHNESS_REGION:

@@ -656,3 +656,18 @@ def test_an_expanded_board_takes_a_fixed_number_of_queries(
     assert response.status_code == 200
     html = response.content.decode()
     assert len(cards_in(html, "mvp")) == Product.objects.filter(stage="mvp").count()
+
+
+def test_the_member_filter_shows_the_cards_of_products_a_person_owns_or_is_a_member_of(
+    client_as, pm, portfolio, make_products
+):
+    make_products(14)
+    member_of = ProductFactory(portfolio=portfolio, stage=Stage.MVP, name="Shared", slug="shared")
+    MembershipFactory(product=member_of, user=pm, role=Role.PM)
+    response = client_as(pm).get(BOARD, {"member": "pm"})
+    shown = {card.slug for column, _ in response.context["columns"] for card in column.cards}
+    assert shown == {*Product.objects.filter(owner=pm).values_list("slug", flat=True), "shared"}
+    html = response.content.decode()
+    assert "Owner or member:</span> Priya Menon" in html
+    bad = client_as(pm).get(BOARD, {"member": "nobody"}).content.decode()
+    assert "Owner or member: “nobody” is not a product owner or member." in bad
