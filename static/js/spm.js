@@ -11,6 +11,7 @@
  * 4. When a session expired, an htmx request is redirected to the login page: load that page
  *    whole instead of swapping a login form into a table.
  * 5. Focus and place after a swap: when the control a person used went with the swap (focus fell to <body>),
+ *    or the page scrolled away from it to the new region,
  *    focus moves into the new region (a field with a problem, else its message, else the first field of a
  *    form it opened, else the region itself) and the region is scrolled into view.
  */
@@ -205,9 +206,12 @@
 
   // ------------------------------------------------------------------ focus and place after a swap
   var swappedId = null;
+  var swapTrigger = null; // the control the person used (afterSettle's detail names the new content instead)
   document.addEventListener("htmx:beforeSwap", function (event) {
     var target = event.detail && event.detail.target;
     swappedId = target && target.id ? target.id : null;
+    var config = event.detail && event.detail.requestConfig;
+    swapTrigger = config && config.elt ? config.elt : null;
   });
 
   var FORM_FIELDS =
@@ -222,15 +226,25 @@
     );
   }
 
+  function scrollsToRegion(trigger) {
+    // hx-swap "… show:#region:top": htmx scrolls the page to the new region, away from the control used.
+    var spec = trigger && trigger.closest ? trigger.closest("[hx-swap]") : null;
+    return Boolean(spec && /\bshow:/.test(spec.getAttribute("hx-swap")));
+  }
+
   document.addEventListener("htmx:afterSettle", function (event) {
-    var active = document.activeElement;
-    if (active && active !== document.body && document.contains(active)) {
-      return; // the person's place is still there (a filter they typed in, a field htmx autofocused)
-    }
     var detail = event.detail || {};
     var region = detail.target && document.contains(detail.target) ? detail.target : null;
     if (!region && swappedId) {
       region = document.getElementById(swappedId);
+    }
+    var active = document.activeElement;
+    if (active && active !== document.body && document.contains(active)) {
+      // The person's place is still there (a filter they typed in, a field htmx autofocused): it stays, unless
+      // the page scrolled away from it to the new region (a scorecard cell's drill-down further down).
+      if (!region || region === document.body || region.contains(active) || !scrollsToRegion(swapTrigger)) {
+        return;
+      }
     }
     if (!region || region === document.body) {
       return;
