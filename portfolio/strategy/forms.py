@@ -19,6 +19,7 @@ from portfolio.strategy.rules import (
     validate_scores,
 )
 from portfolio.strategy.selectors.investment import DIMENSIONS
+from portfolio.strategy.selectors.objectives import KEY_RESULT_STATUSES
 from products.choices import Focus, Market
 from products.forms import ScopeFilterFields, blank_choice, invalid_choice
 
@@ -75,6 +76,12 @@ class StrategyFilterForm(ScopeFilterFields):
             query[name] = str(value)
         return query
 
+    @property
+    def querystring(self) -> str:
+        """``?`` and the valid filters (``query``), or nothing: the page's CSV links keep what is shown."""
+        query = self.query(page=None)
+        return f"?{query.urlencode()}" if query else ""
+
 
 class InvestmentFilterForm(StrategyFilterForm):
     EXTRA = ("year", "dimension")
@@ -110,6 +117,14 @@ class PriorityFilterForm(StrategyFilterForm):
 
 class ObjectiveFilterForm(StrategyFilterForm):
     FILTERS = ("portfolio",)
+    EXTRA = ("status",)
+
+    status = forms.ChoiceField(
+        required=False,
+        label="Key results",
+        choices=blank_choice("Any status", list(KEY_RESULT_STATUSES.items())),
+        error_messages=invalid_choice("a key result status"),
+    )
 
 
 ROADMAP_KINDS = {"roadmap": "Roadmap items", "release": "Releases", "milestone": "Milestones"}

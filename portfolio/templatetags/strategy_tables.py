@@ -17,6 +17,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from portfolio.strategy.rules import BURN_BADGE, BURN_LABELS, burn_status
 from portfolio.strategy.selectors.objectives import ALIGNED_NAMES_SHOWN as ALIGNED_SHOWN
+from portfolio.strategy.selectors.objectives import KEY_RESULT_STATUSES
 from portfolio.templatetags.strategy_display import money, money_compact, money_signed, plain_number
 from spm.web.markup import csrf_input, status_badge
 
@@ -101,19 +102,56 @@ def aligned_items(context, view, editable_ids) -> SafeString:
     return mark_safe("".join(items))  # noqa: S308 - every value above is escaped
 
 
+@register.simple_tag(name="status_counts")
+def status_counts_badges(counts) -> SafeString:
+    """``[("at_risk", 2), …]`` as badges in words with their counts ("▲ 2 at risk"), worst first."""
+    return mark_safe(  # noqa: S308 - every value is escaped
+        " ".join(
+            f'<span class="badge status status--{escape(status)}">{int(count)} '
+            f"{escape(KEY_RESULT_STATUSES[status].lower())}</span>"
+            for status, count in counts
+        )
+    )
+
+
+def _objective_summary(view) -> str:
+    """The line an objective shows closed: its key results' statuses counted and their mean progress."""
+    total = len(view.key_results)
+    if not total:
+        return '<span class="muted">No key results yet</span>'
+    parts = [
+        f'<span class="objective__kr-count">{total} key result{"" if total == 1 else "s"}</span>',
+        status_counts_badges(view.status_counts),
+    ]
+    progress = view.progress
+    if progress is not None:
+        parts.append(
+            f'<span class="objective__progress" title="mean progress towards target of the key results with a '
+            f'higher-is-better KPI">{progress}% of target</span>'
+        )
+    return " ".join(parts)
+
+
 @register.simple_tag(takes_context=True)
 def objective_card(context, view) -> SafeString:
-    """An objective's card (``objectives.ObjectiveView``): key results, the products serving it, its funding
-    (``shows_money``, ``funding_year``), a note after a write (``card_note``) and, for people who may align
-    products (``can_align_any``), the align form. The objectives page and the card swapped in after a write."""
+    """An objective's row (``objectives.ObjectiveView``): title, target date, products and funding, and a summary
+    of its key results that opens (``<details>``, no JavaScript) onto the key results, the products serving it
+    and, for people who may align products (``can_align_any``), the align form. Money with ``shows_money``
+    (``funding_year``); a note after a write (``card_note``) shows it open. The objectives page's rows and the
+    row swapped in after a write."""
     objective = view.objective
     pk = int(objective.pk)
     uncovered = "" if view.covered else " objective--uncovered"
-    scope = escape(objective.portfolio.name if objective.portfolio_id else "Organisation-wide")
     if objective.target_date:
         day = objective.target_date
-        scope += f" · by {day.day} {MONTHS[day.month]} {day.year}"
-    description = f"<p>{escape(objective.description)}</p>" if objective.description else ""
+        when = f'<span class="objective__when">by {day.day} {MONTHS[day.month]} {day.year}</span>'
+    else:
+        when = ""
+    description = (
+        f'<p class="objective__description">{escape(objective.description)}</p>'
+        if objective.description
+        else ""
+    )
     count = int(view.aligned_count)
     funding = (
         f'<span class="count-pill" title="planned {escape(str(context.get("funding_year")))}, weighted">'
@@ -151,7 +189,7 @@ def objective_card(context, view) -> SafeString:
             f'<form class="form-inline align-form" method="post" action="{action}" hx-post="{action}" '
             f'hx-target="#objective-{pk}" hx-swap="outerHTML">\n            {csrf_input(context)}\n'
             f'            <label for="align-{pk}">Align a product</label>\n'
-            f'            <input id="align-{pk}" name="product" placeholder="product slug or name" required '
+            f'            <input id="align-{pk}" name="product" type="text" placeholder="product slug or name" required '
             'maxlength="80">\n'
             f'            <label for="weight-{pk}" class="visually-hidden">Weight %</label>\n'
             f'            <input id="weight-{pk}" name="weight" type="number" min="1" max="100" value="100" '
@@ -159,30 +197,32 @@ def objective_card(context, view) -> SafeString:
             f'            <span id="weight-help-{pk}" class="muted">% of its money</span>\n'
             '            <button type="submit" class="btn btn--sm">Align</button>\n          </form>'
         )
-    html = f"""<article id="objective-{pk}" class="card objective{uncovered}" aria-labelledby="objective-{pk}-title">
-      <div class="card__header">
-        <div>
-          <span class="eyebrow">{scope}</span>
-          <h3 id="objective-{pk}-title">{escape(objective.title)}</h3>
-          {description}
-        </div>
+    is_open = " open" if note else ""
+    html = f"""<article id="objective-{pk}" class="objective{uncovered}" aria-labelledby="objective-{pk}-title">
+      <div class="objective__head">
+        <h4 id="objective-{pk}-title" class="objective__title">{escape(objective.title)}</h4>
         <div class="objective__facts">
+          {when}
           <span class="count-pill">{count} product{"" if count == 1 else "s"}</span>
           {funding}
         </div>
       </div>
       {note_html}
-      <div class="card__body grid-halves">
-        <div>
-          <h4 class="small">Key results</h4>
-          {key_results}
+      <details class="objective__details"{is_open}>
+        <summary class="objective__summary">{_objective_summary(view)}</summary>
+        {description}
+        <div class="objective__body grid-halves">
+          <div>
+            <h5 class="small">Key results</h5>
+            {key_results}
+          </div>
+          <div>
+            <h5 class="small">Products serving it</h5>
+            {aligned}
+            {form}
+          </div>
         </div>
-        <div>
-          <h4 class="small">Products serving it</h4>
-          {aligned}
-          {form}
-        </div>
-      </div>
+      </details>
     </article>"""
     return mark_safe(html)  # noqa: S308 - every value above is escaped
 

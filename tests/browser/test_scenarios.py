@@ -141,12 +141,14 @@ def test_director_aligns_a_product_in_place(page, plan):
     page.evaluate("window.__loadedOnce = true")
     card = page.locator("article", has=page.get_by_role("heading", name="More merchants"))
     assert "1 product" in card.locator(".objective__facts").inner_text()
+    assert not card.get_by_label("Align a product").is_visible()  # folded under the key-result summary
+    card.locator("summary").click()
     card.get_by_label("Align a product").fill("ledger")
     card.get_by_label("Weight %").fill("30")
     card.get_by_role("button", name="Align").click()
     page.wait_for_function("() => document.body.innerText.includes('Ledger now serves')")
     card = page.locator("article", has=page.get_by_role("heading", name="More merchants"))
     assert "2 products" in card.locator(".objective__facts").inner_text()
-    assert "Ledger" in card.locator(".aligned-list").inner_text()
+    assert "Ledger" in card.locator(".aligned-list").inner_text()  # the swapped card comes back open
     assert page.evaluate("window.__loadedOnce") is True
     page.watch.assert_clean()

@@ -200,3 +200,115 @@ def test_objective_cards_escape_names_and_give_editors_their_forms(client, world
     page = client.get("/portfolio/objectives/").content.decode()
     assert remove not in page
     assert "Align a product" not in page
+
+
+def _group_of(page: str, title: str) -> str:
+    """The markup of the group headed ``title`` on the objectives page."""
+    start = page.index(f">{title}</h3>")
+    end = page.find('class="card objective-group"', start)
+    return page[start : end if end != -1 else len(page)]
+
+
+def test_objectives_come_grouped_by_portfolio_with_their_key_results_folded_into_a_summary(client, world):
+    client.force_login(world.director)
+    response = client.get("/portfolio/objectives/")
+    assert [group.label for group in response.context["groups"]] == [
+        "Organisation-wide",
+        "Growth",
+        "Payments",
+    ]
+    page = response.content.decode()
+    payments = _group_of(page, "Payments")
+    assert "<p>2 objectives</p>" in payments  # both served
+    assert "1 objective · " in _group_of(page, "Growth")
+    assert "1 without a product" in _group_of(page, "Growth")  # nobody works on this
+    card = payments[payments.index(f'id="objective-{world.speed.pk}"') :]
+    card = card[: card.index("</article>")]
+    details = card[card.index("<details") :]
+    assert details.startswith('<details class="objective__details">')  # closed: the page reads as summaries
+    summary = details[: details.index("</summary>")]
+    assert "1 key result<" in summary
+    assert "1 at risk" in summary
+    assert "95% of target" in summary
+    assert summary.index("1 at risk") < summary.index("95% of target")
+    assert details.index("Conversion to 60%") > details.index("</summary>")  # the key result itself, folded
+    assert "No key results yet" in _group_of(page, "Organisation-wide")
+
+
+@pytest.mark.parametrize(
+    ("status", "titles"),
+    [("at_risk", ["Faster payments"]), ("no_data", []), ("", None)],
+)
+def test_the_status_filter_keeps_objectives_with_a_key_result_in_that_status(client, world, status, titles):
+    client.force_login(world.director)
+    response = client.get("/portfolio/objectives/", {"status": status})
+    shown = [view.objective.title for group in response.context["groups"] for view in group.objectives]
+    if titles is None:
+        assert len(shown) == 4
+        return
+    assert shown == titles
+    page = response.content.decode()
+    if titles:
+        assert "with a key result at risk, of 4" in page
+    else:
+        assert "No objective has a key result without data" in page
+    rows = b"".join(
+        client.get("/portfolio/objectives/", {"status": status, "format": "csv"}).streaming_content
+    )
+    assert [line.split(",")[0] for line in rows.decode().splitlines()[1:]] == titles
+
+
+def test_an_unknown_status_is_named_and_ignored(client, world):
+    client.force_login(world.director)
+    response = client.get("/portfolio/objectives/", {"status": "sideways"})
+    assert "“sideways” is not a key result status." in response.content.decode()
+    assert sum(len(group.objectives) for group in response.context["groups"]) == 4
+
+
+def test_the_objectives_csv_link_keeps_the_filters(client, world):
+    client.force_login(world.director)
+    page = client.get(
+        "/portfolio/objectives/", {"portfolio": "payments", "status": "at_risk"}
+    ).content.decode()
+    assert 'href="/portfolio/objectives/?portfolio=payments&amp;status=at_risk&amp;format=csv"' in page
+
+
+def test_a_status_filter_through_htmx_swaps_the_results_only(client, world):
+    client.force_login(world.director)
+    response = client.get(
+        "/portfolio/objectives/",
+        {"status": "at_risk"},
+        headers={"HX-Request": "true", "HX-Target": "objectives-results"},
+    )
+    page = response.content.decode()
+    assert "<html" not in page
+    assert page.lstrip().startswith('<div id="objectives-results"')
+    assert "Faster payments" in page
+    assert "More merchants" not in page
+
+
+def test_the_card_swapped_in_after_an_alignment_is_open(client, world):
+    client.force_login(world.pm)
+    response = client.post(
+        f"/portfolio/objectives/{world.reach.pk}/align/",
+        {"product": "wallet", "weight": "25"},
+        headers={"HX-Request": "true", "HX-Target": f"objective-{world.reach.pk}"},
+    )
+    assert '<details class="objective__details" open>' in response.content.decode()
+
+
+def test_filtering_by_status_adds_no_query(client, world, django_assert_max_num_queries):
+    client.force_login(world.director)
+    with django_assert_max_num_queries(16) as everything:
+        client.get("/portfolio/objectives/")
+    with django_assert_max_num_queries(len(everything)):
+        client.get("/portfolio/objectives/", {"status": "at_risk"})
+
+
+def test_the_gap_list_links_only_to_objectives_on_the_page(client, world):
+    client.force_login(world.director)
+    everything = client.get("/portfolio/objectives/").content.decode()
+    assert f'href="#objective-{world.orphan_objective.pk}"' in everything
+    at_risk = client.get("/portfolio/objectives/", {"status": "at_risk"}).content.decode()
+    assert "Nobody works on this" in at_risk  # still a gap
+    assert f'href="#objective-{world.orphan_objective.pk}"' not in at_risk  # but not shown below

@@ -7,17 +7,36 @@ KPI's direction and tolerance against the key result's target (``portfolio.kpis.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 
 from django.db.models import Case, Count, F, OuterRef, Q, QuerySet, Subquery, When
 
-from portfolio.choices import Grain, Scope
+from portfolio.choices import Grain, Scope, Status
 from portfolio.kpis.rules import rollup_status
 from portfolio.models import Alignment, KeyResult, Objective, Portfolio, Rollup
 from products.models import Product
 
 ALIGNED_NAMES_SHOWN = 6
+NO_DATA = "no_data"
+#: A key result's statuses, worst first: the order of an objective's summary and of the page's status filter.
+KEY_RESULT_STATUSES = {
+    Status.OFF_TARGET.value: "Off target",
+    Status.AT_RISK.value: "At risk",
+    Status.ON_TARGET.value: "On target",
+    NO_DATA: "No data",
+    Status.NO_TARGET.value: "No target",
+}
+#: The same, as the page says "objectives with a key result …".
+KEY_RESULT_STATUS_PHRASES = {
+    Status.OFF_TARGET.value: "off target",
+    Status.AT_RISK.value: "at risk",
+    Status.ON_TARGET.value: "on target",
+    NO_DATA: "without data",
+    Status.NO_TARGET.value: "without a target",
+}
 
 
 def _latest_rollup(field_name: str, scope: str, key) -> Subquery:
@@ -51,11 +70,11 @@ def key_results(*, objectives: QuerySet[Objective]) -> QuerySet[KeyResult]:
 class KeyResultView:
     key_result: KeyResult
 
-    @property
+    @cached_property
     def status(self) -> str:
         kr = self.key_result
         if kr.kpi is None or kr.current is None:
-            return "no_data"
+            return NO_DATA
         return rollup_status(
             value=kr.current, target=kr.target, direction=kr.kpi.direction, tolerance=float(kr.kpi.tolerance)
         )
@@ -82,6 +101,65 @@ class ObjectiveView:
     @property
     def covered(self) -> bool:
         return self.aligned_count > 0
+
+    @property
+    def status_counts(self) -> list[tuple[str, int]]:
+        """How many of its key results are in each status, worst first; statuses without one left out."""
+        return _status_counts(kr.status for kr in self.key_results)
+
+    @property
+    def progress(self) -> int | None:
+        """The mean progress of the key results that have one (higher-is-better KPIs with a value), else None."""
+        values = [kr.progress for kr in self.key_results if kr.progress is not None]
+        return round(sum(values) / len(values)) if values else None
+
+
+def _status_counts(statuses) -> list[tuple[str, int]]:
+    counts = Counter(statuses)
+    return [(status, counts[status]) for status in KEY_RESULT_STATUSES if counts[status]]
+
+
+@dataclass
+class ObjectiveGroup:
+    """The objectives of one portfolio, or the organisation-wide ones (``portfolio`` None), in page order."""
+
+    portfolio: Portfolio | None
+    objectives: list[ObjectiveView] = field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        return self.portfolio.slug if self.portfolio else "organisation"
+
+    @property
+    def label(self) -> str:
+        return self.portfolio.name if self.portfolio else "Organisation-wide"
+
+    @property
+    def status_counts(self) -> list[tuple[str, int]]:
+        return _status_counts(kr.status for view in self.objectives for kr in view.key_results)
+
+    @property
+    def uncovered(self) -> int:
+        return sum(1 for view in self.objectives if not view.covered)
+
+
+def objectives_with_status(objectives: list[ObjectiveView], status: str | None) -> list[ObjectiveView]:
+    """The objectives with at least one key result in ``status`` (a ``KEY_RESULT_STATUSES`` key); all without."""
+    if not status:
+        return list(objectives)
+    return [view for view in objectives if any(kr.status == status for kr in view.key_results)]
+
+
+def objective_groups(objectives: list[ObjectiveView]) -> list[ObjectiveGroup]:
+    """``objectives`` grouped by portfolio, in their order (``objective_list``: the organisation's first, then by
+    portfolio name). Plain Python over what ``coverage`` read: no query."""
+    groups: dict[int | None, ObjectiveGroup] = {}
+    for view in objectives:
+        portfolio_id = view.objective.portfolio_id
+        if portfolio_id not in groups:
+            groups[portfolio_id] = ObjectiveGroup(portfolio=view.objective.portfolio)
+        groups[portfolio_id].objectives.append(view)
+    return list(groups.values())
 
 
 @dataclass

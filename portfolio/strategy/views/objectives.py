@@ -20,7 +20,12 @@ from portfolio.strategy import exports, forms
 from portfolio.strategy import permissions as strategy_permissions
 from portfolio.strategy.rules import AlignmentInvalid
 from portfolio.strategy.selectors.objective_funding import objective_funding
-from portfolio.strategy.selectors.objectives import coverage
+from portfolio.strategy.selectors.objectives import (
+    KEY_RESULT_STATUS_PHRASES,
+    coverage,
+    objective_groups,
+    objectives_with_status,
+)
 from portfolio.strategy.services.alignments import alignment_remove, alignment_set
 from portfolio.strategy.views.investment import PRODUCTS_PER_PAGE
 from products.models import Product
@@ -44,8 +49,10 @@ OBJECTIVE_REGIONS = ("objectives-results",)
 @require_GET
 @vary_on_headers("HX-Request", "HX-Target")
 def objective_list(request: HttpRequest) -> HttpResponse:
-    """Objectives with key results and aligned products, and the gaps: objectives without a product behind
-    them, products that serve no objective. ``?format=csv`` (``table=unaligned`` for the products)."""
+    """Objectives grouped by portfolio, each with a summary of its key results (the key results and aligned
+    products open below it), and the gaps: objectives without a product behind them, products that serve no
+    objective. ``status`` keeps the objectives with a key result in that status. ``?format=csv`` (the objectives
+    shown; ``table=unaligned`` for the products)."""
     all_portfolios = list(portfolios())
     form = forms.ObjectiveFilterForm(request.GET, portfolios=all_portfolios)
     filters = form.cleaned_or_default()
@@ -55,22 +62,27 @@ def objective_list(request: HttpRequest) -> HttpResponse:
     money_products = products_with_budget_access(request.user, products)
     funding, funding_total = objective_funding(products=money_products, quarters=quarters)
     view = coverage(portfolio=portfolio, products=products, funding=funding)
+    shown = objectives_with_status(view.objectives, filters.get("status"))
     if request.GET.get("format") == "csv":
         if request.GET.get("table") == "unaligned":
             return exports.unaligned_csv(view.unaligned_products)
-        return exports.objectives_csv(view.objectives)
+        return exports.objectives_csv(shown)
     paginator = Paginator(
         view.unaligned_products.select_related("portfolio").only("slug", "name", "stage", "portfolio__name"),
         PRODUCTS_PER_PAGE,
     )
     paginator.count = view.unaligned_count  # counted with the products in view already
     page = paginator.get_page(filters["page"])
-    shown = [aligned[4] for item in view.objectives for aligned in item.aligned]
+    shown_products = [aligned[4] for item in shown for aligned in item.aligned]
     context = {
         "form": form,
         "coverage": view,
+        "groups": objective_groups(shown),
+        "shown_count": len(shown),
+        "shown_ids": {item.objective.pk for item in shown},  # the gap list links only to objectives shown
+        "status_phrase": KEY_RESULT_STATUS_PHRASES.get(filters.get("status") or ""),
         "unaligned_page": page,
-        "editable_ids": product_ids_user_may_edit(request.user, shown),
+        "editable_ids": product_ids_user_may_edit(request.user, shown_products),
         "funding_year": quarters[0].year,
         "funding_total": funding_total,
         "shows_money": money_products is products or money_products.exists(),
