@@ -6,17 +6,24 @@ the performance score is that of the real thing. For each page of tests/browser/
 
 - axe-core (bench/audit/node_modules/axe-core, WCAG 2.1 A and AA rules plus axe's best practices), injected by
   Playwright: the serious and critical violations;
-- console errors and Content-Security-Policy violations while the page loads and settles;
+- console errors and Content-Security-Policy violations while the page loads and settles, and whether the page
+  fits a 390 px phone (no sideways scroll);
 - Lighthouse 12.2.3 (bench/audit/lighthouse.mjs, desktop preset): performance, accessibility and best-practices,
   from the median of LIGHTHOUSE_RUNS (3) cold loads of the page.
 
-Prints a table, writes bench/results-audit.json, and exits non-zero when a page misses a target: no serious or
-critical axe violation, no console error or CSP violation, each Lighthouse score ≥ 90.
+Then every interaction of tests/browser/interactions.py (each filter, sort, page, edit in place, record, move,
+delete, approve, import...) at 1440 px and on a 390 px touch phone: console errors, CSP violations, overflow, and
+whether the changed region and the focused element are in view. The demo is put back as seeded afterwards.
+
+Prints a table per page and per interaction, writes bench/results-audit.json, and exits non-zero when a page or
+an interaction misses a target: no serious or critical axe violation, no console error or CSP violation, no
+overflow at 390 px, each Lighthouse score ≥ 90, the changed region and focus in view.
 
     make audit                       # all of the above
     make screenshots                 # only the README's tour: docs/screenshots/<page>.png at 1280x800
     AUDIT_LIGHTHOUSE=0 make audit    # axe, console and CSP only (seconds instead of minutes)
     AUDIT_PAGES=dashboard,product make audit   # some pages only (names from tests/browser/main_pages.py)
+    AUDIT_INTERACTIONS=0 make audit  # the pages only
 """
 
 from __future__ import annotations
@@ -27,6 +34,8 @@ import hashlib
 import json
 import os
 import platform
+import re
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -39,6 +48,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tests.browser.interactions import INTERACTIONS, SIZES, after_interaction, settle  # noqa: E402
 from tests.browser.main_pages import MAIN_PAGES, MainPage, page_resolves  # noqa: E402 — needs ROOT on the path
 
 CACHE = ROOT / "bench" / ".cache"
@@ -49,6 +59,7 @@ CHROMIUM = os.environ.get("CHROME_PATH", "/usr/bin/chromium")
 PORT = int(os.environ.get("AUDIT_PORT", "8091"))
 BASE = f"http://127.0.0.1:{PORT}"
 DATABASE = CACHE / "audit.sqlite3"
+PRISTINE = CACHE / "audit-pristine.sqlite3"
 SEED = ["--products", "60", "--months", "12", "--seed", "1", "--today", "2026-11-23"]
 PASSWORD = "demo"
 TARGET_SCORE = 90
@@ -108,6 +119,14 @@ def ensure_database() -> None:
         marker.write_text(digest.hexdigest())
     manage("migrate", "--no-input", "-v", "0")
     manage("collectstatic", "--no-input", "-v", "0")
+
+
+def restore_database() -> None:
+    """Put back the demo as seeded (copied before the server started)."""
+    if PRISTINE.exists():
+        for suffix in ("-wal", "-shm"):
+            Path(f"{DATABASE}{suffix}").unlink(missing_ok=True)
+        shutil.move(PRISTINE, DATABASE)
 
 
 def owned_product(username: str) -> str:
@@ -231,11 +250,82 @@ def browse(pages: list[tuple[MainPage, str]], *, screenshots: bool) -> tuple[dic
                         "axe": axe_violations(page, axe_source),
                         "console_errors": console_errors,
                         "csp_violations": page.evaluate("window.__cspViolations"),
+                        "overflow_390": phone_overflow(page),
                     }
                 page.close()
         finally:
             browser.close()
     return findings, cookies
+
+
+def phone_overflow(page) -> int:
+    """How many pixels wider than a 390 px phone the page is (0: it fits)."""
+    page.set_viewport_size(SIZES["phone"])
+    page.wait_for_timeout(100)
+    overflow = page.evaluate("Math.max(0, document.documentElement.scrollWidth - window.innerWidth)")
+    page.set_viewport_size({"width": 1280, "height": 800})
+    return overflow
+
+
+def interact(slug: str) -> dict[str, dict]:
+    """Every interaction of tests/browser/interactions.py at both sizes: what each left behind."""
+    from playwright.sync_api import sync_playwright
+
+    found: dict[str, dict] = {}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            for size, viewport in SIZES.items():
+                phone = size == "phone"
+                context = browser.new_context(
+                    viewport=viewport, base_url=BASE, is_mobile=phone, has_touch=phone
+                )
+                context.add_init_script(RECORD_CSP_VIOLATIONS)
+                page = context.new_page()
+                page.set_default_timeout(15_000)
+                errors: list[str] = []
+                page.on("console", lambda m, errors=errors: m.type == "error" and errors.append(m.text))
+                page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
+                viewer = None
+                for interaction in INTERACTIONS:
+                    if interaction.viewer != viewer:
+                        context.clear_cookies()
+                        log_in(context, interaction.viewer)
+                        viewer = interaction.viewer
+                    before = len(errors)
+                    try:
+                        if interaction.open_page:
+                            page.goto(interaction.path.format(product=slug))
+                            settle(page)
+                        region = interaction.act(page, slug)
+                        result = after_interaction(page, region, phone=phone)
+                    except Exception as error:
+                        result = {"failed": str(error).splitlines()[0]}
+                    result["console_errors"] = errors[before:]
+                    name = f"{size}: {interaction.name}"
+                    found[name] = result
+                    if interaction_failures(name, result):  # what the person saw, for the one who fixes it
+                        shot = CACHE / f"audit-{re.sub(r'[^a-z0-9]+', '-', name.lower())}.png"
+                        page.screenshot(path=str(shot), full_page=True)
+                        result["screenshot"] = str(shot.relative_to(ROOT))
+                context.close()
+        finally:
+            browser.close()
+    return found
+
+
+def interaction_failures(name: str, result: dict) -> list[str]:
+    if "failed" in result:
+        return [f"{name}: could not be done: {result['failed']}"]
+    failures = [f"{name}: console error {e}" for e in result["console_errors"]]
+    failures += [f"{name}: CSP violation {e}" for e in result["csp"]]
+    if result["overflow"]:
+        failures.append(f"{name}: {result['overflow']} px wider than the phone")
+    if not result["region_in_view"]:
+        failures.append(f"{name}: the changed region is out of view")
+    if not result["focus_in_view"]:
+        failures.append(f"{name}: the focused element is out of view")
+    return failures
 
 
 def lighthouse(pages: list[tuple[MainPage, str]], cookies: dict[str, str]) -> dict:
@@ -271,6 +361,7 @@ def main() -> None:
 
     django.setup()  # for the URLconf: which optional pages exist yet
     ensure_database()
+    shutil.copyfile(DATABASE, PRISTINE)
     slug = owned_product("pm")
     server = start_server()
     notes, pages = [], []
@@ -286,8 +377,13 @@ def main() -> None:
             pages.append((main_page, path))
         findings, cookies = browse(pages, screenshots=args.screenshots)
         scores = lighthouse(pages, cookies) if with_lighthouse else {}
+        with_interactions = not args.screenshots and os.environ.get("AUDIT_INTERACTIONS", "1") != "0"
+        interactions = interact(slug) if with_interactions else {}
     finally:
         stop_server(server)
+        # The interactions wrote to the demo (a scenario approved, lines deleted): the next run starts afresh.
+        if not args.screenshots:
+            restore_database()
     for note in notes:
         print(f"  note: {note}")
     if args.screenshots:
@@ -299,17 +395,21 @@ def main() -> None:
         f"SPM Dashboard browser audit — {platform.system()} {platform.release()}, {os.cpu_count()} cores, {CHROMIUM}"
     )
     print(
-        f"  {'page':<20} {'axe serious+critical':>20} {'console':>8} {'CSP':>4} {'perf':>5} {'a11y':>5} {'b-p':>5}"
+        f"  {'page':<20} {'axe serious+critical':>20} {'console':>8} {'CSP':>4} {'390px':>6}"
+        f" {'perf':>5} {'a11y':>5} {'b-p':>5}"
     )
     for main_page, _path in pages:
         found = findings[main_page.name]
         score = scores.get(main_page.name, {}).get("scores", {})
         found["lighthouse"] = scores.get(main_page.name)
         cells = [score.get(c, "-") for c in ("performance", "accessibility", "best-practices")]
+        fits = "fits" if not found["overflow_390"] else f"+{found['overflow_390']}"
         print(
             f"  {main_page.name:<20} {len(found['axe']):>20} {len(found['console_errors']):>8}"
-            f" {len(found['csp_violations']):>4} {cells[0]:>5} {cells[1]:>5} {cells[2]:>5}"
+            f" {len(found['csp_violations']):>4} {fits:>6} {cells[0]:>5} {cells[1]:>5} {cells[2]:>5}"
         )
+        if found["overflow_390"]:
+            failures.append(f"{main_page.name}: {found['overflow_390']} px wider than a 390 px phone")
         for violation in found["axe"]:
             failures.append(
                 f"{main_page.name}: axe {violation['impact']} {violation['id']} at {violation['nodes']}: {violation['why']}"
@@ -327,11 +427,25 @@ def main() -> None:
             if value < TARGET_SCORE:
                 missed = [f for f in scores[main_page.name]["failing"] if f.startswith(category)]
                 failures.append(f"{main_page.name}: Lighthouse {category} {value} < {TARGET_SCORE}: {missed}")
+    if interactions:
+        print()
+        print(f"  {'interaction':<46} {'console':>8} {'CSP':>4} {'overflow':>9} {'region':>7} {'focus':>6}")
+        for name, result in interactions.items():
+            if "failed" in result:
+                print(f"  {name:<46} could not be done: {result['failed'][:60]}")
+            else:
+                print(
+                    f"  {name:<46} {len(result['console_errors']):>8} {len(result['csp']):>4}"
+                    f" {result['overflow']:>9} {'in view' if result['region_in_view'] else 'OUT':>7}"
+                    f" {'in view' if result['focus_in_view'] else 'OUT':>6}"
+                )
+            failures += interaction_failures(name, result)
     results = {
         "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": f"{os.cpu_count()} cores, {platform.system()} {platform.release()}",
         "lighthouse": "12.2.3, desktop preset" if with_lighthouse else None,
         "pages": findings,
+        "interactions": interactions,
         "notes": notes,
         "failures": failures,
     }

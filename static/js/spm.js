@@ -10,8 +10,8 @@
  *    was, marks nothing blank, and shows a banner saying what went wrong with Retry / Dismiss.
  * 4. When a session expired, an htmx request is redirected to the login page: load that page
  *    whole instead of swapping a login form into a table.
- * 5. Focus and place after a swap: when the control a person used went with the swap (focus fell to <body>),
- *    or the page scrolled away from it to the new region,
+ * 5. Focus and place after a swap the person asked for: when the control they used went with the swap (focus
+ *    fell to <body>), or the page scrolled away from it to the new region,
  *    focus moves into the new region (a field with a problem, else its message, else the first field of a
  *    form it opened, else the region itself) and the region is scrolled into view.
  */
@@ -205,14 +205,6 @@
   });
 
   // ------------------------------------------------------------------ focus and place after a swap
-  var swappedId = null;
-  var swapTrigger = null; // the control the person used (afterSettle's detail names the new content instead)
-  document.addEventListener("htmx:beforeSwap", function (event) {
-    var target = event.detail && event.detail.target;
-    swappedId = target && target.id ? target.id : null;
-    var config = event.detail && event.detail.requestConfig;
-    swapTrigger = config && config.elt ? config.elt : null;
-  });
 
   var FORM_FIELDS =
     "form input:not([type=hidden]):not([disabled]), form select:not([disabled]), form textarea:not([disabled])";
@@ -234,15 +226,22 @@
 
   document.addEventListener("htmx:afterSettle", function (event) {
     var detail = event.detail || {};
-    var region = detail.target && document.contains(detail.target) ? detail.target : null;
-    if (!region && swappedId) {
-      region = document.getElementById(swappedId);
+    var trigger = detail.requestConfig ? detail.requestConfig.elt : null; // the control the person used
+    var target = detail.target;
+    // An outerHTML swap leaves the old element detached: the new one carries its id. (Not a variable shared
+    // between requests: two swaps may interleave, a line's save and the summary it triggers.)
+    var region = target && document.contains(target) ? target : null;
+    if (!region && target && target.id) {
+      region = document.getElementById(target.id);
+    }
+    if (trigger && region && trigger.id && trigger.id === region.id) {
+      return; // a region that refreshed itself (an event from elsewhere, a poll, coming into view): focus stays
     }
     var active = document.activeElement;
     if (active && active !== document.body && document.contains(active)) {
       // The person's place is still there (a filter they typed in, a field htmx autofocused): it stays, unless
       // the page scrolled away from it to the new region (a scorecard cell's drill-down further down).
-      if (!region || region === document.body || region.contains(active) || !scrollsToRegion(swapTrigger)) {
+      if (!region || region === document.body || region.contains(active) || !scrollsToRegion(trigger)) {
         return;
       }
     }

@@ -9,7 +9,8 @@ changed region and the focused element are in view.
 
 The catalogue runs in order on one demo (``seed_demo --products 24 --months 3 --seed 1``): a later interaction may
 use what an earlier one made (the scenario it approves, the pain point it deletes). ``{product}`` in a path is
-the first product the PM owns (in the Problem stage in that demo).
+the first product the PM owns (in the Problem stage in that demo; `make audit` runs the catalogue on its own
+demo, where it may be in another stage).
 """
 
 from __future__ import annotations
@@ -150,9 +151,14 @@ def product_history(page, product):
 
 
 def _work(page):
+    """The lifecycle work section, loaded, with the Problem stage open (it is open already when the product is
+    in it)."""
     work = page.locator("#lifecycle-work")
     work.scroll_into_view_if_needed()
-    page.locator("details#work-problem[open]").wait_for()
+    page.locator("details#work-problem").wait_for()
+    settle(page)
+    if not page.locator("details#work-problem[open]").count():
+        page.locator("#work-problem > summary").click()
     return work
 
 
@@ -190,7 +196,7 @@ def work_delete(page, product):
 
 def work_move_refused(page, product):
     _work(page)
-    page.locator("#work-move-to").select_option("opportunity")
+    page.locator("#work-move-to").select_option(index=0)  # the next stage: its gate is not met yet
     page.get_by_role("button", name="Move stage").click()
     settle(page)
     return "#lifecycle-work"
@@ -208,7 +214,7 @@ def board_move(page, product):
     card = page.locator(f"#card-{product}")
     card.scroll_into_view_if_needed()
     card.locator("summary", has_text="Move").click()
-    card.locator('select[name="to"]').select_option("opportunity")
+    card.locator('select[name="to"]').select_option(index=0)
     card.get_by_role("button", name="Move", exact=True).click()
     settle(page)
     return "#board-region"
@@ -288,7 +294,8 @@ def roadmap_late(page, product):
 
 
 def scenario_create_and_change(page, product):
-    page.get_by_label("Name").fill("Leaner Payments")
+    # Named for the screen: `make audit` runs the catalogue twice on one demo, and a name is used once.
+    page.get_by_label("Name").fill(f"Leaner Payments at {page.viewport_size['width']} px")
     page.locator("select[name=portfolio]").first.select_option("payments")
     page.get_by_role("button", name="Create").first.click()
     settle(page)
@@ -388,6 +395,9 @@ def after_interaction(page, region: str, *, phone: bool) -> dict:
                 overflow: phone ? Math.max(0, document.documentElement.scrollWidth - window.innerWidth) : 0,
                 region_in_view: inView(changed),
                 focus_in_view: !focused || focused === document.body || inView(focused),
+                focused: focused ? focused.tagName.toLowerCase() + (focused.id ? "#" + focused.id : "") +
+                    (focused.name ? "[name=" + focused.name + "]" : "") : "",
+                scroll_y: Math.round(window.scrollY),
             };
         }""",
         [region, phone],
