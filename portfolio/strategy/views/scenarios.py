@@ -103,7 +103,9 @@ def possible_owners() -> list[User]:
 
 def _scenario(request, pk: int) -> Scenario:
     _require_scenarios(request)
-    return get_object_or_404(Scenario.objects.select_related("portfolio__director", "created_by", "decided_by"), pk=pk)
+    return get_object_or_404(
+        Scenario.objects.select_related("portfolio__director", "created_by", "decided_by"), pk=pk
+    )
 
 
 def _scenario_context(
