@@ -253,6 +253,22 @@ def rollups_trend_chart(page, product):
 # ------------------------------------------------------------------------------------------------ strategy
 
 
+def objectives_status(page, product):
+    _choose(page, "#strategy-filters select[name=status]", "on_target")
+    _choose(page, "#strategy-filters select[name=status]", "")
+    return "#objectives-results"
+
+
+def objectives_align(page, product):
+    card = page.locator("#objectives-results article").first
+    card.locator("summary").first.click()
+    card.get_by_label("Align a product").fill(product)
+    card.get_by_label("Weight %").fill("30")
+    card.get_by_role("button", name="Align").click()
+    settle(page)
+    return "#objectives-results"
+
+
 def investment_dimension(page, product):
     _choose(page, "#strategy-filters select[name=dimension]", "objective")
     return "#investment-results"
@@ -359,6 +375,8 @@ INTERACTIONS = [
     Interaction("rollups: grain", "/portfolio/rollups/", "director", rollups_grain, open_page=False),
     Interaction("rollups: drill down", "/portfolio/rollups/", "director", rollups_drilldown, open_page=False),
     Interaction("rollups: trend chart", "/portfolio/rollups/", "director", rollups_trend_chart),
+    Interaction("objectives: filter by status", "/portfolio/objectives/", "director", objectives_status),
+    Interaction("objectives: align a product", "/portfolio/objectives/", "director", objectives_align),
     Interaction("investment: by objective", "/portfolio/investment/", "director", investment_dimension),
     Interaction(
         "budget: save and delete a line", "/portfolio/investment/", "director", budget_line_save_and_delete
