@@ -16,15 +16,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 
 from portfolio.choices import Aggregation, Direction
-from portfolio.demo.specs import (
-    AT_RISK,
-    OFF_TARGET,
-    ON_TARGET,
-    PROFILES,
-    ObjectiveSpec,
-    PortfolioSpec,
-    round_significant,
-)
+from portfolio.demo.kpi_specs import AT_RISK, OFF_TARGET, ON_TARGET, PROFILES, round_significant
+from portfolio.demo.specs import ObjectiveSpec, PortfolioSpec
 from portfolio.kpis.rules import rollup_status
 from portfolio.models import KPI, KeyResult, Objective
 from products.models import Product

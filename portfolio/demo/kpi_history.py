@@ -16,16 +16,8 @@ from django.db.backends.utils import CursorWrapper
 from tqdm import tqdm
 
 from portfolio.choices import Direction, Frequency
+from portfolio.demo.kpi_specs import AT_RISK, END_BANDS, KPIS, OFF_TARGET, ON_TARGET, TROUBLED_WEIGHT, KPISpec
 from portfolio.demo.plan import OrganisationPlan
-from portfolio.demo.specs import (
-    AT_RISK,
-    END_BANDS,
-    KPIS,
-    OFF_TARGET,
-    ON_TARGET,
-    TROUBLED_WEIGHT,
-    KPISpec,
-)
 from portfolio.models import KPI, Measurement
 from products.models import Product
 

@@ -11,12 +11,12 @@ from decimal import Decimal
 
 from django.utils.text import slugify
 
+from portfolio.demo.kpi_specs import KPIS, PROFILES, TROUBLED_KPIS_PER_PORTFOLIO, round_significant
 from portfolio.demo.specs import (
     AUDIENCES,
     BACKWARD_NOTE,
     FIRST_NAMES,
     FOCUS_WEIGHTS,
-    KPIS,
     LADDER,
     LADDER_WEIGHTS,
     LAST_NAMES,
@@ -25,15 +25,12 @@ from portfolio.demo.specs import (
     NAME_PREFIXES,
     OWNER_ROLES,
     PORTFOLIOS,
-    PROFILES,
     STAGE_BUDGET_K,
     STAGE_DAYS,
     STAGE_NOTES,
     STAGE_VOLUME,
     STAGE_WEIGHTS,
-    TROUBLED_KPIS_PER_PORTFOLIO,
     PortfolioSpec,
-    round_significant,
 )
 from products.choices import Focus, Market, Role, Stage
 

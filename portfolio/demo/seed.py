@@ -35,8 +35,9 @@ from lifecycle.models import StageTransition
 from portfolio.choices import Frequency
 from portfolio.demo.key_results import LatestValues
 from portfolio.demo.kpi_history import add_months, bulk_insert_measurements, demo_periods, kpi_histories
+from portfolio.demo.kpi_specs import KPIS
 from portfolio.demo.plan import OrganisationPlan, demo_plan
-from portfolio.demo.specs import KPIS, ORGANISATION_OBJECTIVES, PORTFOLIOS, ObjectiveSpec
+from portfolio.demo.specs import ORGANISATION_OBJECTIVES, PORTFOLIOS, ObjectiveSpec
 from portfolio.demo.strategy import seed_strategy
 from portfolio.demo.work import demo_work_clear, demo_work_seed
 from portfolio.models import KPI, KPITarget, Measurement, Objective, Portfolio, Rollup

@@ -15,7 +15,7 @@ from django.http import HttpRequest
 from lifecycle.models import StageTransition
 from portfolio.choices import Frequency
 from portfolio.demo.kpi_history import AT_RISK, OFF_TARGET, ON_TARGET, demo_periods, kpi_history
-from portfolio.demo.specs import KPIS
+from portfolio.demo.kpi_specs import KPIS
 from portfolio.kpis.rules import rollup_status
 from portfolio.models import KPI, KeyResult, KPITarget, Measurement, Objective, Portfolio, Rollup
 from products.choices import Focus, Market, Role, Stage

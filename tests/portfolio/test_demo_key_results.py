@@ -11,7 +11,8 @@ from django.core.management import call_command
 
 from lifecycle.analytics.selectors import AnalyticsFilters, funnel_and_stuck_counts, stuck_thresholds
 from portfolio.demo.key_results import key_result_target, key_result_title
-from portfolio.demo.specs import AT_RISK, KPIS, OFF_TARGET, ON_TARGET, ORGANISATION_OBJECTIVES, PORTFOLIOS
+from portfolio.demo.kpi_specs import AT_RISK, KPIS, OFF_TARGET, ON_TARGET
+from portfolio.demo.specs import ORGANISATION_OBJECTIVES, PORTFOLIOS
 from portfolio.kpis.rules import rollup_status
 from portfolio.models import KPI, KeyResult, Objective
 from portfolio.strategy.selectors.objectives import KeyResultView, key_results
