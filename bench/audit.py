@@ -250,7 +250,7 @@ def browse(pages: list[tuple[MainPage, str]], *, screenshots: bool) -> tuple[dic
                         "axe": axe_violations(page, axe_source),
                         "console_errors": console_errors,
                         "csp_violations": page.evaluate("window.__cspViolations"),
-                        "overflow_390": phone_overflow(page),
+                        "overflow_390": phone_overflow(contexts[viewer], path),
                     }
                 page.close()
         finally:
@@ -258,12 +258,15 @@ def browse(pages: list[tuple[MainPage, str]], *, screenshots: bool) -> tuple[dic
     return findings, cookies
 
 
-def phone_overflow(page) -> int:
-    """How many pixels wider than a 390 px phone the page is (0: it fits)."""
+def phone_overflow(context, path: str) -> int:
+    """How many pixels wider than a 390 px phone the page is (0: it fits), loaded at that width: a page
+    narrowed after loading would measure the charts before they redraw."""
+    page = context.new_page()
     page.set_viewport_size(SIZES["phone"])
-    page.wait_for_timeout(100)
+    page.goto(path)
+    page.wait_for_load_state("networkidle")
     overflow = page.evaluate("Math.max(0, document.documentElement.scrollWidth - window.innerWidth)")
-    page.set_viewport_size({"width": 1280, "height": 800})
+    page.close()
     return overflow
 
 
