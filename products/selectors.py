@@ -166,6 +166,15 @@ def people_on_products() -> list[Person]:
     return [Person(*row) for row in rows]
 
 
+def active_people() -> list[User]:
+    """Every active person, by name: who may own a product (a scenario's proposed one, for instance)."""
+    return list(
+        User.objects.filter(is_active=True)
+        .only("username", "first_name", "last_name")
+        .order_by("first_name", "last_name", "username")
+    )
+
+
 def owners() -> QuerySet[User]:
     """People who own at least one product, for the owner filter."""
     return (

@@ -30,7 +30,7 @@ from portfolio.strategy.services.scenarios import (
 from portfolio.strategy.services.scenarios import scenario_approve as scenarios_scenario_approve
 from portfolio.strategy.services.scenarios import scenario_discard as scenarios_scenario_discard
 from portfolio.strategy.views.investment import LINES_PER_PAGE
-from products.models import User
+from products.selectors import active_people
 from spm.web.charts import figure_json
 from spm.web.regions import is_htmx, region_requested, render_region
 
@@ -92,15 +92,6 @@ def scenario_list(request: HttpRequest) -> HttpResponse:
     return render(request, SCENARIOS, context, status=status)
 
 
-def possible_owners() -> list[User]:
-    """Who may own a proposed product: every active person, by name."""
-    return list(
-        User.objects.filter(is_active=True)
-        .only("username", "first_name", "last_name")
-        .order_by("first_name", "last_name", "username")
-    )
-
-
 def _scenario(request, pk: int) -> Scenario:
     _require_scenarios(request)
     return get_object_or_404(
@@ -135,7 +126,7 @@ def _scenario_context(
         )
         if "new_product_form" not in extra:  # a refused add keeps its own, with the person's input
             context["new_product_form"] = forms.ScenarioNewProductForm(
-                portfolios=scope_portfolios, objectives=summary.scope_objectives, people=possible_owners()
+                portfolios=scope_portfolios, objectives=summary.scope_objectives, people=active_people()
             )
     context.update(extra)
     return context
@@ -210,7 +201,7 @@ def scenario_product_add(request: HttpRequest, pk: int) -> HttpResponse:
     scenario = _editable_scenario(request, pk)
     scope_portfolios = [scenario.portfolio] if scenario.portfolio else list(portfolios())
     objectives_in_scope = scope_objectives(scenario)
-    people = possible_owners()
+    people = active_people()
     form = forms.ScenarioNewProductForm(
         request.POST, portfolios=scope_portfolios, objectives=objectives_in_scope, people=people
     )
