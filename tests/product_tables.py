@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from portfolio.models import KPI, BudgetLine, Measurement, Portfolio
+from portfolio.strategy.services.budgets import products_sync_money
 from products.choices import Focus, Health, Market, Role, Stage
 from products.models import Product, User
 from tests.factories import KPIFactory, MembershipFactory, PortfolioFactory, ProductFactory, UserFactory
@@ -100,6 +101,7 @@ def add_products(org: Organisation, count: int, *, weeks: int = WEEKS) -> list[P
         )
         for product in created
     )
+    products_sync_money(product_ids=[product.pk for product in created])
     if not org.products:
         beta_product = next(p for p in created if p.portfolio_id == org.beta.pk)
         MembershipFactory(product=beta_product, user=org.junior, role=Role.JUNIOR_PM)

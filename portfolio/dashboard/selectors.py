@@ -23,8 +23,7 @@ from django.utils import timezone
 from portfolio.choices import Frequency, Grain, Scope, Status
 from portfolio.kpis.selectors.cards import SPARKLINE_POINTS, SPARKLINE_SPAN, key_kpi, latest_value_subquery
 from portfolio.models import KPI, KPITarget, Measurement, Rollup
-from portfolio.periods import year_quarters
-from portfolio.strategy.selectors.investment import investment_totals
+from portfolio.strategy.selectors.investment import year_money_totals
 from portfolio.strategy.selectors.money import MoneyRow
 from products.choices import Health, Stage
 from products.models import Product, User
@@ -280,7 +279,7 @@ def dashboard_summary(
 ) -> DashboardSummary:
     """Counts per stage and health of ``products`` (one grouped query) and, for those whose money the user may
     see (``budget_visible``, from ``budget_scope``; None: all), the money of this year's budget lines (one
-    aggregate, ``portfolio.strategy.selectors.investment.investment_totals``)."""
+    aggregate over a row per product, ``portfolio.strategy.selectors.investment.year_money_totals``)."""
     today = today or timezone.localdate()
     money_visible = (
         Value(True)
@@ -304,10 +303,8 @@ def dashboard_summary(
             budget_products += n
     money = None
     if budget_products:
-        money = investment_totals(
-            products=products_with_budget_access(user, products),
-            quarters=year_quarters(today.year),
-            today=today,
+        money = year_money_totals(
+            products=products_with_budget_access(user, products), year=today.year, today=today
         )
     return DashboardSummary(
         products=total,

@@ -106,6 +106,31 @@ class BudgetLine(models.Model):
         return f"{self.product} {self.quarter:%Y-%m} {self.kind}"
 
 
+class ProductYearMoney(models.Model):
+    """One product's budget lines of one calendar year, summed: capex and opex planned, actual spent and planned
+    per quarter. Derived, never edited: ``portfolio.strategy.services.budgets.products_sync_money`` rewrites a
+    product's rows in the transaction of every write to its lines, so the dashboard's money tile sums a thousand
+    rows instead of every line (docs/strategy.md, "Where money comes from")."""
+
+    product = models.ForeignKey("products.Product", on_delete=models.CASCADE, related_name="year_money")
+    year = models.PositiveSmallIntegerField()
+    capex = models.DecimalField(**MONEY, default=Decimal("0"))
+    opex = models.DecimalField(**MONEY, default=Decimal("0"))
+    actual = models.DecimalField(**MONEY, default=Decimal("0"))
+    q1 = models.DecimalField(**MONEY, default=Decimal("0"), help_text="Planned in January-March.")
+    q2 = models.DecimalField(**MONEY, default=Decimal("0"), help_text="Planned in April-June.")
+    q3 = models.DecimalField(**MONEY, default=Decimal("0"), help_text="Planned in July-September.")
+    q4 = models.DecimalField(**MONEY, default=Decimal("0"), help_text="Planned in October-December.")
+
+    class Meta:
+        verbose_name = "product money per year"
+        verbose_name_plural = "product money per year"
+        constraints = [models.UniqueConstraint(fields=["year", "product"], name="product_year_money_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.product} {self.year}"
+
+
 class PriorityScore(models.Model):
     """A product's RICE and WSJF inputs, and the two scores computed from them (``portfolio.strategy.rules``)."""
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from portfolio.models import Alignment, BudgetLine, KeyResult, PriorityScore
 from portfolio.strategy.rules import rice_score, wsjf_score
+from portfolio.strategy.services.budgets import products_sync_money
 from products.choices import Focus, Market, Role, Stage
 from tests.factories import (
     KPIFactory,
@@ -24,9 +25,12 @@ YEAR = [dt.date(2026, 1, 1), dt.date(2026, 4, 1), dt.date(2026, 7, 1), dt.date(2
 
 
 def line(product, quarter, kind, planned, actual="0"):
-    return BudgetLine.objects.create(
+    """A budget line, with the product's money totals synced as every write path does."""
+    created = BudgetLine.objects.create(
         product=product, quarter=quarter, kind=kind, planned=Decimal(planned), actual=Decimal(actual)
     )
+    products_sync_money(product_ids=[product.pk])
+    return created
 
 
 def score(product, *, reach=1000, impact="1", confidence=80, effort="2", bv=8, tc=5, rr=3, size=5):

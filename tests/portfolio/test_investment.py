@@ -11,11 +11,16 @@ from decimal import Decimal
 
 import pytest
 
-from portfolio.models import BudgetLine, PlanChange
+from portfolio.models import BudgetLine, PlanChange, ProductYearMoney
 from portfolio.strategy.rules import BudgetInvalid, burn_status, elapsed_fraction, plan_to_date
-from portfolio.strategy.selectors.investment import investment_rollup, investment_totals
+from portfolio.strategy.selectors.investment import investment_rollup, investment_totals, year_money_totals
 from portfolio.strategy.selectors.plan import plan_version
-from portfolio.strategy.services.budgets import budget_line_set
+from portfolio.strategy.services.budgets import budget_line_delete, budget_line_set
+from portfolio.strategy.services.scenarios import (
+    scenario_approve,
+    scenario_change_budget,
+    scenario_create_from_live,
+)
 from products.models import Product
 from tests.factories import ProductFactory
 from tests.portfolio.strategy_data import TODAY, YEAR, build_world, line
@@ -469,3 +474,64 @@ def test_objective_partial_lists_the_same_products_as_the_products_page(client, 
         assert names == [row.label for row in products.context["product_rows"]]
         assert ("Ads" in names) is (user == world.director)
         assert whole.context["page"].paginator.count == len(names)
+
+
+# ------------------------------------------------------------------ money per product and year
+
+
+def _money(row) -> tuple:
+    return (row.capex, row.opex, row.actual, row.plan_to_date)
+
+
+@pytest.mark.parametrize(
+    "today",
+    [TODAY, dt.date(2026, 1, 1), dt.date(2026, 12, 31), dt.date(2027, 2, 10), dt.date(2025, 11, 3)],
+    ids=["mid-q2", "first-day", "last-day", "year-over", "year-ahead"],
+)
+@pytest.mark.parametrize("portfolio", [None, "payments", "growth"])
+def test_the_money_per_year_adds_up_to_the_same_figures_as_the_lines(world, today, portfolio):
+    products = Product.objects.all()
+    if portfolio:
+        products = products.filter(portfolio__slug=portfolio)
+    from_lines = investment_totals(products=products, quarters=YEAR, today=today)
+    per_year = year_money_totals(products=products, year=2026, today=today)
+    assert _money(per_year) == _money(from_lines)
+    assert per_year.fraction == from_lines.fraction
+
+
+def test_every_write_to_the_lines_moves_the_money_per_year(world):
+    def year_figures(year=2026):
+        return _money(year_money_totals(products=Product.objects.all(), year=year, today=TODAY))
+
+    assert year_figures() == (120_000, 370_000, 270_000, Decimal("288901.10"))
+    assert year_figures(2025) == (0, 5_000, 5_000, 5_000)  # Ads' line of Q4 2025, all of it due
+    line = budget_line_set(
+        product=world.ads,
+        quarter=YEAR[0],
+        kind="capex",
+        planned=Decimal("30000"),
+        actual=Decimal("1"),
+        by=None,
+    )
+    assert year_figures() == (150_000, 370_000, 270_001, Decimal("318901.10"))
+    budget_line_delete(line=line, by=None)
+    assert year_figures() == (120_000, 370_000, 270_000, Decimal("288901.10"))
+    budget_line_delete(line=BudgetLine.objects.get(product=world.ads, quarter=dt.date(2025, 10, 1)), by=None)
+    assert year_figures(2025) == (0, 0, 0, 0)
+    assert not ProductYearMoney.objects.filter(year=2025).exists()
+
+
+def test_an_approved_scenario_moves_the_money_per_year(world):
+    scenario = scenario_create_from_live(
+        name="Cut checkout", portfolio=world.payments, by=world.director, today=TODAY
+    )
+    lines = {line.product.slug: line for line in scenario.lines.select_related("product")}
+    scenario_change_budget(scenario=scenario, line=lines["checkout"], planned=Decimal("100000"))
+    scenario_approve(scenario=scenario, by=world.director)
+    products = Product.objects.filter(portfolio=world.payments)
+    from_lines = investment_totals(products=products, quarters=YEAR, today=TODAY)
+    assert _money(year_money_totals(products=products, year=2026, today=TODAY)) == _money(from_lines)
+    checkout = Product.objects.get(slug="checkout")
+    assert checkout.planned_budget == sum(
+        row.capex + row.opex for row in ProductYearMoney.objects.filter(product=checkout)
+    )

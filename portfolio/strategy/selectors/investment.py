@@ -20,10 +20,11 @@ from django.db.models import (
     Sum,
     Value,
 )
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from portfolio.models import BudgetLine, Portfolio
-from portfolio.periods import quarter_label
+from portfolio.models import BudgetLine, Portfolio, ProductYearMoney
+from portfolio.periods import quarter_label, year_quarters
 from portfolio.strategy.rules import (
     ZERO,
     elapsed_fraction,
@@ -69,6 +70,35 @@ def budget_lines(*, products: QuerySet[Product], quarters: Sequence[dt.date]) ->
 def products_with_lines(*, products: QuerySet[Product], quarters: Sequence[dt.date]) -> int:
     """How many of ``products`` have lines in ``quarters``: the product table's row count, from the index alone."""
     return budget_lines(products=products, quarters=quarters).values("product_id").distinct().count()
+
+
+def year_money_totals(*, products: QuerySet[Product], year: int, today: dt.date | None = None) -> MoneyRow:
+    """The money of ``products`` in calendar ``year``, as ``investment_totals`` over its four quarters gives it,
+    from the products' ``ProductYearMoney`` rows (one aggregate over a row per product, not over every line)."""
+    today = today or timezone.localdate()
+    quarters = [F(f"q{n}") for n in range(1, 5)]
+    if year < today.year:
+        ended, current = quarters, None
+    elif year > today.year:
+        ended, current = [], None
+    else:
+        index = (today.month - 1) // 3
+        ended, current = quarters[:index], quarters[index]
+    rows = ProductYearMoney.objects.filter(year=year)
+    if products.query.where:
+        rows = rows.filter(product__in=products.order_by().values("pk"))
+
+    def total(*terms: F) -> Coalesce:
+        expression = terms[0] if len(terms) == 1 else ExpressionWrapper(sum(terms[1:], terms[0]), MONEY_FIELD)
+        return Coalesce(Sum(expression), Value(ZERO), output_field=MONEY_FIELD)
+
+    sums = {"capex": total(F("capex")), "opex": total(F("opex")), "actual_sum": total(F("actual"))}
+    if ended:
+        sums["ended"] = total(*ended)
+    if current is not None:
+        sums["current_q"] = total(current)
+    values = {"ended": ZERO, "current_q": ZERO, **rows.aggregate(**sums)}
+    return row_from_sums("total", "Total", values, current_fraction(year_quarters(year), today))
 
 
 def investment_totals(

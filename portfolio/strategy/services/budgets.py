@@ -7,39 +7,60 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Sum
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
-from portfolio.models import BudgetKind, BudgetLine
+from portfolio.models import BudgetKind, BudgetLine, ProductYearMoney
 from portfolio.periods import is_quarter_start, quarter_label
 from portfolio.strategy.rules import ZERO, BudgetInvalid
 from portfolio.strategy.services.plan import plan_change
 from products.models import Product, User
+
+YEAR_MONEY_FIELDS = ("capex", "opex", "actual", "q1", "q2", "q3", "q4")
 
 # ---------------------------------------------------------------------------------------------------------
 # Writes
 # ---------------------------------------------------------------------------------------------------------
 
 
+@transaction.atomic
 def products_sync_money(*, product_ids: Iterable[int], by: User | None = None) -> None:
     """Set ``Product.planned_budget`` and ``actual_spend`` to the sums of the products' budget lines (all
     quarters; zero without lines): the one source of a product's money. A product whose totals move gets a
-    history entry (who, old → new) and a new version, so that an edit form loaded before is a conflict."""
+    history entry (who, old → new) and a new version, so that an edit form loaded before is a conflict.
+
+    Rewrites the products' ``ProductYearMoney`` rows (the same lines summed per calendar year) in the same
+    transaction, so every page that reads money reads the lines' figures."""
     ids = set(product_ids)
     if not ids:
         return
-    sums = {
-        row["product_id"]: (row["planned"], row["actual"])
-        for row in BudgetLine.objects.filter(product_id__in=ids)
-        .order_by()
-        .values("product_id")
-        .annotate(planned=Sum("planned"), actual=Sum("actual"))
-    }
+    totals: dict[int, list[Decimal]] = {}
+    years: dict[tuple[int, int], ProductYearMoney] = {}
+    lines = BudgetLine.objects.filter(product_id__in=ids).values_list(
+        "product_id", "quarter", "kind", "planned", "actual"
+    )
+    for product_id, quarter, kind, planned, actual in lines.order_by():
+        total = totals.setdefault(product_id, [ZERO, ZERO])
+        total[0] += planned
+        total[1] += actual
+        year = years.get((product_id, quarter.year))
+        if year is None:
+            year = years[product_id, quarter.year] = ProductYearMoney(
+                product_id=product_id, year=quarter.year, **dict.fromkeys(YEAR_MONEY_FIELDS, ZERO)
+            )
+        if kind == BudgetKind.CAPEX:
+            year.capex += planned
+        else:
+            year.opex += planned
+        year.actual += actual
+        quarter_field = f"q{(quarter.month - 1) // 3 + 1}"
+        setattr(year, quarter_field, getattr(year, quarter_field) + planned)
+    ProductYearMoney.objects.filter(product_id__in=ids).delete()
+    ProductYearMoney.objects.bulk_create(years.values(), batch_size=2000)
     now = timezone.now()
     moved = []
     for product in Product.objects.filter(pk__in=ids).only("pk", "planned_budget", "actual_spend", "version"):
-        planned, actual = sums.get(product.pk, (ZERO, ZERO))
+        planned, actual = totals.get(product.pk, (ZERO, ZERO))
         if (product.planned_budget, product.actual_spend) != (planned, actual):
             product.planned_budget, product.actual_spend = planned, actual
             product.version += 1
