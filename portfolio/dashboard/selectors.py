@@ -11,8 +11,10 @@ from django.db.models import (
     Count,
     DecimalField,
     F,
+    FilteredRelation,
     Max,
     OuterRef,
+    Q,
     QuerySet,
     Subquery,
     Value,
@@ -23,7 +25,8 @@ from django.utils import timezone
 from portfolio.choices import Frequency, Grain, Scope, Status
 from portfolio.kpis.selectors.cards import SPARKLINE_POINTS, SPARKLINE_SPAN, key_kpi, latest_value_subquery
 from portfolio.models import KPI, KPITarget, Measurement, Rollup
-from portfolio.strategy.selectors.investment import year_money_totals
+from portfolio.strategy.rules import ZERO
+from portfolio.strategy.selectors.investment import YEAR_MONEY_COLUMNS, year_money_row, year_money_sums
 from portfolio.strategy.selectors.money import MoneyRow
 from products.choices import Health, Stage
 from products.models import Product, User
@@ -277,9 +280,10 @@ def dashboard_summary(
     budget_visible: QuerySet[Product] | None = None,
     today: dt.date | None = None,
 ) -> DashboardSummary:
-    """Counts per stage and health of ``products`` (one grouped query) and, for those whose money the user may
-    see (``budget_visible``, from ``budget_scope``; None: all), the money of this year's budget lines (one
-    aggregate over a row per product, ``portfolio.strategy.selectors.investment.year_money_totals``)."""
+    """Counts per stage and health of ``products`` and, for those whose money the user may see
+    (``budget_visible``, from ``budget_scope``; None: all), the money of this year: one grouped query, each
+    product joined to its one ``ProductYearMoney`` row of the year (``year_money_row`` turns the sums into the
+    tiles' figures, as the investment page's totals over the year's budget lines)."""
     today = today or timezone.localdate()
     money_visible = (
         Value(True)
@@ -288,24 +292,24 @@ def dashboard_summary(
     )
     groups = (
         products.order_by()
+        .alias(money_this_year=FilteredRelation("year_money", condition=Q(year_money__year=today.year)))
         .annotate(money_visible=money_visible)
         .values_list("stage", "health", "money_visible")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("pk"), **year_money_sums("money_this_year__"))
     )
     stages = dict.fromkeys(Stage.values, 0)
     health = dict.fromkeys(Health.values, 0)
     total = budget_products = 0
-    for stage, health_value, visible, n in groups:
+    sums = dict.fromkeys(YEAR_MONEY_COLUMNS, ZERO)
+    for stage, health_value, visible, n, *money in groups:
         total += n
         stages[stage] = stages.get(stage, 0) + n
         health[health_value] = health.get(health_value, 0) + n
         if visible:
             budget_products += n
-    money = None
-    if budget_products:
-        money = year_money_totals(
-            products=products_with_budget_access(user, products), year=today.year, today=today
-        )
+            for name, value in zip(YEAR_MONEY_COLUMNS, money, strict=True):
+                sums[name] += value or ZERO
+    money = year_money_row(sums, year=today.year, today=today) if budget_products else None
     return DashboardSummary(
         products=total,
         stages=stages,

@@ -20,7 +20,6 @@ from django.db.models import (
     Sum,
     Value,
 )
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from portfolio.models import BudgetLine, Portfolio, ProductYearMoney
@@ -72,33 +71,44 @@ def products_with_lines(*, products: QuerySet[Product], quarters: Sequence[dt.da
     return budget_lines(products=products, quarters=quarters).values("product_id").distinct().count()
 
 
-def year_money_totals(*, products: QuerySet[Product], year: int, today: dt.date | None = None) -> MoneyRow:
-    """The money of ``products`` in calendar ``year``, as ``investment_totals`` over its four quarters gives it,
-    from the products' ``ProductYearMoney`` rows (one aggregate over a row per product, not over every line)."""
-    today = today or timezone.localdate()
-    quarters = [F(f"q{n}") for n in range(1, 5)]
+YEAR_MONEY_COLUMNS = ("capex", "opex", "actual", "q1", "q2", "q3", "q4")
+
+
+def year_money_sums(prefix: str = "") -> dict[str, Sum]:
+    """``Sum`` of each ``ProductYearMoney`` column (through ``prefix``, a relation's name and ``__``), named as
+    the column: to aggregate or annotate, then ``year_money_row``."""
+    return {name: Sum(f"{prefix}{name}") for name in YEAR_MONEY_COLUMNS}
+
+
+def year_money_row(sums: dict, *, year: int, today: dt.date) -> MoneyRow:
+    """The money of calendar ``year`` from the sums of its ``ProductYearMoney`` columns (None: no rows), as
+    ``investment_totals`` over the year's four quarters gives it: the quarters before today's have ended, today's
+    is under way."""
+    quarters = [cents(sums.get(f"q{n}")) for n in range(1, 5)]
     if year < today.year:
-        ended, current = quarters, None
+        ended, current = sum(quarters, ZERO), ZERO
     elif year > today.year:
-        ended, current = [], None
+        ended, current = ZERO, ZERO
     else:
         index = (today.month - 1) // 3
-        ended, current = quarters[:index], quarters[index]
+        ended, current = sum(quarters[:index], ZERO), quarters[index]
+    values = {
+        "capex": sums.get("capex"),
+        "opex": sums.get("opex"),
+        "actual_sum": sums.get("actual"),
+        "ended": ended,
+        "current_q": current,
+    }
+    return row_from_sums("total", "Total", values, current_fraction(year_quarters(year), today))
+
+
+def year_money_totals(*, products: QuerySet[Product], year: int, today: dt.date | None = None) -> MoneyRow:
+    """The money of ``products`` in calendar ``year`` from their ``ProductYearMoney`` rows: one aggregate over a
+    row per product, not over every line."""
     rows = ProductYearMoney.objects.filter(year=year)
     if products.query.where:
         rows = rows.filter(product__in=products.order_by().values("pk"))
-
-    def total(*terms: F) -> Coalesce:
-        expression = terms[0] if len(terms) == 1 else ExpressionWrapper(sum(terms[1:], terms[0]), MONEY_FIELD)
-        return Coalesce(Sum(expression), Value(ZERO), output_field=MONEY_FIELD)
-
-    sums = {"capex": total(F("capex")), "opex": total(F("opex")), "actual_sum": total(F("actual"))}
-    if ended:
-        sums["ended"] = total(*ended)
-    if current is not None:
-        sums["current_q"] = total(current)
-    values = {"ended": ZERO, "current_q": ZERO, **rows.aggregate(**sums)}
-    return row_from_sums("total", "Total", values, current_fraction(year_quarters(year), today))
+    return year_money_row(rows.aggregate(**year_money_sums()), year=year, today=today or timezone.localdate())
 
 
 def investment_totals(
