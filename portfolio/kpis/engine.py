@@ -23,6 +23,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from portfolio.choices import Grain, Scope
+from portfolio.kpis.forecast.store import forecasts_recombine, forecasts_recompute
 from portfolio.kpis.rollup_sql import (
     EFFECTIVE_TARGET,
     MONTHS_TABLE,
@@ -97,7 +98,7 @@ class RollupSelection:
 # Recompute
 # --------------------------------------------------------------------------------------------------
 
-RECOMPUTE_STEPS = 4
+RECOMPUTE_STEPS = 5
 #: The PostgreSQL advisory lock key that serialises rollup writers (any constant 64-bit number, ours alone).
 ROLLUP_WRITERS_LOCK = 0x5350_4D52_4F4C_4C55  # "SPMROLLU"
 
@@ -112,7 +113,8 @@ def rollups_recompute(
     staged: StagedRollups | None = None,
 ) -> None:
     """Replace the rollups of the given KPIs and periods (everything when both are empty), or of one scope's
-    keys, in one transaction, then refresh product health. Readers see the old rows or the new, never a mix.
+    keys, and their forecasts (``portfolio.kpis.forecast.store``), in one transaction, then refresh product
+    health. Readers see the old rows or the new, never a mix.
     ``staged``: every rollup computed beforehand by ``rollups_staged`` (a full recompute only)."""
     selection = RollupSelection(
         kpi_ids=tuple(sorted(set(kpi_ids))),
@@ -167,6 +169,12 @@ def rollups_recompute(
             cursor.execute(f"DROP TABLE {MONTHS_TABLE}")
             cursor.execute(f"DROP TABLE {PRODUCTS_TABLE}")
             step("quarters")
+        if selection.scope and not (selection.kpi_ids or selection.periods):
+            # A product moved between keys: its own forecasts stand, the scopes' are regrouped.
+            forecasts_recombine(scope=selection.scope, scope_keys=selection.scope_keys, now=now)
+        else:
+            forecasts_recompute(kpi_ids=selection.kpi_ids, now=now)
+        step("forecasts")
         if not selection.periods:
             # Period-restricted recomputes follow measurement writes, whose service refreshes the health of
             # the products it touched; everything wider may change any product's health.

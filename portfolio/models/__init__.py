@@ -4,9 +4,11 @@
 - ``portfolios``: Portfolio, Objective;
 - ``kpis``: KPI definitions, targets and measurements (their vocabulary: ``portfolio.choices``);
 - ``rollups``: rollups, their stale marks and the recompute state;
+- ``forecasts``: each KPI's forecast of its current period, per product and per rollup scope;
 - ``strategy``: key results, alignments, budget lines, priority scores, the live plan and scenarios.
 """
 
+from portfolio.models.forecasts import ProductForecast, ScopeForecast
 from portfolio.models.kpis import KPI, KPITarget, Measurement
 from portfolio.models.portfolios import Objective, Portfolio
 from portfolio.models.rollups import Rollup, RollupState, StaleRollup
@@ -37,11 +39,13 @@ __all__ = [
     "PlanState",
     "Portfolio",
     "PriorityScore",
+    "ProductForecast",
     "ProductYearMoney",
     "Rollup",
     "RollupState",
     "Scenario",
     "ScenarioLine",
     "ScenarioStatus",
+    "ScopeForecast",
     "StaleRollup",
 ]

@@ -1,0 +1,96 @@
+"""Forecasts: where each KPI will land at the end of its current period, per product and per rollup scope, and
+how sure that is. Derived rows, rewritten with the rollups (``portfolio.kpis.forecast.store``); the method and
+its accuracy: docs/kpis.md, "Forecasts"."""
+
+from django.db import models
+from django.db.models import Q
+
+from portfolio.choices import Grain, Scope, Status
+from portfolio.models.kpis import KPI
+from products.models import choice_check
+
+
+class ForecastFields(models.Model):
+    """The numbers of one forecast of one period. Without a forecast (``value`` empty), ``reason`` says why."""
+
+    grain = models.CharField(max_length=7, choices=Grain.choices)
+    period = models.DateField(help_text="First day of the period forecast (the current one).")
+    value = models.FloatField(null=True, blank=True, help_text="The period's projected value.")
+    low_80 = models.FloatField(null=True, blank=True)
+    high_80 = models.FloatField(null=True, blank=True)
+    low_95 = models.FloatField(null=True, blank=True)
+    high_95 = models.FloatField(null=True, blank=True)
+    target = models.FloatField(null=True, blank=True, help_text="The whole period's target.")
+    status = models.CharField(max_length=10, choices=Status.choices, blank=True)
+    p_on_target = models.FloatField(null=True, blank=True)
+    p_within_tolerance = models.FloatField(null=True, blank=True)
+    needed_per_period = models.FloatField(
+        null=True, blank=True, help_text="What each remaining native period must bring for the target."
+    )
+    reached_after = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Native periods until a growing sum reaches its target."
+    )
+    done = models.PositiveSmallIntegerField(default=0, help_text="Native periods of the period recorded.")
+    remaining = models.PositiveSmallIntegerField(default=0, help_text="Native periods of the period to come.")
+    method = models.CharField(max_length=20, blank=True)
+    history_used = models.PositiveIntegerField(default=0)
+    origins = models.PositiveIntegerField(default=0, help_text="Backtest origins behind the method.")
+    backtest_error = models.FloatField(null=True, blank=True, help_text="Backtest MAPE of the method, in %.")
+    reason = models.CharField(max_length=200, blank=True)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        abstract = True
+
+    @property
+    def has_forecast(self) -> bool:
+        return self.value is not None
+
+
+class ProductForecast(ForecastFields):
+    """One product's forecast of one KPI's current period at one grain."""
+
+    product = models.ForeignKey(
+        "products.Product", on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
+    kpi = models.ForeignKey(
+        KPI, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["product", "kpi", "grain"], name="product_forecast_unique"),
+            models.CheckConstraint(
+                condition=choice_check("grain", Grain), name="product_forecast_grain_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(value__isnull=True) | ~Q(status=""), name="product_forecast_status_with_value"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kpi} · product {self.product_id} · {self.grain} {self.period:%Y-%m-%d}"
+
+
+class ScopeForecast(ForecastFields):
+    """The forecast of one KPI's current period in one rollup scope key, combined from its products' forecasts
+    by the KPI's aggregation (the scorecard cell's forecast)."""
+
+    scope = models.CharField(max_length=12, choices=Scope.choices)
+    scope_key = models.CharField(max_length=150)
+    kpi = models.ForeignKey(
+        KPI, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
+    products = models.PositiveIntegerField(default=0, help_text="Products whose forecasts it combines.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scope", "grain", "kpi", "scope_key"], name="scope_forecast_unique"
+            ),
+            models.CheckConstraint(condition=choice_check("scope", Scope), name="scope_forecast_scope_valid"),
+            models.CheckConstraint(condition=choice_check("grain", Grain), name="scope_forecast_grain_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kpi} · {self.scope}={self.scope_key} · {self.grain} {self.period:%Y-%m-%d}"

@@ -1,0 +1,144 @@
+"""Words for a stored forecast (``ProductForecast`` or ``ScopeForecast``) wherever one is shown: the one-line
+summary (“forecast €24.1M (22.0M to 26.3M as a range) · 71 % chance on target”), and its explanation on demand (how it was
+made: method, history, backtest error, what its intervals are). docs/kpis.md, "Forecasts"."""
+
+from __future__ import annotations
+
+from django import template
+from django.utils.html import format_html
+
+from portfolio.kpis.forecast.store import COMBINED
+from portfolio.templatetags.rollup_display import kpi_compact, period_label
+from portfolio.validity import FREQUENCY_NOUNS
+
+register = template.Library()
+DASH = "\N{EN DASH}"
+
+STATUS_WORDS = {"on_target": "on target", "at_risk": "at risk", "off_target": "off target", "no_target": ""}
+METHOD_WORDS = {
+    "naive": "naive (the latest value carries on)",
+    "seasonal naive": "seasonal naive (the same period a season before)",
+    "drift": "drift (the average change so far carries on)",
+    "damped trend": "damped trend (exponential smoothing of level and trend, the trend fading)",
+    COMBINED: "combined from its products' forecasts",
+}
+
+
+def chance(probability: float | None) -> str:
+    """“71 %”, “< 1 %”, “> 99 %”: a probability as a reader takes it (never “100 %” for a forecast)."""
+    if probability is None:
+        return ""
+    percent = probability * 100
+    if percent < 1:
+        return "< 1 %"
+    if percent > 99:
+        return "> 99 %"
+    return f"{percent:.0f} %"
+
+
+@register.filter
+def forecast_chance(forecast) -> str:
+    return chance(getattr(forecast, "p_on_target", None))
+
+
+@register.simple_tag
+def forecast_line(forecast, unit: str = "") -> str:
+    """The forecast in one line, or why there is none; empty without a forecast row at all."""
+    if forecast is None:
+        return ""
+    if forecast.value is None:
+        return f"No forecast: {forecast.reason}" if forecast.reason else "No forecast"
+    if not forecast.remaining:
+        return f"complete: {kpi_compact(forecast.value, unit)}"
+    text = (
+        f"forecast {kpi_compact(forecast.value, unit)} "
+        f"({kpi_compact(forecast.low_80, unit)}{DASH}{kpi_compact(forecast.high_80, unit)})"
+    )
+    if forecast.p_on_target is not None:
+        text += f" · {chance(forecast.p_on_target)} chance on target"
+    return text
+
+
+@register.simple_tag
+def forecast_explanation(forecast, kpi, unit: str = "") -> str:
+    """How a forecast was made, for a ``<details>`` beside it (escaped HTML)."""
+    if forecast is None or forecast.value is None:
+        return ""
+    noun = FREQUENCY_NOUNS.get(kpi.frequency, "period")
+    period = period_label(forecast.period, forecast.grain)
+    lines = [
+        format_html(
+            "<dt>Period</dt><dd>{} · {} {}{} recorded, {} to come</dd>",
+            period,
+            forecast.done,
+            noun,
+            "" if forecast.done == 1 else "s",
+            forecast.remaining,
+        ),
+        format_html("<dt>Method</dt><dd>{}</dd>", METHOD_WORDS.get(forecast.method, forecast.method)),
+    ]
+    if forecast.method == COMBINED:
+        lines.append(
+            format_html(
+                "<dt>Products</dt><dd>{} with a forecast, combined by the KPI's aggregation "
+                "(independent errors)</dd>",
+                getattr(forecast, "products", 0),
+            )
+        )
+    else:
+        lines.append(
+            format_html(
+                "<dt>History</dt><dd>{} {}s; the method was chosen by {} backtests on that history</dd>",
+                forecast.history_used,
+                noun,
+                forecast.origins,
+            )
+        )
+    if forecast.backtest_error is not None:
+        lines.append(
+            format_html(
+                "<dt>Backtest error</dt><dd>{} % on average (MAPE)</dd>", f"{forecast.backtest_error:.1f}"
+            )
+        )
+    lines.append(
+        format_html(
+            "<dt>Ranges</dt><dd>80 %: {}\N{EN DASH}{} · 95 %: {}\N{EN DASH}{}, from the spread of the backtest errors "
+            "(coverage measured by <code>manage.py forecast_backtest</code>)</dd>",
+            kpi_compact(forecast.low_80, unit),
+            kpi_compact(forecast.high_80, unit),
+            kpi_compact(forecast.low_95, unit),
+            kpi_compact(forecast.high_95, unit),
+        )
+    )
+    if forecast.target is not None:
+        words = STATUS_WORDS.get(forecast.status, "")
+        lines.append(
+            format_html(
+                "<dt>Target</dt><dd>{} for the period; the forecast ends {} · {} chance on target, "
+                "{} within tolerance</dd>",
+                kpi_compact(forecast.target, unit),
+                words,
+                chance(forecast.p_on_target),
+                chance(forecast.p_within_tolerance),
+            )
+        )
+    needed = getattr(forecast, "needed_per_period", None)
+    if needed is not None and forecast.remaining:
+        lines.append(
+            format_html(
+                "<dt>Needed</dt><dd>{} a {} for the rest of the period</dd>", kpi_compact(needed, unit), noun
+            )
+        )
+    if forecast.method != COMBINED and forecast.target is not None and kpi.time_aggregation == "sum":
+        reached = forecast.reached_after
+        if kpi.direction != "lower":
+            if reached is None:
+                when = "not this period"
+            elif reached == 0:
+                when = "already"
+            else:
+                when = f"after {reached} more {noun}{'s' if reached != 1 else ''}"
+            lines.append(format_html("<dt>Target reached</dt><dd>{}</dd>", when))
+    return format_html(
+        '<dl class="forecast__explanation">{}</dl>', format_html("".join(["{}"] * len(lines)), *lines)
+    )
