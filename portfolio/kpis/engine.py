@@ -109,13 +109,15 @@ def rollups_recompute(
     periods: Iterable[dt.date] = (),
     scope: str = "",
     scope_keys: Iterable[str] = (),
+    product_ids: Iterable[int] = (),
     progress: Callable[[str], None] | None = None,
     staged: StagedRollups | None = None,
 ) -> None:
     """Replace the rollups of the given KPIs and periods (everything when both are empty), or of one scope's
     keys, and their forecasts (``portfolio.kpis.forecast.store``), in one transaction, then refresh product
     health. Readers see the old rows or the new, never a mix.
-    ``staged``: every rollup computed beforehand by ``rollups_staged`` (a full recompute only)."""
+    ``staged``: every rollup computed beforehand by ``rollups_staged`` (a full recompute only). ``product_ids``:
+    with one KPI, the products whose measurements changed (only their forecasts are redone; empty: all)."""
     selection = RollupSelection(
         kpi_ids=tuple(sorted(set(kpi_ids))),
         periods=tuple(sorted(set(periods))),
@@ -173,7 +175,7 @@ def rollups_recompute(
             # A product moved between keys: its own forecasts stand, the scopes' are regrouped.
             forecasts_recombine(scope=selection.scope, scope_keys=selection.scope_keys, now=now)
         else:
-            forecasts_recompute(kpi_ids=selection.kpi_ids, now=now)
+            forecasts_recompute(kpi_ids=selection.kpi_ids, product_ids=product_ids, now=now)
         step("forecasts")
         if not selection.periods:
             # Period-restricted recomputes follow measurement writes, whose service refreshes the health of

@@ -28,11 +28,16 @@ def rollups_mark_stale(
     periods: Iterable[dt.date | None] = (None,),
     scope: str = "",
     scope_keys: Iterable[str] = ("",),
+    product_id: int | None = None,
 ) -> None:
-    """Mark rollups stale (``None`` means every KPI or every period) and request a refresh after commit."""
+    """Mark rollups stale (``None`` means every KPI or every period) and request a refresh after commit.
+    ``product_id``: the one product whose measurements changed, when known (its KPI's forecasts are then
+    refreshed for that product only)."""
     now = timezone.now()
     StaleRollup.objects.bulk_create(
-        StaleRollup(kpi_id=kpi_id, period=period, scope=scope, scope_key=key, marked_at=now)
+        StaleRollup(
+            kpi_id=kpi_id, period=period, scope=scope, scope_key=key, product_id=product_id, marked_at=now
+        )
         for kpi_id in set(kpi_ids)
         for period in set(periods)
         for key in set(scope_keys)
@@ -75,9 +80,11 @@ def rollups_refresh() -> int:
     if last is None:
         return 0
     marks = list(
-        StaleRollup.objects.filter(pk__lte=last).values_list("kpi_id", "period", "scope", "scope_key")
+        StaleRollup.objects.filter(pk__lte=last).values_list(
+            "kpi_id", "period", "scope", "scope_key", "product_id"
+        )
     )
-    everything = any(kpi is None and period is None and not scope for kpi, period, scope, _ in marks)
+    everything = any(kpi is None and period is None and not scope for kpi, period, scope, _, _ in marks)
     with rollups_staged() if everything else nullcontext() as staged, transaction.atomic():
         if everything:
             rollups_recompute(staged=staged)
@@ -85,20 +92,27 @@ def rollups_refresh() -> int:
             scoped: dict[str, set[str]] = {}
             whole_kpis: set[int] = set()
             periods: dict[int | None, set[dt.date]] = {}
-            for kpi_id, period, scope, key in marks:
+            products: dict[int | None, set[int | None]] = {}  # None among them: any product
+            for kpi_id, period, scope, key, product_id in marks:
                 if scope:
                     scoped.setdefault(scope, set()).add(key)
                 elif period is None:
                     whole_kpis.add(kpi_id)
                 else:
                     periods.setdefault(kpi_id, set()).add(period)
+                    products.setdefault(kpi_id, set()).add(product_id)
             for scope, keys in scoped.items():
                 rollups_recompute(scope=scope, scope_keys=set() if "" in keys else keys)
             if whole_kpis:
                 rollups_recompute(kpi_ids=whole_kpis)
             for kpi_id, kpi_periods in periods.items():
                 if kpi_id not in whole_kpis:
-                    rollups_recompute(kpi_ids=() if kpi_id is None else [kpi_id], periods=kpi_periods)
+                    changed = products[kpi_id]
+                    rollups_recompute(
+                        kpi_ids=() if kpi_id is None else [kpi_id],
+                        periods=kpi_periods,
+                        product_ids=() if None in changed else changed,
+                    )
         StaleRollup.objects.filter(pk__lte=last).delete()
     return len(marks)
 
@@ -127,7 +141,7 @@ def measurement_record(
         period=period,
         defaults={"value": value, "recorded_by": by, "recorded_at": timezone.now()},
     )
-    rollups_mark_stale(kpi_ids=[kpi.pk], periods=[period])
+    rollups_mark_stale(kpi_ids=[kpi.pk], periods=[period], product_id=product.pk)
     products_refresh_health(product_ids=[product.pk])
     return measurement
 

@@ -58,7 +58,12 @@ class ProductForecast(ForecastFields):
     )
 
     class Meta:
+        indexes = [
+            # One KPI's forecasts of every product (a drill-down, a refresh after one measurement).
+            models.Index(fields=["kpi", "grain", "product"], name="product_forecast_kpi"),
+        ]
         constraints = [
+            # Also the index of one product's forecasts (its page).
             models.UniqueConstraint(fields=["product", "kpi", "grain"], name="product_forecast_unique"),
             models.CheckConstraint(
                 condition=choice_check("grain", Grain), name="product_forecast_grain_valid"

@@ -155,7 +155,14 @@ class Measurement(models.Model):
         ordering = ["-period", "product", "kpi"]
         get_latest_by = "period"
         # (period, id): the newest-first measurement list reads its pages from this index alone.
-        indexes = [models.Index(fields=["kpi", "period"]), models.Index(fields=["period", "id"])]
+        indexes = [
+            models.Index(fields=["kpi", "period"]),
+            models.Index(fields=["period", "id"]),
+            # A KPI's series product by product, in period order, from the index alone: the forecasts' read.
+            models.Index(
+                fields=["kpi", "product", "period"], include=["value"], name="measurement_kpi_series"
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["product", "kpi", "period"], name="measurement_unique_per_product_kpi_period"

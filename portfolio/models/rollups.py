@@ -61,6 +61,16 @@ class StaleRollup(models.Model):
     period = models.DateField(null=True, blank=True)
     scope = models.CharField(max_length=12, choices=Scope.choices, blank=True)
     scope_key = models.CharField(max_length=150, blank=True)
+    # The one product whose measurement changed, when the writer knows it: its KPI's forecasts are then
+    # refreshed for that product alone (and the scopes recombined). Empty: any product.
+    product = models.ForeignKey(
+        "products.Product",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
+    )
     marked_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

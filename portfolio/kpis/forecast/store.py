@@ -210,24 +210,27 @@ class Series:
     gaps: bool = False
 
 
-def _load_series(kpi: KPI, latest: dt.date) -> list[Series]:
-    """The KPI's product series over its history window (one query; a second for the rare series with gaps)."""
+def _load_series(kpi: KPI, latest: dt.date, *, product_ids: Sequence[int] = ()) -> list[Series]:
+    """The KPI's product series (all, or some products') over its history window: one query, answered from the
+    ``measurement_kpi_series`` index alone; a second for the rare series with gaps."""
     frequency = kpi.frequency
     start = period_of_index(period_index(latest, frequency) - HISTORY_PERIODS[frequency] + 1, frequency)
+    some = f" AND product_id IN ({', '.join(['%s'] * len(product_ids))})" if product_ids else ""
+    params = [kpi.pk, start, *product_ids]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
                 "SELECT product_id, MIN(period), MAX(period), COUNT(*), array_agg(value ORDER BY period) "
-                "FROM portfolio_measurement WHERE kpi_id = %s AND period >= %s GROUP BY product_id "
+                f"FROM portfolio_measurement WHERE kpi_id = %s AND period >= %s{some} GROUP BY product_id "
                 "ORDER BY product_id",
-                [kpi.pk, start],
+                params,
             )
             grouped = cursor.fetchall()
         else:
             cursor.execute(
-                "SELECT product_id, period, value FROM portfolio_measurement WHERE kpi_id = %s AND period >= %s "
-                "ORDER BY product_id, period",
-                [kpi.pk, start],
+                "SELECT product_id, period, value FROM portfolio_measurement WHERE kpi_id = %s AND period >= %s"
+                f"{some} ORDER BY product_id, period",
+                params,
             )
             by_product: dict[int, list] = defaultdict(list)
             for product_id, period, value in cursor.fetchall():
@@ -523,24 +526,23 @@ def _combine_scope(kpi, codes, size, ok, value, spread, target, draws, products:
 # --------------------------------------------------------------------------------------------------
 
 
-def forecasts_recompute(*, kpi_ids: Iterable[int] = (), now: dt.datetime | None = None) -> int:
+def forecasts_recompute(
+    *, kpi_ids: Iterable[int] = (), product_ids: Iterable[int] = (), now: dt.datetime | None = None
+) -> int:
     """Replace the stored forecasts of the given KPIs (every KPI when empty): every product series at every
-    grain, then every scope. Call inside the rollups' transaction. Returns the number of product forecasts."""
+    grain, then every scope. With one KPI and ``product_ids`` (the products whose measurements changed), only
+    those products' forecasts are redone and the scopes recombined from the stored rest, unless the KPI's current
+    period has moved on. Call inside the rollups' transaction. Returns the number of product forecasts written."""
     now = now or timezone.now()
     kpi_ids = sorted(set(kpi_ids))
+    product_ids = sorted(set(product_ids))
     kpis = list(KPI.objects.filter(pk__in=kpi_ids) if kpi_ids else KPI.objects.all())
-    latest = dict(
-        Measurement.objects.filter(kpi__in=[kpi.pk for kpi in kpis])
-        .order_by()
-        .values("kpi_id")
-        .annotate(latest=Max("period"))
-        .values_list("kpi_id", "latest")
-    )
-    own_targets: dict[int, dict[int, float]] = defaultdict(dict)
-    for kpi_id, product_id, target in KPITarget.objects.filter(kpi__in=kpis).values_list(
-        "kpi_id", "product_id", "target"
-    ):
-        own_targets[kpi_id][product_id] = target
+    latest = _latest_periods(kpis)
+    if product_ids and len(kpis) == 1 and kpis[0].pk in latest:
+        written = _update_products(kpis[0], latest[kpis[0].pk], product_ids, now)
+        if written is not None:
+            return written
+    own_targets = _own_targets(kpis)
     keys = product_scope_keys()
     product_columns, scope_columns = [], []
     for kpi in kpis:
@@ -572,20 +574,69 @@ def forecasts_recompute(*, kpi_ids: Iterable[int] = (), now: dt.datetime | None 
     return sum(len(columns.owners) for columns in product_columns)
 
 
-def forecasts_recombine(*, scope: str, scope_keys: Sequence[str], now: dt.datetime | None = None) -> None:
-    """Rebuild one scope's forecasts for some keys from the stored product forecasts (a product moved from one
-    key to another: its own forecasts stand)."""
-    now = now or timezone.now()
-    wanted = set(scope_keys)
-    keys = {pk: {scope: product[scope]} for pk, product in product_scope_keys().items()}
-    members = [pk for pk, product in keys.items() if product[scope] in wanted]
-    kpis = {kpi.pk: kpi for kpi in KPI.objects.all()}
-    stored = ProductForecast.objects.filter(product_id__in=members).order_by("kpi_id", "grain", "product_id")
-    names = ["kpi_id", "grain", "period", "product_id", *NUMBERS, *COUNTS, *TEXTS]
+def _latest_periods(kpis: Sequence[KPI]) -> dict[int, dt.date]:
+    """Each KPI's latest measured period: its current buckets are the ones holding it."""
+    return dict(
+        Measurement.objects.filter(kpi__in=[kpi.pk for kpi in kpis])
+        .order_by()
+        .values("kpi_id")
+        .annotate(latest=Max("period"))
+        .values_list("kpi_id", "latest")
+    )
+
+
+def _own_targets(kpis: Sequence[KPI], product_ids: Sequence[int] = ()) -> dict[int, dict[int, float]]:
+    """Products' own targets per KPI (the KPI's default applies to the others)."""
+    targets: dict[int, dict[int, float]] = defaultdict(dict)
+    rows = KPITarget.objects.filter(kpi__in=kpis)
+    if product_ids:
+        rows = rows.filter(product_id__in=product_ids)
+    for kpi_id, product_id, target in rows.values_list("kpi_id", "product_id", "target"):
+        targets[kpi_id][product_id] = target
+    return targets
+
+
+def _update_products(kpi: KPI, latest: dt.date, product_ids: Sequence[int], now: dt.datetime) -> int | None:
+    """Redo some products' forecasts of one KPI and recombine every scope from the stored others; None (nothing
+    written) when the stored forecasts are not of the KPI's current periods, so that all must be redone."""
+    stored = _stored_columns(ProductForecast.objects.filter(kpi=kpi), {kpi.pk: kpi})
+    buckets = {grain: grain_bucket(latest, grain) for grain in FORECAST_GRAINS}
+    if any(
+        (kpi.pk, grain) not in stored or stored[(kpi.pk, grain)].period != bucket
+        for grain, bucket in buckets.items()
+    ):
+        return None
+    series = _load_series(kpi, latest, product_ids=product_ids)
+    targets = _own_targets([kpi], product_ids)[kpi.pk]
+    keys = product_scope_keys()
+    changed = set(product_ids)
+    fresh_columns, scope_columns, codes = [], [], {}
+    for grain, bucket in buckets.items():
+        fresh = _product_columns(kpi, grain, bucket, series, targets)
+        fresh_columns.append(fresh)
+        merged = _merge(stored[(kpi.pk, grain)], fresh, changed)
+        owners = tuple(
+            merged.owners
+        )  # the same products at both grains, as a rule: their keys looked up once
+        if owners not in codes:
+            codes[owners] = scope_codes(merged.owners, keys)
+        scope_columns.append(combine(merged, codes[owners]))
+    _delete(ProductForecast.objects.filter(kpi=kpi, product_id__in=product_ids))
+    _delete(ScopeForecast.objects.filter(kpi=kpi))
+    _insert(ProductForecast, PRODUCT_COLUMNS, (row for columns in fresh_columns for row in columns.rows(now)))
+    _insert(ScopeForecast, SCOPE_COLUMNS, (row for columns in scope_columns for row in columns.rows(now)))
+    return sum(len(columns.owners) for columns in fresh_columns)
+
+
+STORED_FIELDS = ["kpi_id", "grain", "period", "product_id", *NUMBERS, *COUNTS, *TEXTS]
+
+
+def _stored_columns(queryset, kpis: dict[int, KPI]) -> dict[tuple[int, str], Columns]:
+    """Stored product forecasts as columns, per KPI and grain (in product order)."""
     groups: dict[tuple[int, str], list[tuple]] = defaultdict(list)
-    for row in stored.values_list(*names):
+    for row in queryset.order_by("kpi_id", "grain", "product_id").values_list(*STORED_FIELDS):
         groups[(row[0], row[1])].append(row)
-    combined = []
+    result = {}
     for (kpi_id, grain), rows in groups.items():
         if kpi_id not in kpis:
             continue
@@ -597,13 +648,42 @@ def forecasts_recombine(*, scope: str, scope_keys: Sequence[str], now: dt.dateti
             columns.counts[name][:] = [missing if row[position] is None else row[position] for row in rows]
         for position, name in enumerate(TEXTS, start=4 + len(NUMBERS) + len(COUNTS)):
             columns.texts[name] = [row[position] for row in rows]
+        result[(kpi_id, grain)] = columns
+    return result
+
+
+def _merge(stored: Columns, fresh: Columns, changed: set[int]) -> Columns:
+    """The stored columns with the ``changed`` products' rows replaced by ``fresh`` (their new forecasts), in
+    product order, as a full recompute orders them (the simulated draws of ``min``/``max`` follow that order)."""
+    keep = [index for index, owner in enumerate(stored.owners) if owner not in changed]
+    owners = [stored.owners[index] for index in keep] + list(fresh.owners)
+    order = np.argsort(np.array(owners, dtype=np.int64), kind="stable")
+    merged = Columns(stored.kpi, stored.grain, stored.period, [owners[index] for index in order])
+    for part in ("numbers", "counts"):
+        for name, column in getattr(stored, part).items():
+            joined = np.concatenate([column[keep], getattr(fresh, part)[name]])
+            getattr(merged, part)[name] = joined[order]
+    for name, column in stored.texts.items():
+        joined = [column[index] for index in keep] + list(fresh.texts[name])
+        merged.texts[name] = [joined[index] for index in order]
+    return merged
+
+
+def forecasts_recombine(*, scope: str, scope_keys: Sequence[str], now: dt.datetime | None = None) -> None:
+    """Rebuild one scope's forecasts for some keys (every key when empty) from the stored product forecasts
+    (a product moved from one key to another: its own forecasts stand)."""
+    now = now or timezone.now()
+    keys = {pk: {scope: product[scope]} for pk, product in product_scope_keys().items()}
+    wanted = set(scope_keys) or {product[scope] for product in keys.values()}
+    members = [pk for pk, product in keys.items() if product[scope] in wanted]
+    kpis = {kpi.pk: kpi for kpi in KPI.objects.all()}
+    stored = _stored_columns(ProductForecast.objects.filter(product_id__in=members), kpis)
+    rows = []
+    for columns in stored.values():
         result = combine(columns, scope_codes(columns.owners, keys, [scope]))
-        keep = [index for index, (_, key) in enumerate(result.owners) if key in wanted]
-        combined.append((result, keep))
-    _delete(ScopeForecast.objects.filter(scope=scope, scope_key__in=sorted(wanted)))
-    rows = (
-        row for result, keep in combined for index, row in enumerate(result.rows(now)) if index in set(keep)
-    )
+        rows += [row for (_, key), row in zip(result.owners, result.rows(now), strict=True) if key in wanted]
+    old = ScopeForecast.objects.filter(scope=scope)
+    _delete(old.filter(scope_key__in=sorted(wanted)) if scope_keys else old)
     _insert(ScopeForecast, SCOPE_COLUMNS, rows)
 
 
@@ -625,4 +705,4 @@ def _insert(model, columns: Sequence[str], rows: Iterable[tuple]) -> None:
         else:
             marks = ", ".join(["%s"] * len(columns))
             # The table and column names are the model's own, never a user's value; the values are parameters.
-            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", list(rows))  # noqa: S608
+            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", list(rows))

@@ -184,3 +184,54 @@ def test_a_product_moved_to_another_stage_moves_its_forecast_between_the_stage_c
     assert mvp_after.value == pytest.approx(mvp_before.value - ads.value)
     assert feedback.value == pytest.approx(ads.value)
     assert feedback.products == 1
+
+
+def _stored(model):
+    fields = [
+        "value",
+        "low_80",
+        "high_95",
+        "target",
+        "p_on_target",
+        "status",
+        "done",
+        "remaining",
+        "products",
+    ]
+    if model is ProductForecast:
+        fields = [*fields[:-1], "method", "history_used"]
+        key = ("product_id", "kpi_id", "grain")
+    else:
+        key = ("scope", "scope_key", "kpi_id", "grain")
+    return {row[: len(key)]: row[len(key) :] for row in model.objects.values_list(*key, *fields)}
+
+
+@pytest.mark.parametrize("kpi_name", ["Revenue", "Uptime"])  # a sum, and a simulated min
+def test_a_measurement_redoes_its_products_forecast_and_the_scopes_exactly_as_a_full_recompute(
+    world, django_capture_on_commit_callbacks, kpi_name
+):
+    products, revenue, uptime = world
+    revenue = revenue if kpi_name == "Revenue" else uptime
+    before = product_forecast(products["Wallet"], revenue, Grain.MONTH)
+    untouched = product_forecast(products["Ads"], revenue, Grain.MONTH)
+    with django_capture_on_commit_callbacks(execute=True):  # the refresh runs after commit, eagerly
+        measurement_record(
+            product=products["Wallet"], kpi=revenue, period=LATEST, value=10 if kpi_name == "Uptime" else 900
+        )
+    after = product_forecast(products["Wallet"], revenue, Grain.MONTH)
+    assert after.value != pytest.approx(before.value)  # 16 Nov's value moved far from its series
+    assert product_forecast(products["Ads"], revenue, Grain.MONTH).computed_at == untouched.computed_at
+    incremental = (_stored(ProductForecast), _stored(ScopeForecast))
+    rollups_recompute_all()
+    full = (_stored(ProductForecast), _stored(ScopeForecast))
+    for got, expected in zip(incremental, full, strict=True):
+        assert got.keys() == expected.keys()
+        for key, values in expected.items():
+            assert _close(got[key], values), key
+
+
+def _close(got, expected) -> bool:
+    return all(
+        g == e or (isinstance(g, float) and isinstance(e, float) and math.isclose(g, e, rel_tol=1e-9))
+        for g, e in zip(got, expected, strict=True)
+    )
