@@ -23,7 +23,12 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from portfolio.choices import Grain, Scope
-from portfolio.kpis.forecast.store import forecasts_recombine, forecasts_recompute
+from portfolio.kpis.forecast.store import (
+    ComputedForecasts,
+    forecasts_compute,
+    forecasts_recombine,
+    forecasts_recompute,
+)
 from portfolio.kpis.rollup_sql import (
     EFFECTIVE_TARGET,
     MONTHS_TABLE,
@@ -175,7 +180,10 @@ def rollups_recompute(
             # A product moved between keys: its own forecasts stand, the scopes' are regrouped.
             forecasts_recombine(scope=selection.scope, scope_keys=selection.scope_keys, now=now)
         else:
-            forecasts_recompute(kpi_ids=selection.kpi_ids, product_ids=product_ids, now=now)
+            computed = staged.forecasts if staged is not None else None
+            forecasts_recompute(
+                kpi_ids=selection.kpi_ids, product_ids=product_ids, now=now, computed=computed
+            )
         step("forecasts")
         if not selection.periods:
             # Period-restricted recomputes follow measurement writes, whose service refreshes the health of
@@ -241,10 +249,11 @@ STAGING_TABLE = "spm_rollup_staging"
 
 @dataclass(frozen=True)
 class StagedRollups:
-    """Every rollup, computed into the staging table at ``computed_at``; ``rollups_recompute(staged=…)`` copies
-    them in."""
+    """Every rollup, computed into the staging table at ``computed_at``, and every forecast, computed at the same
+    time on a third connection; ``rollups_recompute(staged=…)`` copies them in."""
 
     computed_at: dt.datetime
+    forecasts: ComputedForecasts | None = None
 
 
 def _recompute_settings(cursor) -> None:
@@ -283,12 +292,22 @@ def _stage_calendar(now: dt.datetime) -> None:
         cursor.execute(calendar_sql(Grain.QUARTER, table=STAGING_TABLE), [now])
 
 
-def _on_own_connection(work: Callable[[dt.datetime], None], now: dt.datetime, errors: list) -> None:
+def _stage_forecasts(now: dt.datetime) -> ComputedForecasts:
+    with connection.cursor() as cursor:
+        _recompute_settings(cursor)
+    return forecasts_compute()
+
+
+def _on_own_connection(
+    work: Callable[[dt.datetime], object], now: dt.datetime, errors: list, results: dict | None = None
+) -> None:
     """Run ``work`` in a thread's own database connection and transaction (Django's connections are
-    per thread), keeping any error for the caller."""
+    per thread), keeping its result (by the work's name) and any error for the caller."""
     try:
         with transaction.atomic():
-            work(now)
+            result = work(now)
+        if results is not None:
+            results[work.__name__] = result
     except BaseException as error:  # handed to the calling thread, which raises it
         errors.append(error)
     finally:
@@ -317,12 +336,13 @@ def rollups_staged() -> Iterator[StagedRollups | None]:
                 "status varchar(10), products integer, computed_at timestamptz)"
             )
             cursor.execute(f"TRUNCATE {STAGING_TABLE}")
-        now, errors = timezone.now(), []
+        now, errors, results = timezone.now(), [], {}
+        # Forecasts read measurements only: computed (in Python, mostly) while the database stages the rollups.
         workers = [
             threading.Thread(
-                target=_on_own_connection, args=(work, now, errors), name=f"rollups-{work.__name__}"
+                target=_on_own_connection, args=(work, now, errors, results), name=f"rollups-{work.__name__}"
             )
-            for work in (_stage_native, _stage_calendar)
+            for work in (_stage_native, _stage_calendar, _stage_forecasts)
         ]
         for worker in workers:
             worker.start()
@@ -330,9 +350,10 @@ def rollups_staged() -> Iterator[StagedRollups | None]:
             worker.join()
         if errors:
             raise errors[0]
-        yield StagedRollups(computed_at=now)
+        yield StagedRollups(computed_at=now, forecasts=results["_stage_forecasts"])
     finally:
         with connection.cursor() as cursor:
             cursor.execute(f"TRUNCATE {STAGING_TABLE}")
-            cursor.execute("ANALYZE portfolio_rollup")  # every row is new: fresh planner statistics
+            # Every row is new: fresh planner statistics.
+            cursor.execute("ANALYZE portfolio_rollup, portfolio_productforecast, portfolio_scopeforecast")
             cursor.execute("SELECT pg_advisory_unlock(%s)", [ROLLUP_WRITERS_LOCK])

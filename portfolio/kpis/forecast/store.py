@@ -526,22 +526,65 @@ def _combine_scope(kpi, codes, size, ok, value, spread, target, draws, products:
 # --------------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ComputedForecasts:
+    """Every forecast of some KPIs (all when ``kpi_ids`` is empty), computed and not yet written."""
+
+    kpi_ids: tuple[int, ...]
+    products: list[Columns]
+    scopes: list[Columns]
+
+
 def forecasts_recompute(
-    *, kpi_ids: Iterable[int] = (), product_ids: Iterable[int] = (), now: dt.datetime | None = None
+    *,
+    kpi_ids: Iterable[int] = (),
+    product_ids: Iterable[int] = (),
+    now: dt.datetime | None = None,
+    computed: ComputedForecasts | None = None,
 ) -> int:
     """Replace the stored forecasts of the given KPIs (every KPI when empty): every product series at every
     grain, then every scope. With one KPI and ``product_ids`` (the products whose measurements changed), only
     those products' forecasts are redone and the scopes recombined from the stored rest, unless the KPI's current
-    period has moved on. Call inside the rollups' transaction. Returns the number of product forecasts written."""
+    period has moved on. ``computed``: every forecast computed beforehand (``forecasts_compute``, during a staged
+    full recompute), only written here. Call inside the rollups' transaction. Returns the product forecasts
+    written."""
     now = now or timezone.now()
-    kpi_ids = sorted(set(kpi_ids))
-    product_ids = sorted(set(product_ids))
+    if computed is None:
+        kpi_ids = sorted(set(kpi_ids))
+        product_ids = sorted(set(product_ids))
+        if product_ids and len(kpi_ids) == 1:
+            kpi = KPI.objects.filter(pk=kpi_ids[0]).first()
+            latest = _latest_periods([kpi]) if kpi else {}
+            if kpi and kpi.pk in latest:
+                written = _update_products(kpi, latest[kpi.pk], product_ids, now)
+                if written is not None:
+                    return written
+        computed = forecasts_compute(kpi_ids=kpi_ids)
+    if computed.kpi_ids:
+        _delete(ProductForecast.objects.filter(kpi_id__in=computed.kpi_ids))
+        _delete(ScopeForecast.objects.filter(kpi_id__in=computed.kpi_ids))
+    elif connection.vendor == "postgresql":
+        # Every row is replaced: emptying the tables spares the inserts the index entries of 55,000 deleted
+        # rows (a third of the time), as the rollups' full recompute does. Readers wait for the commit.
+        with connection.cursor() as cursor:
+            cursor.execute(f"TRUNCATE {ProductForecast._meta.db_table}, {ScopeForecast._meta.db_table}")
+    else:
+        _delete(ProductForecast.objects.all())
+        _delete(ScopeForecast.objects.all())
+    _insert(
+        ProductForecast, PRODUCT_COLUMNS, (row for columns in computed.products for row in columns.rows(now))
+    )
+    _insert(ScopeForecast, SCOPE_COLUMNS, (row for columns in computed.scopes for row in columns.rows(now)))
+    return sum(len(columns.owners) for columns in computed.products)
+
+
+def forecasts_compute(*, kpi_ids: Iterable[int] = ()) -> ComputedForecasts:
+    """Every product's and every scope's forecast of the given KPIs (all when empty), without writing them: reads
+    only measurements, targets and products, so a full recompute runs it on its own connection while the
+    rollups are staged (``portfolio.kpis.engine.rollups_staged``)."""
+    kpi_ids = tuple(sorted(set(kpi_ids)))
     kpis = list(KPI.objects.filter(pk__in=kpi_ids) if kpi_ids else KPI.objects.all())
     latest = _latest_periods(kpis)
-    if product_ids and len(kpis) == 1 and kpis[0].pk in latest:
-        written = _update_products(kpis[0], latest[kpis[0].pk], product_ids, now)
-        if written is not None:
-            return written
     own_targets = _own_targets(kpis)
     keys = product_scope_keys()
     product_columns, scope_columns = [], []
@@ -556,22 +599,7 @@ def forecasts_recompute(
             )
             product_columns.append(columns)
             scope_columns.append(combine(columns, codes))
-    if kpi_ids:
-        _delete(ProductForecast.objects.filter(kpi_id__in=kpi_ids))
-        _delete(ScopeForecast.objects.filter(kpi_id__in=kpi_ids))
-    elif connection.vendor == "postgresql":
-        # Every row is replaced: emptying the tables spares the inserts the index entries of 55,000 deleted
-        # rows (a third of the time), as the rollups' full recompute does. Readers wait for the commit.
-        with connection.cursor() as cursor:
-            cursor.execute(f"TRUNCATE {ProductForecast._meta.db_table}, {ScopeForecast._meta.db_table}")
-    else:
-        _delete(ProductForecast.objects.all())
-        _delete(ScopeForecast.objects.all())
-    _insert(
-        ProductForecast, PRODUCT_COLUMNS, (row for columns in product_columns for row in columns.rows(now))
-    )
-    _insert(ScopeForecast, SCOPE_COLUMNS, (row for columns in scope_columns for row in columns.rows(now)))
-    return sum(len(columns.owners) for columns in product_columns)
+    return ComputedForecasts(kpi_ids, product_columns, scope_columns)
 
 
 def _latest_periods(kpis: Sequence[KPI]) -> dict[int, dt.date]:
