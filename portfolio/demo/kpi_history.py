@@ -46,15 +46,29 @@ def demo_periods(*, today: dt.date, months: int, frequency: str) -> list[dt.date
     return [monday + dt.timedelta(weeks=week) for week in range((current - monday).days // 7 + 1)]
 
 
+def season_shape(periods: Sequence[dt.date]) -> list[float]:
+    """Each period's place in the year as a number from -1 (mid-June) to 1 (mid-December): the demo's
+    seasonal KPIs swing with it (``KPISpec.season``)."""
+    return [math.cos(2 * math.pi * (period.timetuple().tm_yday - 350) / 365.25) for period in periods]
+
+
 def kpi_history(
-    rng: random.Random, spec: KPISpec, *, target: float, status: str, periods: int, trend: float = 0.0
+    rng: random.Random,
+    spec: KPISpec,
+    *,
+    target: float,
+    status: str,
+    periods: int,
+    trend: float = 0.0,
+    season: Sequence[float] = (),
 ) -> list[float]:
     """A plausible series of ``periods`` values whose last value has ``status`` against ``target``.
 
     A linear trend from an earlier level to the final one (volume KPIs grow; rates moved by about
-    ``trend`` tolerances in the good direction), a random walk pinned to zero at both ends (a Brownian
-    bridge) for slow wandering, and noise per period. The last value is exact, so the product's
-    health comes out as planned.
+    ``trend`` tolerances in the good direction), a yearly season for the KPIs that have one (``season``:
+    ``season_shape`` of the periods, scaled by the spec's swing and pinned to the last period), a random walk
+    pinned to zero at both ends (a Brownian bridge) for slow wandering, and noise per period. The last value
+    is exact, so the product's health comes out as planned.
     """
     sign = 1 if spec.direction == Direction.HIGHER else -1
     tolerance = spec.tolerance_fraction
@@ -74,11 +88,13 @@ def kpi_history(
         position += (uniform() + uniform() - 1.0) * drift
     closing, steps = walk[-1], max(periods - 1, 1)
     floor, cap, decimals = spec.floor, spec.cap, spec.decimals
+    swing = spec.season if len(season) == periods else 0.0
+    seasonal = [swing * (place - season[-1]) for place in season] if swing else [0.0] * periods
     values = []
     for step in range(periods - 1):
         share = step / steps
         value = (start + (end - start) * share) * (
-            1.0 + walk[step] - closing * share + (uniform() + uniform() - 1.0) * noise
+            1.0 + seasonal[step] + walk[step] - closing * share + (uniform() + uniform() - 1.0) * noise
         )
         if value < floor:
             value = floor
@@ -137,6 +153,7 @@ def kpi_histories(
 ) -> Iterator[list[Series]]:
     """Every KPI's history, one list per product (the progress bar counts products)."""
     specs = list(zip(KPIS, kpis, strict=True))
+    seasons = {frequency: season_shape(frequency_periods) for frequency, frequency_periods in periods.items()}
     with tqdm(
         total=len(product_rows), desc="KPI history", unit="product", file=progress, disable=progress is None
     ) as bar:
@@ -150,7 +167,15 @@ def kpi_histories(
             for (spec, kpi), status, trend in zip(specs, statuses, plan.kpi_trends, strict=True):
                 target = own_targets.get(spec.name, spec.default_target)
                 count = len(periods[spec.frequency])
-                values = kpi_history(rng, spec, target=target, status=status, periods=count, trend=trend)
+                values = kpi_history(
+                    rng,
+                    spec,
+                    target=target,
+                    status=status,
+                    periods=count,
+                    trend=trend,
+                    season=seasons[spec.frequency],
+                )
                 histories.append((product.pk, kpi.pk, product.owner_id, spec.frequency, values))
             yield histories
             bar.update(1)

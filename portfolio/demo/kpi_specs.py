@@ -29,6 +29,7 @@ class KPISpec:
     drift: float = 0.02  # relative step of the slow random walk underneath
     floor: float = 0.0
     cap: float | None = None
+    season: float = 0.0  # relative swing of a yearly season (peak in mid-December, trough in mid-June)
 
     @property
     def tolerance_fraction(self) -> float:
@@ -42,13 +43,13 @@ MONTHLY = Frequency.MONTHLY
 
 KPIS: tuple[KPISpec, ...] = (
     KPISpec("Revenue", "€", "Net revenue booked in the period.", H, SUM, T_SUM, 25_000, 10,
-            is_key=True, decimals=2, volume=True, noise=0.06, drift=0.03),
+            is_key=True, decimals=2, volume=True, noise=0.06, drift=0.03, season=0.12),
     KPISpec("Monthly active users", "users", "Distinct users active in the trailing 30 days.", H, SUM, T_LAST,
             12_000, 10, is_key=True, decimals=0, volume=True, noise=0.02, drift=0.015),
     KPISpec("Weekly active users", "users", "Distinct users active in the week.", H, SUM, T_AVG, 5_000, 10,
-            decimals=0, volume=True, noise=0.04, drift=0.02),
+            decimals=0, volume=True, noise=0.04, drift=0.02, season=0.06),
     KPISpec("New sign-ups", "sign-ups", "Accounts created in the period.", H, SUM, T_SUM, 600, 15,
-            decimals=0, volume=True, noise=0.1, drift=0.04),
+            decimals=0, volume=True, noise=0.1, drift=0.04, season=0.15),
     KPISpec("Conversion rate", "%", "Visitors who complete the key action.", H, AVG, T_AVG, 3.5, 10,
             decimals=2, noise=0.04, cap=100),
     KPISpec("Activation rate", "%", "New users who reach first value within a week.", H, AVG, T_AVG, 42, 10,
@@ -60,7 +61,7 @@ KPIS: tuple[KPISpec, ...] = (
     KPISpec("Customer satisfaction (CSAT)", "%", "Satisfied answers to the in-product survey.", H, AVG,
             T_AVG, 85, 5, noise=0.012, drift=0.01, cap=100),
     KPISpec("Support tickets", "tickets", "Tickets opened by customers.", L, SUM, T_SUM, 60, 15, decimals=0,
-            volume=True, noise=0.1, drift=0.04),
+            volume=True, noise=0.1, drift=0.04, season=0.12),
     KPISpec("Defects opened", "defects", "Bugs reported against the product.", L, SUM, T_SUM, 8, 25,
             decimals=0, noise=0.2, drift=0.04),
     KPISpec("Cycle time", "days", "Days from starting work on an item to done.", L, MAX, T_AVG, 5, 20,

@@ -1,5 +1,6 @@
 """The demo seeder's contract: ``manage.py seed_demo --products N --months M --seed S``."""
 
+import dataclasses
 import datetime as dt
 import io
 import itertools
@@ -14,7 +15,7 @@ from django.http import HttpRequest
 
 from lifecycle.models import StageTransition
 from portfolio.choices import Frequency
-from portfolio.demo.kpi_history import AT_RISK, OFF_TARGET, ON_TARGET, demo_periods, kpi_history
+from portfolio.demo.kpi_history import AT_RISK, OFF_TARGET, ON_TARGET, demo_periods, kpi_history, season_shape
 from portfolio.demo.kpi_specs import KPIS
 from portfolio.kpis.rules import rollup_status
 from portfolio.models import KPI, KeyResult, KPITarget, Measurement, Objective, Portfolio, Rollup
@@ -398,6 +399,29 @@ def test_kpi_history_ends_with_the_planned_status(spec, status):
             value=values[-1], target=target, direction=spec.direction, tolerance=spec.tolerance
         )
         assert outcome == status, (values[-1], target)
+
+
+@pytest.mark.parametrize("status", [ON_TARGET, OFF_TARGET])
+def test_seasonal_kpis_swing_with_the_calendar_and_still_end_as_planned(status):
+    """Revenue peaks in December and dips in June (on top of its trend); the last value keeps its status."""
+    revenue = next(spec for spec in KPIS if spec.name == "Revenue")
+    calm = dataclasses.replace(revenue, noise=0.0, drift=0.0)  # the trend and the season alone
+    periods = demo_periods(today=dt.date(2026, 11, 23), months=12, frequency=Frequency.WEEKLY)
+    values = kpi_history(
+        random.Random(3),
+        calm,
+        target=25_000,
+        status=status,
+        periods=len(periods),
+        season=season_shape(periods),
+    )
+    flat = kpi_history(random.Random(3), calm, target=25_000, status=status, periods=len(periods))
+    ratios = {period: value / base for period, value, base in zip(periods, values, flat, strict=True)}
+    december = [ratio for period, ratio in ratios.items() if period.month == 12]
+    june = [ratio for period, ratio in ratios.items() if period.month == 6]
+    assert min(december) > max(june) + 0.15  # a swing of ±12 % around the trend
+    assert values[-1] == flat[-1]
+    assert rollup_status(value=values[-1], target=25_000, direction="higher", tolerance=10) == status
 
 
 def test_seeding_recomputes_rollups_when_the_command_exists(db, demo_password):
