@@ -74,6 +74,10 @@ def _detail_context(request: HttpRequest, product: Product, **overrides) -> dict
                     target=card.target,
                     tolerance=float(card.kpi.tolerance),
                     direction=card.kpi.direction,
+                    forecast=card.forecast,
+                    outlook=card.outlook,
+                    frequency=card.kpi.frequency,
+                    time_aggregation=card.kpi.time_aggregation,
                 )
             ),
             f"figure-{card.kpi.pk}",

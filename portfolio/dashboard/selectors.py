@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from portfolio.choices import Frequency, Grain, Scope, Status
 from portfolio.kpis.selectors.cards import SPARKLINE_POINTS, SPARKLINE_SPAN, key_kpi, latest_value_subquery
-from portfolio.models import KPI, KPITarget, Measurement, Rollup
+from portfolio.models import KPI, KPITarget, Measurement, Rollup, ScopeForecast
 from portfolio.strategy.rules import ZERO
 from portfolio.strategy.selectors.investment import YEAR_MONEY_COLUMNS, year_money_row, year_money_sums
 from portfolio.strategy.selectors.money import MoneyRow
@@ -250,6 +250,57 @@ def kpi_status_counts(*, scope: str = Scope.ORGANISATION, key: str = "all") -> K
         no_target=counts.get(Status.NO_TARGET, 0),
         period=period,
     )
+
+
+#: A KPI is forecast to miss its period when its forecast ends off target, or is more likely than not to miss.
+MISS_CHANCE = 0.5
+
+
+@dataclass(frozen=True)
+class ForecastMiss:
+    """A KPI forecast to miss its current quarter in one scope: its name, the forecast's status and chance."""
+
+    name: str
+    status: str
+    p_on_target: float | None
+
+
+@dataclass(frozen=True)
+class ForecastMisses:
+    """The KPIs of one scope forecast to miss their current quarter (``kpi_forecast_misses``), out of
+    ``forecast`` KPIs with a forecast and ``stored`` forecast rows (0: no recompute has written any yet)."""
+
+    misses: list[ForecastMiss] = field(default_factory=list)
+    forecast: int = 0
+    stored: int = 0
+    period: dt.date | None = None
+
+    @property
+    def count(self) -> int:
+        return len(self.misses)
+
+
+def kpi_forecast_misses(*, scope: str = Scope.ORGANISATION, key: str = "all") -> ForecastMisses:
+    """The KPIs whose quarter forecast in one scope ends off target or has less than an even chance
+    (``MISS_CHANCE``) of ending on target, worst chance first: one query (the scope's forecast rows, about one
+    per KPI, with the KPI's name). ``period``: the latest quarter forecast (each KPI's is the quarter of its latest
+    data)."""
+    rows = (
+        ScopeForecast.objects.filter(scope=scope, scope_key=key, grain=Grain.QUARTER)
+        .order_by()
+        .values_list("kpi__name", "value", "status", "p_on_target", "period")
+    )
+    misses, forecast, stored, period = [], 0, 0, None
+    for name, value, status, p_on_target, row_period in rows:
+        stored += 1
+        period = row_period if period is None else max(period, row_period)
+        if value is None:
+            continue
+        forecast += 1
+        if status == Status.OFF_TARGET or (p_on_target is not None and p_on_target < MISS_CHANCE):
+            misses.append(ForecastMiss(name=name, status=status, p_on_target=p_on_target))
+    misses.sort(key=lambda miss: (1.0 if miss.p_on_target is None else miss.p_on_target, miss.name))
+    return ForecastMisses(misses=misses, forecast=forecast, stored=stored, period=period)
 
 
 @dataclass(frozen=True)

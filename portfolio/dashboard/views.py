@@ -1,6 +1,7 @@
 """The portfolio dashboard: one URL serves the page and, for htmx, the region a control targets."""
 
 import json
+from urllib.parse import urlencode
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, HttpResponse
@@ -9,10 +10,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
+from portfolio.choices import Grain, Scope
 from portfolio.dashboard.charts import stage_funnel
 from portfolio.dashboard.selectors import (
     budget_scope,
     dashboard_summary,
+    kpi_forecast_misses,
     kpi_rollup_scope,
     kpi_status_counts,
     product_table,
@@ -61,6 +64,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             table=product_table(filters=filters, user=request.user, count=summary.products),
             summary=summary,
             kpis=kpi_status_counts(scope=rollup_scope[0], key=rollup_scope[1]) if rollup_scope else None,
+            forecast_misses=(
+                kpi_forecast_misses(scope=rollup_scope[0], key=rollup_scope[1]) if rollup_scope else None
+            ),
+            forecast_url=quarter_scorecard_url(rollup_scope),
             kpi_scope_label=kpi_scope_label(form, rollup_scope),
             stage_rows=[(stage, summary.stages[stage.value]) for stage in Stage],
             health_rows=[(health, summary.health[health.value]) for health in Health],
@@ -81,3 +88,11 @@ def kpi_scope_label(form: ProductFilterForm, rollup_scope: tuple[str, str] | Non
         return "organisation-wide"
     label = dict(form.fields[scope].choices).get(key, key)
     return f"{form.fields[scope].label.lower()} {label}" if scope != "portfolio" else f"{label} portfolio"
+
+
+def quarter_scorecard_url(rollup_scope: tuple[str, str] | None) -> str:
+    """The director view at quarter grain, narrowed to the dashboard's scope (its filter names are the scopes)."""
+    query = {"grain": Grain.QUARTER.value}
+    if rollup_scope is not None and rollup_scope[0] != Scope.ORGANISATION:
+        query[rollup_scope[0]] = rollup_scope[1]
+    return f"{reverse('portfolio:rollups')}?{urlencode(query)}"

@@ -31,7 +31,16 @@ ROLLUP_COLUMNS = (
     "computed_at",
     "native_periods",
     "native_periods_in_bucket",
+    # The stored forecast of the row's period, for the KPI's current month or quarter only (empty elsewhere).
+    "forecast",
+    "forecast_low_80",
+    "forecast_high_80",
+    "forecast_low_95",
+    "forecast_high_95",
+    "p_on_target",
 )
+#: A row without a forecast: the six forecast columns empty.
+NO_FORECAST = (None,) * 6
 KPI_COLUMNS = (
     "kpi",
     "unit",
@@ -50,15 +59,19 @@ def rollup_csv_rows(
     *,
     kpi_names: Mapping[int, str],
     kpi_frequencies: Mapping[int, str],
+    forecasts: Mapping[tuple, tuple] | None = None,
     today: dt.date | None = None,
 ) -> Iterator[tuple]:
     """One row per rollup in ``ROLLUP_COLUMNS`` order, read in chunks; KPI names and frequencies come from the
     mappings (a few rows) rather than a join per rollup.
 
-    The last two columns make a like-for-like comparison possible outside the app: how many of the KPI's own
-    periods the bucket holds that have begun by ``today`` (a quarter to date: 9 weeks), and how many it holds in
-    all (13). A ``sum``-over-time value divided by the first is its value per period (docs/kpis.md).
+    ``native_periods`` and ``native_periods_in_bucket`` make a like-for-like comparison possible outside the
+    app: how many of the KPI's own periods the bucket holds that have begun by ``today`` (a quarter to date: 9
+    weeks), and how many it holds in all (13). A ``sum``-over-time value divided by the first is its value per
+    period (docs/kpis.md). The forecast columns come from ``forecasts`` by (scope, key, KPI id, grain, period)
+    (``selectors.forecasts.forecast_export_figures``): only a KPI's current month or quarter has them.
     """
+    forecasts = forecasts or {}
     today = today or timezone.localdate()
     counts: dict[tuple, tuple[int, int]] = {}
 
@@ -92,6 +105,7 @@ def rollup_csv_rows(
             period,
             *rest,
             *periods(period, grain, kpi_frequencies[kpi_id]),
+            *forecasts.get((scope, key, kpi_id, grain, period), NO_FORECAST),
         )
 
 

@@ -26,6 +26,7 @@ from portfolio.kpis.forms import (
 )
 from portfolio.kpis.selectors.cards import kpi_overview
 from portfolio.kpis.selectors.drilldown import rollup_cell_products
+from portfolio.kpis.selectors.forecasts import forecast_export_figures
 from portfolio.kpis.selectors.measurements import measurement_list, measurement_page, own_kpi_targets
 from portfolio.kpis.selectors.scopes import (
     director_kpis,
@@ -95,12 +96,14 @@ def rollups(request) -> HttpResponse:
         export = RollupExportForm(request.GET, **filter_choices)
         if not export.is_valid():
             return _bad_filters(export.problems())
-        rows = rollup_export_rows(**export.export_filters())
+        filters = export.export_filters()
+        rows = rollup_export_rows(**filters)
         names = {kpi.pk: kpi.name for kpi in kpis}
         frequencies = {kpi.pk: kpi.frequency for kpi in kpis}
+        forecasts = forecast_export_figures(**filters)
         return csv_response(
             ROLLUP_COLUMNS,
-            rollup_csv_rows(rows, kpi_names=names, kpi_frequencies=frequencies),
+            rollup_csv_rows(rows, kpi_names=names, kpi_frequencies=frequencies, forecasts=forecasts),
             filename=csv_filename("rollups"),
         )
     freshness = rollup_freshness()
@@ -188,7 +191,7 @@ def rollup_cell(request) -> HttpResponse:
         "sort": data["sort"] or "gap",
         "sort_urls": {
             order: f"{request.path}?{urlencode({**request.GET.dict(), 'sort': order})}"
-            for order in ("gap", "change")
+            for order in ("gap", "change", "forecast")
         },
         "back_query": urlencode(back),
     }

@@ -8,7 +8,7 @@ from django import template
 from django.utils.html import format_html
 
 from portfolio.kpis.forecast.store import COMBINED
-from portfolio.templatetags.rollup_display import kpi_compact, period_label
+from portfolio.templatetags.rollup_display import chance_words, compact_range, kpi_compact, period_label
 from portfolio.validity import FREQUENCY_NOUNS
 
 register = template.Library()
@@ -26,14 +26,8 @@ METHOD_WORDS = {
 
 def chance(probability: float | None) -> str:
     """“71 %”, “< 1 %”, “> 99 %”: a probability as a reader takes it (never “100 %” for a forecast)."""
-    if probability is None:
-        return ""
-    percent = probability * 100
-    if percent < 1:
-        return "< 1 %"
-    if percent > 99:
-        return "> 99 %"
-    return f"{percent:.0f} %"
+    # Written by rollup_display, whose scorecard cells need it too (and cannot import this module: a cycle).
+    return chance_words(probability)
 
 
 @register.filter
@@ -124,11 +118,15 @@ def forecast_explanation(forecast, kpi, unit: str = "") -> str:
         )
     needed = getattr(forecast, "needed_per_period", None)
     if needed is not None and forecast.remaining:
-        lines.append(
-            format_html(
-                "<dt>Needed</dt><dd>{} a {} for the rest of the period</dd>", kpi_compact(needed, unit), noun
+        if kpi.time_aggregation == "last":  # the period's value is its last period's: that one must get there
+            words = format_html("{} in the period's last {}", kpi_compact(needed, unit), noun)
+        elif kpi.time_aggregation == "avg":
+            words = format_html(
+                "{} a {} on average for the rest of the period", kpi_compact(needed, unit), noun
             )
-        )
+        else:
+            words = format_html("{} a {} for the rest of the period", kpi_compact(needed, unit), noun)
+        lines.append(format_html("<dt>Needed</dt><dd>{}</dd>", words))
     if forecast.method != COMBINED and forecast.target is not None and kpi.time_aggregation == "sum":
         reached = forecast.reached_after
         if kpi.direction != "lower":
@@ -142,3 +140,29 @@ def forecast_explanation(forecast, kpi, unit: str = "") -> str:
     return format_html(
         '<dl class="forecast__explanation">{}</dl>', format_html("".join(["{}"] * len(lines)), *lines)
     )
+
+
+# --------------------------------------------------------------------------------------------------
+# Dense tables: the drill-down's rows and headline (the scorecard's cells: rollup_display.scorecard_cells)
+# --------------------------------------------------------------------------------------------------
+
+
+@register.simple_tag
+def forecast_compact(forecast, unit: str = "") -> str:
+    """The forecast in a dense table: “forecast €24.1M (22.0 to 26.3 as a range)”, its 80 % range at the value's
+    scale; empty without a forecast, or when the period is complete (its value is measured, not forecast)."""
+    if forecast is None or forecast.value is None or not forecast.remaining:
+        return ""
+    span = compact_range(forecast.low_80, forecast.high_80, forecast.value)
+    return f"forecast {kpi_compact(forecast.value, unit)}" + (f" ({span})" if span else "")
+
+
+@register.simple_tag
+def forecast_headline(forecast, unit: str = "") -> str:
+    """``forecast_line`` with the range written once at the value's scale (“forecast 687k users (681.3 to 692.8)
+    · > 99 % chance on target”, not the unit three times); a complete period or no forecast as ``forecast_line``."""
+    text = forecast_compact(forecast, unit)
+    if not text:
+        return forecast_line(forecast, unit)
+    odds = chance(forecast.p_on_target).replace(" ", "\N{NO-BREAK SPACE}")  # “> 99 %” stays whole
+    return f"{text} · {odds} chance on target" if odds else text

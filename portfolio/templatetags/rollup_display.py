@@ -116,6 +116,35 @@ def kpi_compact(value: float | None, unit: str = "") -> str:
     return kpi_number(value, unit)
 
 
+def chance_words(probability: float | None) -> str:
+    """“71 %”, “< 1 %”, “> 99 %”: a probability as a reader takes it (never “100 %” for a forecast); empty when
+    unknown. ``forecast_display.chance`` is this."""
+    if probability is None:
+        return ""
+    percent = probability * 100
+    if percent < 1:
+        return "< 1 %"
+    if percent > 99:
+        return "> 99 %"
+    return f"{percent:.0f} %"
+
+
+@register.simple_tag
+def compact_range(low: float | None, high: float | None, value: float) -> str:
+    """An interval at the scale of the value it surrounds and without its unit, for a dense table: 22.0 to 26.3
+    (written with an en dash) beside €24.1M, 402 to 460 beside €431; empty without both ends."""
+    if low is None or high is None:
+        return ""
+    for start, size, _ in COMPACT_STEPS:
+        if abs(value) >= start:
+            digits = 2 if abs(value / size) < 10 else 1
+            bounds = [f"{bound / size:.{digits}f}" for bound in (low, high)]
+            break
+    else:
+        bounds = [kpi_number(bound) for bound in (low, high)]
+    return "\N{EN DASH}".join(bound.replace("-", MINUS, 1) for bound in bounds)
+
+
 SYMBOL_UNITS = {"€", "$", "£", "%"}
 
 
@@ -134,8 +163,9 @@ def unit_symbol(unit: str) -> str:
 
 @register.simple_tag
 def scorecard_cells(cells, unit: str, previous_label: str, cell_url: str) -> str:
-    """A scorecard row's cells (``<td>``s): value and change, status badge, target, each linked to its
-    drill-down. One call per row: a template tag per cell costs more than the cell's markup."""
+    """A scorecard row's cells (``<td>``s): value and change, status badge, target, the forecast of the period
+    when there is one, each linked to its drill-down. One call per row: a template tag per cell costs more than
+    the cell's markup."""
     # Safe: _scorecard_cell escapes every value it writes.
     return mark_safe("".join(_scorecard_cell(cell, unit, previous_label, cell_url) for cell in cells))  # noqa: S308
 
@@ -165,6 +195,7 @@ def _scorecard_cell(cell, unit: str, previous_label: str, cell_url: str) -> str:
         change_words=escape_text(words),
         badge=status_badge(current.status),
         target=escape_text(f"target {kpi_compact(target, unit)}" if target is not None else "no target"),
+        forecast=_forecast_line(cell.forecast, unit),
     )
 
 
@@ -177,7 +208,34 @@ CELL_HTML = (
     '<span class="scorecard__line"><span class="scorecard__value">{value}</span>'
     '<span class="delta delta--{trend}{verdict}"><span class="delta__arrow" aria-hidden="true"></span>{change}'
     '<span class="visually-hidden"> {change_words}</span></span></span>'
-    '{badge}<span class="scorecard__target">{target}</span></a></td>'
+    '{badge}<span class="scorecard__target">{target}</span>{forecast}</a></td>'
+)
+
+
+def _forecast_line(forecast, unit: str) -> str:
+    """A cell's forecast of its period (docs/kpis.md, "Forecasts"): “forecast €24.1M (22.0 to 26.3 as a range)”,
+    then “71 % chance on target”; empty without one, or when the period is complete (its value is measured, not
+    forecast). A narrow column breaks between the value and its range, and in the words, never inside a number."""
+    if forecast is None or forecast.value is None or not forecast.remaining:
+        return ""
+    span = compact_range(forecast.low_80, forecast.high_80, forecast.value)
+    odds = chance_words(forecast.p_on_target)
+    return FORECAST_HTML.format(
+        value=escape_text(f"forecast {kpi_compact(forecast.value, unit)}"),
+        range=FORECAST_RANGE_HTML.format(range=escape_text(f"({span})")) if span else "",
+        chance=FORECAST_CHANCE_HTML.format(odds=escape_text(odds)) if odds else "",
+    )
+
+
+# Two short lines rather than one long one, so a column stays narrow; the separator is there for screen readers.
+FORECAST_HTML = (
+    '<span class="scorecard__forecast"><span class="scorecard__forecast-value"><span class="nowrap">{value}</span>'
+    "{range}</span>{chance}</span>"
+)
+FORECAST_RANGE_HTML = ' <span class="nowrap">{range}</span>'
+FORECAST_CHANCE_HTML = (
+    '<span class="visually-hidden"> · </span><span class="scorecard__forecast-chance">'
+    '<span class="nowrap">{odds}</span> chance on target</span>'
 )
 
 

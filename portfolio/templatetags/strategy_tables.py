@@ -18,6 +18,8 @@ from django.utils.safestring import SafeString, mark_safe
 from portfolio.strategy.rules import BURN_BADGE, BURN_LABELS, burn_status
 from portfolio.strategy.selectors.objectives import ALIGNED_NAMES_SHOWN as ALIGNED_SHOWN
 from portfolio.strategy.selectors.objectives import KEY_RESULT_STATUSES
+from portfolio.templatetags.forecast_places import period_forecast_line
+from portfolio.templatetags.rollup_display import kpi_compact
 from portfolio.templatetags.strategy_display import money, money_compact, money_signed, plain_number
 from spm.web.markup import csrf_input, status_badge
 
@@ -59,6 +61,7 @@ def key_result_items(view) -> SafeString:
             )
         else:
             numbers = "no KPI linked"
+        forecast = _key_result_forecast(kr_view)
         progress = kr_view.progress
         bar = (
             f'<progress class="bar bar--thin bar--{escape(status)}" max="100" value="{progress}" '
@@ -70,9 +73,24 @@ def key_result_items(view) -> SafeString:
             f'<li class="kr">\n              <span class="kr__title">{escape(kr.title)}</span>\n'
             f"              {status_badge(status)}\n"
             f'              <span class="kr__numbers">\n                {numbers}\n              </span>\n'
-            f"              {bar}\n            </li>"
+            f"              {forecast}{bar}\n            </li>"
         )
     return mark_safe("\n            ".join(items))  # noqa: S308 - every value above is escaped
+
+
+def _key_result_forecast(kr_view) -> str:
+    """The key result's forecast line (escaped HTML, empty without one): its KPI's quarter forecast in the
+    objective's scope, with the chance against the key result's own target (``KeyResultView.forecast_chance``);
+    for a ``sum`` KPI that target is the quarter's (the weekly target over its weeks), which the line says."""
+    forecast, kr = kr_view.forecast, kr_view.key_result
+    if forecast is None or kr.kpi is None:
+        return ""
+    target = kr_view.forecast_target
+    note = ""
+    if target is not None and kr.target is not None and target != kr.target:
+        note = f" ({kpi_compact(target, kr.kpi.unit)} for the quarter)"
+    text = period_forecast_line(forecast, kr.kpi.unit, p_on_target=kr_view.forecast_chance, target_note=note)
+    return f'<span class="kr__forecast">{escape(text)}</span>\n              ' if text else ""
 
 
 @register.simple_tag(takes_context=True)

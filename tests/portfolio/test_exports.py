@@ -10,7 +10,7 @@ from django.db import connection
 from django.http import StreamingHttpResponse
 from django.test.utils import CaptureQueriesContext
 
-from portfolio.kpis.exports import rollup_csv_rows
+from portfolio.kpis.exports import ROLLUP_COLUMNS, rollup_csv_rows
 from portfolio.models import Measurement, Rollup
 from spm.csvfiles import writer
 from tests.factories import KPIFactory, RollupFactory
@@ -23,7 +23,8 @@ KPIS = "/portfolio/kpis/?format=csv"
 MEASUREMENTS = "/portfolio/measurements/?format=csv"
 ROLLUP_HEADER = (
     "scope,scope_key,kpi,grain,period,value,target,status,products,computed_at,native_periods,"
-    "native_periods_in_bucket"
+    "native_periods_in_bucket,forecast,forecast_low_80,forecast_high_80,forecast_low_95,forecast_high_95,"
+    "p_on_target"
 )
 KPI_HEADER = "kpi,unit,direction,aggregation,time_aggregation,target,tolerance,frequency"
 MEASUREMENT_HEADER = "product,kpi,period,value,target"
@@ -103,7 +104,11 @@ def test_a_bucket_to_date_says_how_many_of_its_periods_have_begun(db):
         )
     )
     # Q4 2026 to 30 Nov: nine of its thirteen Mondays (5 Oct to 28 Dec) have begun; a week is one period of itself.
-    assert [(row[3], row[-2], row[-1]) for row in rows] == [("native", 1, 1), ("quarter", 9, 13)]
+    named = [dict(zip(ROLLUP_COLUMNS, row, strict=True)) for row in rows]
+    assert [(row["grain"], row["native_periods"], row["native_periods_in_bucket"]) for row in named] == [
+        ("native", 1, 1),
+        ("quarter", 9, 13),
+    ]
 
 
 def test_kpi_definitions(as_pm):

@@ -538,4 +538,4 @@ def test_the_product_that_sets_a_maximum_carries_the_whole_change(as_director, o
 def test_an_unknown_order_is_refused_with_a_message(as_director, org):
     response = drill(as_director, org, sort="loudest")
     assert response.status_code == 400
-    assert "“loudest” is not an order (gap or change)." in text(response)
+    assert "“loudest” is not an order (gap, change or forecast)." in text(response)

@@ -277,8 +277,12 @@ class RollupCellForm(QueryFilterForm):
     sort = forms.ChoiceField(
         label="Order",
         required=False,
-        choices=[("gap", "Furthest off target first"), ("change", "What changed it most first")],
-        error_messages=invalid_choice("an order (gap or change)"),
+        choices=[
+            ("gap", "Furthest off target first"),
+            ("change", "What changed it most first"),
+            ("forecast", "Most likely to miss first"),
+        ],
+        error_messages=invalid_choice("an order (gap, change or forecast)"),
     )
 
     def __init__(self, *args, kpis: Iterable[KPI] = (), **kwargs) -> None:

@@ -1,9 +1,11 @@
-"""Reads for KPI cards: a product's KPIs with their latest values, the key KPI, the KPI overview."""
+"""Reads for KPI cards: a product's KPIs with their latest values and this quarter's forecasts, the key KPI, the
+KPI overview."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.db.models import (
     OuterRef,
@@ -11,11 +13,14 @@ from django.db.models import (
 )
 
 from portfolio.choices import Frequency, Grain, Scope
+from portfolio.kpis.forecast.outlook import NativeOutlook, native_outlook
 from portfolio.kpis.rules import rollup_status
 from portfolio.kpis.selectors.scorecard import RollupPoint
-from portfolio.models import KPI, KPITarget, Measurement, Rollup
+from portfolio.models import KPI, KPITarget, Measurement, ProductForecast, Rollup
 from products.models import Product
 
+#: The forecast a product's KPI card shows: the quarter's, as the dashboard's tile and the key results' do.
+CARD_FORECAST_GRAIN = Grain.QUARTER
 SPARKLINE_POINTS = 12
 # How far back a sparkline reaches: about SPARKLINE_POINTS periods of the KPI's own frequency.
 SPARKLINE_SPAN = {
@@ -37,12 +42,14 @@ def latest_value_subquery(kpi_id: int) -> Subquery:
 
 @dataclass
 class KPICard:
-    """A product's KPI: its history, effective target and the status of the latest value."""
+    """A product's KPI: its history, effective target, the status of the latest value and the stored forecast of
+    the KPI's current quarter (None before the first rollup recompute)."""
 
     kpi: KPI
     target: float | None
     periods: list[dt.date] = field(default_factory=list)
     values: list[float] = field(default_factory=list)
+    forecast: ProductForecast | None = None
 
     @property
     def latest(self) -> float | None:
@@ -71,9 +78,25 @@ class KPICard:
     def sparkline(self) -> list[float]:
         return self.values[-SPARKLINE_POINTS:]
 
+    @cached_property
+    def outlook(self) -> NativeOutlook | None:
+        """The forecast over the KPI's periods still to come, for its trend chart (None: nothing to come)."""
+        forecast = self.forecast
+        if forecast is None or not self.values:
+            return None
+        return native_outlook(
+            forecast=forecast,
+            known=self.values[len(self.values) - forecast.done :] if forecast.done else [],
+            last_period=self.latest_period,
+            frequency=self.kpi.frequency,
+            time_aggregation=self.kpi.time_aggregation,
+            start=self.latest,
+        )
+
 
 def product_kpi_cards(*, product: Product) -> list[KPICard]:
-    """Every KPI the product measures, with its whole history, in three queries."""
+    """Every KPI the product measures, with its whole history and this quarter's forecast, in four queries (the
+    forecasts: one, through the forecasts' unique index on product, KPI and grain)."""
     kpis = {kpi.pk: kpi for kpi in KPI.objects.order_by("-is_key", "name")}
     # No ORDER BY: the model's ordering (by KPI and product name) would join both tables for a dict.
     targets = dict(KPITarget.objects.filter(product=product).order_by().values_list("kpi_id", "target"))
@@ -90,6 +113,9 @@ def product_kpi_cards(*, product: Product) -> list[KPICard]:
             card = cards[kpi_id] = KPICard(kpi=kpi, target=targets.get(kpi_id, kpi.default_target))
         card.periods.append(period)
         card.values.append(value)
+    for forecast in ProductForecast.objects.filter(product=product, grain=CARD_FORECAST_GRAIN).order_by():
+        if forecast.kpi_id in cards:
+            cards[forecast.kpi_id].forecast = forecast
     order = list(kpis)
     return sorted(cards.values(), key=lambda card: order.index(card.kpi.pk))
 

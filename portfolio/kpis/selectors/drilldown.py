@@ -9,9 +9,10 @@ from django.db import connection
 
 from portfolio.kpis.rollup_sql import EFFECTIVE_TARGET, PRODUCT_JOINS, SCOPE_COLUMNS
 from portfolio.kpis.rules import product_gap, rollup_status
+from portfolio.kpis.selectors.forecasts import ForecastSummary, cell_forecast, product_forecasts
 from portfolio.kpis.selectors.scopes import ScopeColumn
 from portfolio.kpis.selectors.scorecard import RollupPoint
-from portfolio.models import KPI, Rollup
+from portfolio.models import KPI, Rollup, ScopeForecast
 from portfolio.periods import bucket_end, grain_bucket, period_end, period_start
 
 
@@ -33,6 +34,9 @@ class ProductContribution:
     # the product that sets a min or max (0 for the others). None without a previous value.
     contribution: float | None = None
     sets_value: bool = False  # the product whose value is the cell's min or max
+    # Its stored forecast of the period (docs/kpis.md, "Forecasts"); None when it has none (the native grain, a
+    # period other than the KPI's current one).
+    forecast: ForecastSummary | None = None
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,8 @@ class CellDrilldown:
     rollup: RollupPoint | None
     products: list[ProductContribution]
     previous_period: dt.date | None = None
+    # The cell's stored forecast, or why there is none (``value`` None and a ``reason``).
+    forecast: ScopeForecast | ForecastSummary | None = None
 
     @property
     def top_movers(self) -> list[ProductContribution]:
@@ -60,6 +66,14 @@ class CellDrilldown:
             return None
         combine = {"sum": sum, "min": min, "max": max}.get(self.kpi.aggregation)
         return combine(values) if combine else sum(values) / len(values)
+
+    @property
+    def unlisted_forecasts(self) -> int:
+        """Products the cell's forecast combines that are not listed: a forecast but no value in the period yet
+        (the period has just begun for them). Zero when every product of the forecast is in the list."""
+        combined = getattr(self.forecast, "products", 0) if self.forecast is not None else 0
+        listed = sum(1 for p in self.products if p.forecast is not None and p.forecast.value is not None)
+        return max(0, combined - listed)
 
     def status_count(self, status: str) -> int:
         return sum(1 for p in self.products if p.status == status)
@@ -136,12 +150,14 @@ def _contributions(
 def rollup_cell_products(
     *, kpi: KPI, column: ScopeColumn, grain: str, period: dt.date, sort: str = "gap"
 ) -> CellDrilldown:
-    """The products behind one rollup cell with their bucket values, targets, status and gap, worst first (or,
-    ``sort="change"``, the biggest worse contribution to the change since the previous bucket first).
+    """The products behind one rollup cell with their bucket values, targets, status, gap and forecast, worst
+    first (or, ``sort="change"``, the biggest worse contribution to the change since the previous bucket first;
+    ``sort="forecast"``, the lowest chance of ending the period on target first, products without one last).
 
     The database combines each product's measurements inside the bucket exactly as the rollup does (rule 1;
-    with ``sum`` over time the target is summed over the measured periods too). Three queries: this bucket's
-    products, the previous bucket's, and the rollup row.
+    with ``sum`` over time the target is summed over the measured periods too). Five queries: this bucket's
+    products, the previous bucket's, their forecasts, the rollup row and the cell's forecast (three at the
+    native grain, which has no forecasts).
     """
     start = grain_bucket(period, grain)
     end = bucket_end(start, grain) if grain != "native" else period_end(start, grain, kpi.frequency)
@@ -149,6 +165,7 @@ def rollup_cell_products(
     before_start = previous_bucket(start, grain, kpi.frequency)
     previous = {row[0]: row for row in _bucket_values(kpi=kpi, column=column, start=before_start, end=start)}
     contributions = _contributions(kpi, grain, rows, previous)
+    forecasts = product_forecasts(kpi=kpi, grain=grain, period=start, product_ids=[row[0] for row in rows])
     tolerance = float(kpi.tolerance)
     products = [
         ProductContribution(
@@ -163,10 +180,14 @@ def rollup_cell_products(
             previous=previous[product_id][3] if product_id in previous else None,
             contribution=contributions[product_id][0],
             sets_value=contributions[product_id][1],
+            forecast=forecasts.get(product_id),
         )
         for product_id, slug, name, value, target, count in rows
     ]
-    if sort == "change":
+    if sort == "forecast":
+        # Most likely to miss first; then those with a forecast but no target, then those without a forecast.
+        products.sort(key=_forecast_order)
+    elif sort == "change":
         sign = -1 if kpi.direction == "higher" else 1  # worse first: a fall for higher-is-better
         products.sort(
             key=lambda p: (p.contribution is None, -(p.contribution or 0.0) * sign, p.name.casefold())
@@ -188,4 +209,14 @@ def rollup_cell_products(
         rollup=RollupPoint(*rollup) if rollup else None,
         products=products,
         previous_period=before_start if previous else None,
+        forecast=cell_forecast(kpi=kpi, column=column, grain=grain, period=start),
     )
+
+
+def _forecast_order(product: ProductContribution) -> tuple:
+    forecast = product.forecast
+    if forecast is None or forecast.value is None:
+        return (2, 0.0, product.name.casefold())
+    if forecast.p_on_target is None:
+        return (1, 0.0, product.name.casefold())
+    return (0, forecast.p_on_target, product.name.casefold())

@@ -136,16 +136,39 @@ def rollup_export_rows(
 ) -> QuerySet[Rollup]:
     """Rollup rows matching the filters (every row when none), in the order of the rollups' unique index, so
     the database streams them without sorting."""
-    rollups = Rollup.objects.filter(period_range_filter(period_from, period_to))
-    if scope:
-        rollups = rollups.filter(scope=scope)
-    if scope_key:
-        rollups = rollups.filter(scope_key=scope_key)
-    if kpi is not None:
-        rollups = rollups.filter(kpi=kpi)
-    if grain:
-        rollups = rollups.filter(grain=grain)
+    rollups = export_filter(
+        Rollup.objects.all(),
+        scope=scope,
+        scope_key=scope_key,
+        kpi=kpi,
+        grain=grain,
+        period_from=period_from,
+        period_to=period_to,
+    )
     return rollups.order_by("scope", "grain", "kpi_id", "period", "scope_key")
+
+
+def export_filter(
+    rows: QuerySet,
+    *,
+    scope: str = "",
+    scope_key: str = "",
+    kpi: KPI | None = None,
+    grain: str = "",
+    period_from: dt.date | None = None,
+    period_to: dt.date | None = None,
+) -> QuerySet:
+    """The rollup CSV's filters on rows keyed as rollups are (rollups, scope forecasts); empty: no filter."""
+    rows = rows.filter(period_range_filter(period_from, period_to))
+    if scope:
+        rows = rows.filter(scope=scope)
+    if scope_key:
+        rows = rows.filter(scope_key=scope_key)
+    if kpi is not None:
+        rows = rows.filter(kpi=kpi)
+    if grain:
+        rows = rows.filter(grain=grain)
+    return rows
 
 
 def portfolios() -> QuerySet[Portfolio]:

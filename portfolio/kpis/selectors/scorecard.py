@@ -20,6 +20,7 @@ from django.utils import timezone
 from portfolio.choices import Direction, Grain, Scope, Status, TimeAggregation
 from portfolio.kpis.rules import STATUS_SEVERITY
 from portfolio.kpis.selectors.comparisons import native_periods_recorded
+from portfolio.kpis.selectors.forecasts import ForecastSummary, scorecard_forecasts
 from portfolio.kpis.selectors.scopes import (
     ORGANISATION_COLUMN,
     ORGANISATION_KEY,
@@ -62,6 +63,9 @@ class ScorecardCell:
     # The KPI's own periods in the two buckets (the current one to date): a sum over time is compared per period.
     current_periods: int = 1
     previous_periods: int = 1
+    # The stored forecast of the current period (docs/kpis.md, "Forecasts"); None at the native grain, or when
+    # the stored one is of another period (a range that ends before the KPI's latest period).
+    forecast: ForecastSummary | None = None
 
     @cached_property
     def per_period(self) -> bool:
@@ -190,7 +194,9 @@ def rollup_scorecard(
 
     A KPI's periods are those of its organisation rollups: every product contributes there, so every key's
     periods are among them. With more keys than ``SCORECARD_MAX_COLUMNS`` the keys with most KPIs off target
-    are shown. Three queries, whatever the number of products, measurements or keys.
+    are shown. Each cell carries the stored forecast of its period when there is one (one query, none at the
+    native grain, which has no forecasts). A fixed number of queries, whatever the number of products,
+    measurements or keys.
     """
     labels = labels or {}
     today = today or timezone.localdate()
@@ -254,6 +260,7 @@ def rollup_scorecard(
         ScopeColumn(dimension, key, scope_key_label(dimension, key, labels)) for key in shown
     ]
     recorded = native_periods_recorded(kpis, periods, grain=grain, dimension=dimension, keys=shown)
+    forecasts = scorecard_forecasts(grain=grain, columns=columns, kpi_ids=list(periods))
 
     rows_out: list[ScorecardRow] = []
     changes: list[tuple[tuple, ScorecardCell]] = []
@@ -286,12 +293,14 @@ def rollup_scorecard(
                 cells.append(None)
                 continue
             before = points.get((column.scope, column.key, kpi.pk, previous)) if previous else None
+            forecast = forecasts.get((column.scope, column.key, kpi.pk))
             cell = ScorecardCell(
                 kpi=kpi,
                 column=column,
                 grain=grain,
                 current=point,
                 previous=before,
+                forecast=forecast if forecast is not None and forecast.period == current else None,
                 **counts(column.scope, column.key),
             )
             cells.append(cell)

@@ -2,7 +2,9 @@
 
 A key result's current value is its KPI's latest native rollup in the objective's scope (the portfolio's key,
 or the organisation for an organisation-wide objective), read with one annotated query; its status follows the
-KPI's direction and tolerance against the key result's target (``portfolio.kpis.rules.rollup_status``).
+KPI's direction and tolerance against the key result's target (``portfolio.kpis.rules.rollup_status``). Its
+forecast is the KPI's quarter forecast in the same scope (one query for every key result), and its chance is
+against the key result's own target (``portfolio.kpis.forecast.chance``), not the rollup's.
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ from functools import cached_property
 from django.db.models import Case, Count, F, OuterRef, Q, QuerySet, Subquery, When
 
 from portfolio.choices import Grain, Scope, Status
+from portfolio.kpis.forecast.chance import chance_of_target, period_target
 from portfolio.kpis.rules import rollup_status
-from portfolio.models import Alignment, KeyResult, Objective, Portfolio, Rollup
+from portfolio.models import Alignment, KeyResult, Objective, Portfolio, Rollup, ScopeForecast
+from portfolio.periods import native_periods_in
 from products.models import Product
 
 ALIGNED_NAMES_SHOWN = 6
@@ -66,9 +70,63 @@ def key_results(*, objectives: QuerySet[Objective]) -> QuerySet[KeyResult]:
     )
 
 
+#: The forecast a key result shows: its KPI's current quarter in the objective's scope.
+KEY_RESULT_FORECAST_GRAIN = Grain.QUARTER
+
+
+def objective_scope(objective: Objective) -> tuple[str, str]:
+    """The rollup scope and key of an objective: its portfolio's, or the organisation for an organisation-wide
+    one."""
+    if objective.portfolio_id is None:
+        return Scope.ORGANISATION, "all"
+    return Scope.PORTFOLIO, objective.portfolio.slug
+
+
+def key_result_forecasts(key_results: list[KeyResult]) -> dict[tuple[str, str, int], ScopeForecast]:
+    """The quarter forecasts of the key results' KPIs in their objectives' scopes, keyed by (scope, key, KPI):
+    one query whatever the number of key results (the forecasts' unique index: scope, grain, KPI, key)."""
+    wanted = {(*objective_scope(kr.objective), kr.kpi_id) for kr in key_results if kr.kpi_id}
+    if not wanted:
+        return {}
+    kpi_ids = sorted({kpi_id for _, _, kpi_id in wanted})
+    slugs = sorted({key for scope, key, _ in wanted if scope == Scope.PORTFOLIO})
+    where = Q(scope=Scope.ORGANISATION, scope_key="all")
+    if slugs:
+        portfolio_keys = Q(scope=Scope.PORTFOLIO, scope_key__in=slugs)
+        organisation = any(scope == Scope.ORGANISATION for scope, _, _ in wanted)
+        where = (where | portfolio_keys) if organisation else portfolio_keys
+    rows = ScopeForecast.objects.filter(where, grain=KEY_RESULT_FORECAST_GRAIN, kpi_id__in=kpi_ids).order_by()
+    return {(row.scope, row.scope_key, row.kpi_id): row for row in rows}
+
+
 @dataclass
 class KeyResultView:
     key_result: KeyResult
+    forecast: ScopeForecast | None = None  # the KPI's quarter forecast in the objective's scope
+
+    @cached_property
+    def forecast_target(self) -> float | None:
+        """The key result's target for the whole forecast period: a ``sum`` KPI's target is per native period
+        (as its current value, the latest period's rollup), so a quarter's is that over the quarter's periods."""
+        kr, forecast = self.key_result, self.forecast
+        if kr.kpi is None or kr.target is None or forecast is None:
+            return None
+        periods = native_periods_in(forecast.period, forecast.grain, kr.kpi.frequency)
+        return period_target(kr.target, time_aggregation=kr.kpi.time_aggregation, native_periods=periods)
+
+    @cached_property
+    def forecast_chance(self) -> float | None:
+        """The chance that the forecast period ends on the key result's own target (None: no target or no
+        forecast)."""
+        forecast, target = self.forecast, self.forecast_target
+        if forecast is None or forecast.value is None or target is None or forecast.high_95 is None:
+            return None
+        return chance_of_target(
+            value=forecast.value,
+            high_95=forecast.high_95,
+            target=target,
+            direction=self.key_result.kpi.direction,
+        )
 
     @cached_property
     def status(self) -> str:
@@ -185,12 +243,17 @@ def coverage(
     """Objectives with key results and aligned products, and which objectives and products are not covered.
 
     ``products`` are the products in view (a portfolio's, or every product); ``funding`` maps objective ids to their
-    share of the money. Five queries whatever the number of products.
+    share of the money. Six queries whatever the number of products (one for the key results' forecasts).
     """
     objectives = list(objective_list(portfolio=portfolio))
     views = {objective.pk: ObjectiveView(objective=objective) for objective in objectives}
-    for kr in key_results(objectives=Objective.objects.filter(pk__in=views)):
-        views[kr.objective_id].key_results.append(KeyResultView(kr))
+    results = list(key_results(objectives=Objective.objects.filter(pk__in=views)))
+    for kr in results:
+        kr.objective = views[kr.objective_id].objective  # the objective and its portfolio, read already
+    forecasts = key_result_forecasts(results)
+    for kr in results:
+        forecast = forecasts.get((*objective_scope(kr.objective), kr.kpi_id)) if kr.kpi_id else None
+        views[kr.objective_id].key_results.append(KeyResultView(kr, forecast=forecast))
     alignments = (
         Alignment.objects.filter(objective_id__in=views, product__in=products.order_by().values("pk"))
         .order_by("objective_id", "-weight", "product__name")
