@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from portfolio.choices import Grain, Scope
 from portfolio.kpis.engine import rollups_recompute_all
-from portfolio.models import ScopeForecast
+from portfolio.models import Measurement, ScopeForecast
 from portfolio.templatetags.forecast_display import chance
 from tests.factories import KPIFactory
 from tests.product_tables import add_products, build_organisation
@@ -124,10 +124,14 @@ def test_before_any_recompute_the_tile_says_when_forecasts_appear(as_director):
 
 
 def test_the_tile_reads_what_the_recompute_stored(as_director, org):
-    rollups_recompute_all()  # 14 weeks of the key KPI for each product: enough for a forecast
+    # 14 weeks of the key KPI for each product (enough for a forecast), each a tenth of its target of 100 a
+    # week, whatever the products' keys (the fixture's values depend on them, and PostgreSQL's keys vary).
+    for measurement in Measurement.objects.filter(kpi=org.kpi):
+        measurement.value = 10.0 + measurement.period.toordinal() % 3
+        measurement.save(update_fields=["value"])
+    rollups_recompute_all()
     stored = ScopeForecast.objects.get(scope=Scope.ORGANISATION, kpi=org.kpi, grain=Grain.QUARTER)
     assert stored.value is not None
-    # Revenue is measured 0..199 a week against 100 per product: the organisation's quarter is off target.
     assert stored.status == "off_target"
     markup = tile(as_director.get("/"))
     assert "1 KPI forecast to miss this quarter" in words(markup)
