@@ -7,6 +7,7 @@ import factory
 from django.utils import timezone
 
 from lifecycle.models import StageTransition
+from portfolio.choices import Aggregation, TimeAggregation
 from portfolio.models import KPI, KPITarget, Measurement, Objective, Portfolio, Rollup
 from products.choices import Focus, Market, Role, Stage
 from products.models import Membership, Product, User
@@ -120,3 +121,39 @@ class RollupFactory(factory.django.DjangoModelFactory):
     target = 100.0
     status = "on_target"
     products = 1
+
+
+def weekly_measurements(product: Product, kpi: KPI, values: list[float], *, last: dt.date) -> None:
+    """One measurement a week, oldest first, the last ``values`` entry on the Monday ``last``."""
+    Measurement.objects.bulk_create(
+        Measurement(
+            product=product, kpi=kpi, period=last - dt.timedelta(weeks=len(values) - 1 - index), value=v
+        )
+        for index, v in enumerate(values)
+    )
+
+
+def summed_kpi(name: str = "Revenue", **fields) -> KPI:
+    """A money KPI summed across products and over time, with a target of 100 a week."""
+    return KPIFactory(
+        name=name,
+        unit="€",
+        aggregation=Aggregation.SUM,
+        time_aggregation=TimeAggregation.SUM,
+        default_target=100,
+        **fields,
+    )
+
+
+def uptime_kpi(name: str = "Uptime", **fields) -> KPI:
+    """A percentage KPI: the worst product counts (min), averaged over time, with a target of 99 %."""
+    return KPIFactory(
+        name=name,
+        unit="%",
+        aggregation=Aggregation.MIN,
+        time_aggregation=TimeAggregation.AVG,
+        default_target=99,
+        min_value=0,
+        max_value=100,
+        **fields,
+    )

@@ -97,10 +97,10 @@ def rollups(request) -> HttpResponse:
         if not export.is_valid():
             return _bad_filters(export.problems())
         filters = export.export_filters()
-        rows = rollup_export_rows(**filters)
+        rows = rollup_export_rows(filters)
         names = {kpi.pk: kpi.name for kpi in kpis}
         frequencies = {kpi.pk: kpi.frequency for kpi in kpis}
-        forecasts = forecast_export_figures(**filters)
+        forecasts = forecast_export_figures(filters)
         return csv_response(
             ROLLUP_COLUMNS,
             rollup_csv_rows(rows, kpi_names=names, kpi_frequencies=frequencies, forecasts=forecasts),

@@ -7,6 +7,7 @@ and the forecasts a rollup recompute stores (tests/portfolio/kpis/test_forecast_
 import datetime as dt
 import json
 import re
+from functools import partial
 from html import unescape
 
 import pytest
@@ -14,51 +15,36 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from portfolio.choices import Aggregation, Grain, TimeAggregation
+from portfolio.choices import Grain
 from portfolio.kpis.engine import rollups_recompute_all
 from portfolio.models import Measurement, ProductForecast
 from portfolio.templatetags.forecast_display import chance
 from portfolio.templatetags.forecast_places import value_range
 from portfolio.templatetags.rollup_display import kpi_compact
 from products.choices import Role
-from tests.factories import KPIFactory, ProductFactory, UserFactory
+from tests.factories import (
+    KPIFactory,
+    ProductFactory,
+    UserFactory,
+    summed_kpi,
+    uptime_kpi,
+    weekly_measurements,
+)
 
 pytestmark = pytest.mark.django_db
 
 LATEST = dt.date(2026, 11, 16)
+weekly = partial(weekly_measurements, last=LATEST)
 WEEKS = 20
 QUARTER_END_WEEK = dt.date(2026, 12, 28)  # Q4 2026's last week starts on Monday 28 Dec
-
-
-def weekly(product, kpi, values):
-    Measurement.objects.bulk_create(
-        Measurement(
-            product=product, kpi=kpi, period=LATEST - dt.timedelta(weeks=len(values) - 1 - i), value=v
-        )
-        for i, v in enumerate(values)
-    )
 
 
 def product_with_kpis(slug: str, kpis: int = 2):
     """A product with a weekly revenue (summed over time), a weekly uptime (averaged), and ``kpis - 2`` more."""
     product = ProductFactory(name=slug.title(), slug=slug, stage="mvp")
-    revenue = KPIFactory(
-        name=f"{slug} revenue",
-        unit="€",
-        aggregation=Aggregation.SUM,
-        time_aggregation=TimeAggregation.SUM,
-        default_target=100,
-    )
+    revenue = summed_kpi(f"{slug} revenue")
     weekly(product, revenue, [80 + week * 2 + (week * 7) % 5 * 3 for week in range(WEEKS)])
-    uptime = KPIFactory(
-        name=f"{slug} uptime",
-        unit="%",
-        aggregation=Aggregation.MIN,
-        time_aggregation=TimeAggregation.AVG,
-        default_target=99,
-        min_value=0,
-        max_value=100,
-    )
+    uptime = uptime_kpi(f"{slug} uptime")
     weekly(product, uptime, [99.5 - 0.1 * ((week * 7) % 3) for week in range(WEEKS)])
     for index in range(kpis - 2):
         extra = KPIFactory(name=f"{slug} extra {index}", default_target=50)

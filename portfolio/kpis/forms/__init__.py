@@ -10,6 +10,7 @@ from django.http import QueryDict
 
 from portfolio.choices import Grain, Scope
 from portfolio.kpis.forms.measurements import MeasurementForm as MeasurementForm  # the product page's
+from portfolio.kpis.selectors.scopes import ExportFilters
 from portfolio.models import KPI
 from products.forms import ScopeFilterFields, blank_choice, invalid_choice
 from products.models import Product
@@ -248,17 +249,17 @@ class RollupExportForm(RollupScopeFilters):
             data["scope"], data["scope_key"] = scope, key
         return data
 
-    def export_filters(self) -> dict:
-        """Keyword arguments for ``selectors.rollup_export_rows`` (call after ``is_valid()``)."""
+    def export_filters(self) -> ExportFilters:
+        """The filters for ``selectors.rollup_export_rows`` (call after ``is_valid()``)."""
         data = self.cleaned_data
-        return {
-            "scope": data.get("scope") or "",
-            "scope_key": data.get("scope_key") or "",
-            "kpi": data.get("kpi"),
-            "grain": data.get("grain") or "",
-            "period_from": data.get("period_from"),
-            "period_to": data.get("period_to"),
-        }
+        return ExportFilters(
+            scope=data.get("scope") or "",
+            scope_key=data.get("scope_key") or "",
+            kpi=data.get("kpi"),
+            grain=data.get("grain") or "",
+            period_from=data.get("period_from"),
+            period_to=data.get("period_to"),
+        )
 
 
 class RollupCellForm(QueryFilterForm):

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from portfolio.choices import Grain
 from portfolio.kpis.forecast.store import FORECAST_GRAINS
-from portfolio.kpis.selectors.scopes import ScopeColumn, export_filter
+from portfolio.kpis.selectors.scopes import ExportFilters, ScopeColumn
 from portfolio.models import KPI, ProductForecast, ScopeForecast
 from portfolio.periods import quarter_label
 
@@ -104,26 +104,12 @@ def product_forecasts(
 
 
 def forecast_export_figures(
-    *,
-    scope: str = "",
-    scope_key: str = "",
-    kpi: KPI | None = None,
-    grain: str = "",
-    period_from: dt.date | None = None,
-    period_to: dt.date | None = None,
+    filters: ExportFilters,
 ) -> dict[tuple[str, str, int, str, dt.date], tuple[float | None, ...]]:
     """The rollup CSV's forecast columns (``EXPORT_FIELDS``) by (scope, key, KPI id, grain, period), for the
     rows the same filters export (``scopes.rollup_export_rows``): one query, a row per scope key, KPI and grain.
     A number that is not finite is left out (None), so the file never holds NaN or infinity."""
-    forecasts = export_filter(
-        ScopeForecast.objects.all(),
-        scope=scope,
-        scope_key=scope_key,
-        kpi=kpi,
-        grain=grain,
-        period_from=period_from,
-        period_to=period_to,
-    )
+    forecasts = filters.apply(ScopeForecast.objects.all())
     rows = forecasts.filter(value__isnull=False).values_list(
         "scope", "scope_key", "kpi_id", "grain", "period", *EXPORT_FIELDS
     )

@@ -125,50 +125,34 @@ def period_pairs_filter(periods: Mapping[int, list[dt.date]], *, latest_only: bo
     return Q(kpi__in=list(periods), period__in=list(by_period)) & pairs
 
 
-def rollup_export_rows(
-    *,
-    scope: str = "",
-    scope_key: str = "",
-    kpi: KPI | None = None,
-    grain: str = "",
-    period_from: dt.date | None = None,
-    period_to: dt.date | None = None,
-) -> QuerySet[Rollup]:
+@dataclass(frozen=True)
+class ExportFilters:
+    """The rollup CSV's filters, on rows keyed as rollups are (rollups, scope forecasts); empty: no filter."""
+
+    scope: str = ""
+    scope_key: str = ""
+    kpi: KPI | None = None
+    grain: str = ""
+    period_from: dt.date | None = None
+    period_to: dt.date | None = None
+
+    def apply(self, rows: QuerySet) -> QuerySet:
+        rows = rows.filter(period_range_filter(self.period_from, self.period_to))
+        if self.scope:
+            rows = rows.filter(scope=self.scope)
+        if self.scope_key:
+            rows = rows.filter(scope_key=self.scope_key)
+        if self.kpi is not None:
+            rows = rows.filter(kpi=self.kpi)
+        if self.grain:
+            rows = rows.filter(grain=self.grain)
+        return rows
+
+
+def rollup_export_rows(filters: ExportFilters) -> QuerySet[Rollup]:
     """Rollup rows matching the filters (every row when none), in the order of the rollups' unique index, so
     the database streams them without sorting."""
-    rollups = export_filter(
-        Rollup.objects.all(),
-        scope=scope,
-        scope_key=scope_key,
-        kpi=kpi,
-        grain=grain,
-        period_from=period_from,
-        period_to=period_to,
-    )
-    return rollups.order_by("scope", "grain", "kpi_id", "period", "scope_key")
-
-
-def export_filter(
-    rows: QuerySet,
-    *,
-    scope: str = "",
-    scope_key: str = "",
-    kpi: KPI | None = None,
-    grain: str = "",
-    period_from: dt.date | None = None,
-    period_to: dt.date | None = None,
-) -> QuerySet:
-    """The rollup CSV's filters on rows keyed as rollups are (rollups, scope forecasts); empty: no filter."""
-    rows = rows.filter(period_range_filter(period_from, period_to))
-    if scope:
-        rows = rows.filter(scope=scope)
-    if scope_key:
-        rows = rows.filter(scope_key=scope_key)
-    if kpi is not None:
-        rows = rows.filter(kpi=kpi)
-    if grain:
-        rows = rows.filter(grain=grain)
-    return rows
+    return filters.apply(Rollup.objects.all()).order_by("scope", "grain", "kpi_id", "period", "scope_key")
 
 
 def portfolios() -> QuerySet[Portfolio]:

@@ -8,26 +8,28 @@ Ads; Tiny has only five weeks (too short), Gone stopped in September.
 
 import datetime as dt
 import math
+from functools import partial
 
 import pytest
 
-from portfolio.choices import Aggregation, Grain, Scope, TimeAggregation
+from portfolio.choices import Grain, Scope
 from portfolio.kpis.engine import rollups_recompute, rollups_recompute_all
 from portfolio.kpis.forecast.projection import Forecast, forecast_period
 from portfolio.kpis.services import measurement_record
 from portfolio.models import KPITarget, Measurement, ProductForecast, ScopeForecast
 from products.models import Product
-from tests.factories import KPIFactory, PortfolioFactory, ProductFactory, UserFactory
+from tests.factories import (
+    PortfolioFactory,
+    ProductFactory,
+    UserFactory,
+    summed_kpi,
+    uptime_kpi,
+    weekly_measurements,
+)
 
 LATEST = dt.date(2026, 11, 16)
+weekly = partial(weekly_measurements, last=LATEST)
 WEEKS = 20
-
-
-def weekly(product, kpi, values, *, last=LATEST):
-    Measurement.objects.bulk_create(
-        Measurement(product=product, kpi=kpi, period=last - dt.timedelta(weeks=len(values) - 1 - i), value=v)
-        for i, v in enumerate(values)
-    )
 
 
 @pytest.fixture
@@ -45,18 +47,8 @@ def world(db):
             ("Gone", growth),
         )
     }
-    revenue = KPIFactory(
-        name="Revenue", aggregation=Aggregation.SUM, time_aggregation=TimeAggregation.SUM, default_target=100
-    )
-    uptime = KPIFactory(
-        name="Uptime",
-        unit="%",
-        aggregation=Aggregation.MIN,
-        time_aggregation=TimeAggregation.AVG,
-        default_target=99,
-        min_value=0,
-        max_value=100,
-    )
+    revenue = summed_kpi("Revenue")
+    uptime = uptime_kpi("Uptime")
     for index, name in enumerate(("Checkout", "Wallet", "Ads")):
         weekly(products[name], revenue, [80 + index * 10 + week * (1 + index) for week in range(WEEKS)])
         weekly(products[name], uptime, [99.5 - index * 0.3 + 0.1 * ((week * 7) % 3) for week in range(WEEKS)])

@@ -12,32 +12,34 @@ import html
 import io
 import math
 import re
+from functools import partial
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from portfolio.choices import Aggregation, Grain, Scope, TimeAggregation
+from portfolio.choices import Grain, Scope
 from portfolio.kpis.engine import rollups_recompute_all
 from portfolio.models import Measurement, ProductForecast, ScopeForecast
-from tests.factories import KPIFactory, PortfolioFactory, ProductFactory, UserFactory
+from tests.factories import (
+    KPIFactory,
+    PortfolioFactory,
+    ProductFactory,
+    UserFactory,
+    summed_kpi,
+    weekly_measurements,
+)
 
 pytestmark = pytest.mark.django_db
 
 URL = "/portfolio/rollups/"
 CELL = "/portfolio/rollups/cell/"
 LATEST = dt.date(2026, 11, 16)
+weekly = partial(weekly_measurements, last=LATEST)
 Q4 = dt.date(2026, 10, 1)
 WEEKS = 20
 DASH = "\N{EN DASH}"
 NOISE = [0, 6, -4, 9, -7, 3, -9, 5, -2, 8, -6, 2, -8, 7, -3, 4, -5, 9, -1, 1]  # the weeks' ups and downs
-
-
-def weekly(product, kpi, values, *, last=LATEST):
-    Measurement.objects.bulk_create(
-        Measurement(product=product, kpi=kpi, period=last - dt.timedelta(weeks=len(values) - 1 - i), value=v)
-        for i, v in enumerate(values)
-    )
 
 
 @pytest.fixture
@@ -45,13 +47,7 @@ def world(db, client):
     owner = UserFactory(username="owner")
     payments = PortfolioFactory(name="Payments", slug="payments")
     growth = PortfolioFactory(name="Growth", slug="growth")
-    revenue = KPIFactory(
-        name="Revenue",
-        unit="€",
-        aggregation=Aggregation.SUM,
-        time_aggregation=TimeAggregation.SUM,
-        default_target=100,
-    )
+    revenue = summed_kpi("Revenue")
     products = {}
     for name, portfolio, stage, values in (
         ("Checkout", payments, "mvp", [88 + week + NOISE[week] for week in range(WEEKS)]),  # climbing past it
