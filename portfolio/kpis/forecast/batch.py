@@ -73,9 +73,11 @@ def forecast_batch(
     direction: str,
     tolerance: float,
     season: int = 0,
+    ahead: int = 0,
 ) -> BatchForecast:
     """``forecast_period`` of every row of ``histories`` (finite values without gaps, oldest first; any lengths),
-    with its own target; the period's shape, the KPI's aggregation, direction, tolerance and season shared."""
+    with its own target; the period's shape (and how far ``ahead`` it begins), the KPI's aggregation, direction,
+    tolerance and season shared."""
     if len(targets) != len(histories):
         raise ValueError(f"{len(histories)} histories but {len(targets)} targets.")
     shape = {
@@ -85,6 +87,7 @@ def forecast_batch(
         "direction": direction,
         "tolerance": tolerance,
         "season": season,
+        "ahead": ahead,
     }
     out = _Columns(len(histories))
     target = np.array([math.nan if t is None else float(t) for t in targets], dtype=float)
@@ -126,16 +129,18 @@ def _matrix(histories, rows: np.ndarray) -> np.ndarray:
 def _length_reason(length: int, shape: dict) -> str:
     """Why no series of this length has a forecast ("" when they may have one). These reasons depend on the
     length and the period's shape alone, so forecast_period says them once for the group, on a flat series."""
-    done, remaining = shape["done"], shape["remaining"]
-    last = length - remaining
-    start = max(_first_origin(length, done, remaining, shape["season"]), last - MAX_ORIGINS + 1)
+    done, remaining, ahead = shape["done"], shape["remaining"], shape["ahead"]
+    last = length - ahead - remaining
+    start = max(_first_origin(length, done, remaining, shape["season"], ahead), last - MAX_ORIGINS + 1)
     if not (
         length < MIN_HISTORY
         or done > length
         or done < 0
         or remaining < 0
         or done + remaining == 0
-        or remaining > 2 * length
+        or ahead < 0
+        or (ahead and done)
+        or ahead + remaining > 2 * length
         or start > last
     ):
         return ""
@@ -150,8 +155,9 @@ def _forecast_rows(x, rows, target, targets, shape, out) -> np.ndarray:
     count, length = x.shape
     done, remaining, how = shape["done"], shape["remaining"], shape["time_aggregation"]
     season, direction, tolerance = shape["season"], shape["direction"], shape["tolerance"]
-    last = length - remaining
-    start = max(_first_origin(length, done, remaining, season), last - MAX_ORIGINS + 1)
+    ahead = shape["ahead"]
+    last = length - ahead - remaining
+    start = max(_first_origin(length, done, remaining, season, ahead), last - MAX_ORIGINS + 1)
     # The backtest origins, then the whole history: the last column is the forecast itself.
     cut = np.append(np.arange(start, last + 1), length)
     size = done + remaining
@@ -159,15 +165,16 @@ def _forecast_rows(x, rows, target, targets, shape, out) -> np.ndarray:
     known_total = _running_sum(known)
     projected, finals = {}, {}
     for name in METHODS:
-        future = _FUTURES[name](x, cut, remaining, season) if remaining else []
+        future = _FUTURES[name](x, cut, ahead + remaining, season) if remaining else []
         if future is None:
             continue  # the method does not apply at the first origin, so not to this series (as in _backtest)
+        future = future[ahead:]
         projected[name] = _period(known_total, known[-1] if known else None, future, how, size)
         finals[name] = [step[:, -1] for step in future]
     actual = _period(
         None if known_total is None else known_total[:, :-1],
         known[-1][:, :-1] if known else None,
-        [x[:, cut[:-1] + step] for step in range(remaining)],
+        [x[:, cut[:-1] + ahead + step] for step in range(remaining)],
         how,
         size,
     )

@@ -3,7 +3,8 @@ own time aggregation, 80 % and 95 % intervals from the backtest's errors (their 
 within tolerance, and the run-rate the rest of the period needs (docs/kpis.md, "Forecasts").
 
 The question is always the same shape: ``done`` of the period's native periods are recorded (the tail of the
-history), ``remaining`` are still to come. The backtest asks exactly that question at earlier points of the
+history), ``remaining`` are still to come; for a period that has not begun (the next one), ``ahead`` native
+periods still to come lie between the history and the period. The backtest asks exactly that question at earlier points of the
 series' own past (rolling origin): with the values before the origin, project a period of the same shape, and
 compare with what came. The method whose projections erred least is chosen (over naive only if it erred at
 least ``NAIVE_MARGIN`` less: on the demo that keeps 87 % of series at least as good as naive, against 77 % by the
@@ -79,36 +80,42 @@ def _probability_at_least(threshold: float, centre: float, spread: float, direct
     return below if direction == Direction.LOWER else 1 - below
 
 
-def _project(history: Sequence[float], method: str, done: int, remaining: int, season: int, how: str):
-    """The period's value projected from ``history`` (its last ``done`` values are the period so far)."""
+def _project(
+    history: Sequence[float], method: str, done: int, remaining: int, season: int, how: str, ahead: int = 0
+):
+    """The period's value projected from ``history`` (its last ``done`` values are the period so far; or the
+    period begins ``ahead`` periods after the history)."""
     known = list(history[len(history) - done :]) if done else []
-    future = METHODS[method](history, remaining, season) if remaining else []
+    future = METHODS[method](history, ahead + remaining, season) if remaining else []
     if future is None:
         return None
+    future = future[ahead:]
     return aggregate(known + future, how) if known or future else None
 
 
-def _first_origin(count: int, done: int, remaining: int, season: int) -> int:
+def _first_origin(count: int, done: int, remaining: int, season: int, ahead: int = 0) -> int:
     """The earliest backtest origin: enough past to project from, the period so far inside it, and two seasons
     where the series is long enough for the seasonal method to be tried at all (every method is tested on the
     same origins)."""
     first = max(MIN_TRAINING, done)
-    if season >= 2 and count - remaining >= 2 * season:
+    if season >= 2 and count - ahead - remaining >= 2 * season:
         first = max(first, 2 * season)
     return first
 
 
-def _backtest(history, method, first, done, remaining, season, how) -> list[tuple[float, float]] | None:
+def _backtest(
+    history, method, first, done, remaining, season, how, ahead=0
+) -> list[tuple[float, float]] | None:
     """(projected, actual) at each origin from ``first``; None if the method does not apply to this series."""
     pairs = []
-    last = len(history) - remaining
+    last = len(history) - ahead - remaining
     for origin in range(max(first, last - MAX_ORIGINS + 1), last + 1):
         past = history[:origin]
-        projected = _project(past, method, done, remaining, season, how)
+        projected = _project(past, method, done, remaining, season, how, ahead)
         if projected is None:
             return None
         period = list(past[len(past) - done :]) if done else []
-        actual = aggregate(period + list(history[origin : origin + remaining]), how)
+        actual = aggregate(period + list(history[origin + ahead : origin + ahead + remaining]), how)
         pairs.append((projected, actual))
     return pairs
 
@@ -142,22 +149,31 @@ def forecast_period(
     direction: str,
     tolerance: float,
     season: int = 0,
+    ahead: int = 0,
 ) -> Forecast | NoForecast:
     """The forecast of the current period of one series. ``history``: the KPI's native values, oldest first,
-    None for a period without one (skipped); its last ``done`` values are the current period so far."""
+    None for a period without one (skipped); its last ``done`` values are the current period so far. With
+    ``ahead`` (and ``done`` 0), a later period: it begins ``ahead`` periods after the history's last."""
     values = [float(v) for v in history if v is not None and math.isfinite(float(v))]
     if len(values) < MIN_HISTORY:
         return NoForecast(
             f"Not enough history: {len(values)} value{'s' if len(values) != 1 else ''}, {MIN_HISTORY} needed."
         )
-    if done > len(values) or done < 0 or remaining < 0 or done + remaining == 0:
+    if (
+        done > len(values)
+        or done < 0
+        or remaining < 0
+        or done + remaining == 0
+        or ahead < 0
+        or (ahead and done)
+    ):
         return NoForecast("No period to forecast.")
-    if remaining > 2 * len(values):
+    if ahead + remaining > 2 * len(values):
         return NoForecast("Too far ahead: never more than twice the history's length.")
     tried = {}
-    first = _first_origin(len(values), done, remaining, season)
+    first = _first_origin(len(values), done, remaining, season, ahead)
     for name in METHODS:
-        pairs = _backtest(values, name, first, done, remaining, season, time_aggregation)
+        pairs = _backtest(values, name, first, done, remaining, season, time_aggregation, ahead)
         if pairs:
             tried[name] = pairs
     if not tried:
@@ -167,7 +183,7 @@ def forecast_period(
     if "naive" in errors and errors[method] > (1 - NAIVE_MARGIN) * errors["naive"]:
         method = "naive"  # a method that barely beats "the last value stays" on the past is not trusted ahead
     pairs = tried[method]
-    value = _project(values, method, done, remaining, season, time_aggregation)
+    value = _project(values, method, done, remaining, season, time_aggregation, ahead)
     spread = _spread(pairs)
     if value is None or not math.isfinite(value) or not math.isfinite(spread):
         return NoForecast("The history gives no usable forecast.")
@@ -195,7 +211,7 @@ def forecast_period(
         p_within_tolerance=p_within,
         needed_per_period=_needed(known, remaining, target, time_aggregation),
         reached_after=_reached_after(
-            values, method, known, remaining, season, target, direction, time_aggregation
+            values, method, known, remaining, season, target, direction, time_aggregation, ahead
         ),
         history_used=len(values),
         origins=len(pairs),
@@ -214,7 +230,7 @@ def _needed(known, remaining, target, how) -> float | None:
     return target
 
 
-def _reached_after(values, method, known, remaining, season, target, direction, how) -> int | None:
+def _reached_after(values, method, known, remaining, season, target, direction, how, ahead=0) -> int | None:
     """For a ``sum`` KPI that grows toward its target: after how many of the remaining periods the projected
     running total reaches it (0: already there); None when not this period."""
     if target is None or how != TimeAggregation.SUM or direction == Direction.LOWER:
@@ -222,7 +238,7 @@ def _reached_after(values, method, known, remaining, season, target, direction, 
     total = math.fsum(known)
     if total >= target:
         return 0
-    for step, value in enumerate(METHODS[method](values, remaining, season) or [], start=1):
+    for step, value in enumerate((METHODS[method](values, ahead + remaining, season) or [])[ahead:], start=1):
         total += value
         if total >= target:
             return step

@@ -15,8 +15,11 @@ SUM, AVG, LAST = TimeAggregation.SUM, TimeAggregation.AVG, TimeAggregation.LAST
 HIGHER, LOWER = Direction.HIGHER, Direction.LOWER
 
 
-def forecast(history, *, done=0, remaining=4, how=SUM, target=None, direction=HIGHER, tolerance=10, season=0):
+def forecast(
+    history, *, done=0, remaining=4, how=SUM, target=None, direction=HIGHER, tolerance=10, season=0, ahead=0
+):
     return forecast_period(
+        ahead=ahead,
         history=history,
         done=done,
         remaining=remaining,
@@ -76,6 +79,27 @@ def test_a_quarter_to_date_adds_the_forecast_of_the_weeks_left_to_what_is_in():
     assert result.p_on_target == 0.0
     assert result.needed_per_period == pytest.approx(500 / 3)  # (1,500 - 1,000) over 3 weeks
     assert result.reached_after is None  # not this period
+
+
+def test_the_next_period_is_projected_past_the_rest_of_this_one_and_is_less_sure():
+    rng = random.Random(4)
+    weeks = [100 + 5 * week + rng.gauss(0, 2) for week in range(40)]
+    this_quarter = forecast(weeks[:26], remaining=4, how=SUM, target=1_000)
+    next_quarter = forecast(weeks[:26], ahead=4, remaining=10, how=SUM, target=2_000)
+    truth = sum(100 + 5 * week for week in range(30, 40))  # 2,725: the 10 weeks after the 4 left of this one
+    assert isinstance(next_quarter, Forecast)
+    assert next_quarter.method in {"drift", "damped trend"}
+    assert abs(next_quarter.value - truth) < 0.05 * truth
+    assert next_quarter.low_95 < truth < next_quarter.high_95
+    # Its backtest asked the same question (10 weeks, 4 ahead) of the past, so its range is its own and wider.
+    assert next_quarter.high_95 - next_quarter.low_95 > this_quarter.high_95 - this_quarter.low_95
+    assert next_quarter.needed_per_period == pytest.approx(200)  # the whole target over its 10 weeks
+    assert next_quarter.reached_after == 8  # 250 + 255 + … + 285 passes 2,000 in its own 8th week
+
+
+def test_a_next_period_never_reaches_further_than_twice_the_history():
+    assert forecast([1.0] * 8, ahead=4, remaining=13).reason.startswith("Too far ahead")
+    assert forecast([1.0] * 20, ahead=3, remaining=4, done=2) == NoForecast("No period to forecast.")
 
 
 def test_averages_and_last_values_are_projected_in_their_own_aggregation():

@@ -144,6 +144,28 @@ def test_every_shape_of_period(how, direction, done, remaining):
     )
 
 
+@pytest.mark.parametrize("how", [SUM, AVG, LAST])
+@pytest.mark.parametrize("direction", [HIGHER, LOWER])
+@pytest.mark.parametrize(
+    ("ahead", "remaining"),
+    [(1, 4), (6, 13), (13, 13), (9, 40)],  # the next month or quarter; 9/40 is too far for the shorter rows
+)
+def test_a_period_that_begins_ahead_of_the_history(how, direction, ahead, remaining):
+    rng = np.random.default_rng(ahead * 100 + remaining)
+    histories = [series(rng, kind, length) for length in (8, 20, 30, 52) for kind in KINDS]
+    assert_same_as_one_by_one(
+        histories,
+        some_targets(rng, histories, how, remaining),
+        done=0,
+        remaining=remaining,
+        ahead=ahead,
+        time_aggregation=how,
+        direction=direction,
+        tolerance=10,
+        season=4,
+    )
+
+
 def test_ties_go_to_the_simpler_method():
     histories = [[3.7] * 30, [1.0, 2.0, 3.0, 4.0] * 8, [10.0 + 5 * week for week in range(30)]]
     batch = assert_same_as_one_by_one(
