@@ -47,6 +47,13 @@ class Grain(models.TextChoices):
     QUARTER = "quarter", "Quarter"
 
 
+class Horizon(models.IntegerChoices):
+    """Which period a stored forecast is of: the KPI's current period at its grain, or the one after it."""
+
+    CURRENT = 0, "Current period"
+    NEXT = 1, "Next period"
+
+
 class Status(models.TextChoices):
     ON_TARGET = "on_target", "On target"
     AT_RISK = "at_risk", "At risk"

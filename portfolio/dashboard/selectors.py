@@ -22,7 +22,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 
-from portfolio.choices import Frequency, Grain, Scope, Status
+from portfolio.choices import Frequency, Grain, Horizon, Scope, Status
 from portfolio.kpis.selectors.cards import SPARKLINE_POINTS, SPARKLINE_SPAN, key_kpi, latest_value_subquery
 from portfolio.models import KPI, KPITarget, Measurement, Rollup, ScopeForecast
 from portfolio.strategy.rules import ZERO
@@ -286,7 +286,7 @@ def kpi_forecast_misses(*, scope: str = Scope.ORGANISATION, key: str = "all") ->
     per KPI, with the KPI's name). ``period``: the latest quarter forecast (each KPI's is the quarter of its latest
     data)."""
     rows = (
-        ScopeForecast.objects.filter(scope=scope, scope_key=key, grain=Grain.QUARTER)
+        ScopeForecast.objects.filter(scope=scope, scope_key=key, grain=Grain.QUARTER, horizon=Horizon.CURRENT)
         .order_by()
         .values_list("kpi__name", "value", "status", "p_on_target", "period")
     )

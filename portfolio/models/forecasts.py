@@ -5,7 +5,7 @@ its accuracy: docs/kpis.md, "Forecasts"."""
 from django.db import models
 from django.db.models import Q
 
-from portfolio.choices import Grain, Scope, Status
+from portfolio.choices import Grain, Horizon, Scope, Status
 from portfolio.models.kpis import KPI
 from products.models import choice_check
 
@@ -14,7 +14,12 @@ class ForecastFields(models.Model):
     """The numbers of one forecast of one period. Without a forecast (``value`` empty), ``reason`` says why."""
 
     grain = models.CharField(max_length=7, choices=Grain.choices)
-    period = models.DateField(help_text="First day of the period forecast (the current one).")
+    horizon = models.PositiveSmallIntegerField(
+        choices=Horizon.choices,
+        default=Horizon.CURRENT,
+        help_text="The KPI's current period at this grain, or the next one.",
+    )
+    period = models.DateField(help_text="First day of the period forecast.")
     value = models.FloatField(null=True, blank=True, help_text="The period's projected value.")
     low_80 = models.FloatField(null=True, blank=True)
     high_80 = models.FloatField(null=True, blank=True)
@@ -48,7 +53,7 @@ class ForecastFields(models.Model):
 
 
 class ProductForecast(ForecastFields):
-    """One product's forecast of one KPI's current period at one grain."""
+    """One product's forecast of one KPI's current (or next) period at one grain."""
 
     product = models.ForeignKey(
         "products.Product", on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
@@ -60,13 +65,18 @@ class ProductForecast(ForecastFields):
     class Meta:
         indexes = [
             # One KPI's forecasts of every product (a drill-down, a refresh after one measurement).
-            models.Index(fields=["kpi", "grain", "product"], name="product_forecast_kpi"),
+            models.Index(fields=["kpi", "grain", "horizon", "product"], name="product_forecast_kpi"),
         ]
         constraints = [
             # Also the index of one product's forecasts (its page).
-            models.UniqueConstraint(fields=["product", "kpi", "grain"], name="product_forecast_unique"),
+            models.UniqueConstraint(
+                fields=["product", "kpi", "grain", "horizon"], name="product_forecast_unique"
+            ),
             models.CheckConstraint(
                 condition=choice_check("grain", Grain), name="product_forecast_grain_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(horizon__in=Horizon.values), name="product_forecast_horizon_valid"
             ),
             models.CheckConstraint(
                 condition=Q(value__isnull=True) | ~Q(status=""), name="product_forecast_status_with_value"
@@ -78,7 +88,7 @@ class ProductForecast(ForecastFields):
 
 
 class ScopeForecast(ForecastFields):
-    """The forecast of one KPI's current period in one rollup scope key, combined from its products' forecasts
+    """The forecast of one KPI's current (or next) period in one rollup scope key, combined from its products' forecasts
     by the KPI's aggregation (the scorecard cell's forecast)."""
 
     scope = models.CharField(max_length=12, choices=Scope.choices)
@@ -91,11 +101,15 @@ class ScopeForecast(ForecastFields):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["scope", "grain", "kpi", "scope_key"], name="scope_forecast_unique"
+                fields=["scope", "grain", "horizon", "kpi", "scope_key"], name="scope_forecast_unique"
             ),
             models.CheckConstraint(condition=choice_check("scope", Scope), name="scope_forecast_scope_valid"),
             models.CheckConstraint(condition=choice_check("grain", Grain), name="scope_forecast_grain_valid"),
+            models.CheckConstraint(
+                condition=Q(horizon__in=Horizon.values), name="scope_forecast_horizon_valid"
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.kpi} · {self.scope}={self.scope_key} · {self.grain} {self.period:%Y-%m-%d}"
+

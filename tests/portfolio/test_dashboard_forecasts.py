@@ -11,7 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from portfolio.choices import Grain, Scope
+from portfolio.choices import Grain, Horizon, Scope
 from portfolio.kpis.engine import rollups_recompute_all
 from portfolio.models import Measurement, ScopeForecast
 from portfolio.templatetags.forecast_display import chance
@@ -130,7 +130,9 @@ def test_the_tile_reads_what_the_recompute_stored(as_director, org):
         measurement.value = 10.0 + measurement.period.toordinal() % 3
         measurement.save(update_fields=["value"])
     rollups_recompute_all()
-    stored = ScopeForecast.objects.get(scope=Scope.ORGANISATION, kpi=org.kpi, grain=Grain.QUARTER)
+    stored = ScopeForecast.objects.get(
+        scope=Scope.ORGANISATION, kpi=org.kpi, grain=Grain.QUARTER, horizon=Horizon.CURRENT
+    )
     assert stored.value is not None
     assert stored.status == "off_target"
     markup = tile(as_director.get("/"))

@@ -15,7 +15,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from portfolio.choices import Grain
+from portfolio.choices import Grain, Horizon
 from portfolio.kpis.engine import rollups_recompute_all
 from portfolio.models import Measurement, ProductForecast
 from portfolio.templatetags.forecast_display import chance
@@ -68,7 +68,9 @@ def plain(html: str) -> str:
 def test_each_kpi_card_shows_this_quarters_forecast_and_how_it_was_made(client_as_pm):
     product, revenue, uptime = product_with_kpis("checkout")
     rollups_recompute_all()
-    row = ProductForecast.objects.get(product=product, kpi=revenue, grain=Grain.QUARTER)
+    row = ProductForecast.objects.get(
+        product=product, kpi=revenue, grain=Grain.QUARTER, horizon=Horizon.CURRENT
+    )
     assert (row.period, row.done, row.remaining) == (dt.date(2026, 10, 1), 7, 6)
 
     html = page(client_as_pm, product)
@@ -86,14 +88,37 @@ def test_each_kpi_card_shows_this_quarters_forecast_and_how_it_was_made(client_a
     assert f"{row.history_used} weeks" in text  # the explanation: the history behind it
     assert row.target == 1300  # the quarter's target: 100 a week over its 13 weeks
     assert "Target €1,300 for the period" in text
-    uptime_row = ProductForecast.objects.get(product=product, kpi=uptime, grain=Grain.QUARTER)
+    uptime_row = ProductForecast.objects.get(
+        product=product, kpi=uptime, grain=Grain.QUARTER, horizon=Horizon.CURRENT
+    )
     assert f"Q4 2026: forecast {kpi_compact(uptime_row.value, '%')}" in plain(html)
+
+
+def test_each_kpi_card_shows_the_next_quarters_forecast_under_this_ones_or_why_there_is_none(client_as_pm):
+    product, revenue, _uptime = product_with_kpis("checkout")
+    long = ProductFactory(name="Wallet", slug="wallet", stage="mvp")
+    weekly(long, revenue, [60 + week + (week * 7) % 5 for week in range(40)])
+    rollups_recompute_all()
+
+    card = plain(page(client_as_pm, product).split(f'href="#trend-{revenue.pk}"', 1)[1].split("</li>", 1)[0])
+    # 20 weeks cannot back-test a forecast that ends 19 weeks after the last one.
+    assert "Next · Q1 2027: no forecast. Not enough history to test a forecast this far ahead." in card
+    assert "How the next quarter's forecast was made" not in card
+
+    row = ProductForecast.objects.get(product=long, kpi=revenue, grain=Grain.QUARTER, horizon=Horizon.NEXT)
+    card = plain(page(client_as_pm, long).split(f'href="#trend-{revenue.pk}"', 1)[1].split("</li>", 1)[0])
+    assert f"Next · Q1 2027: forecast {kpi_compact(row.value, '€')} (" in card
+    assert f"{chance(row.p_on_target)} chance on target" in card
+    assert "How the next quarter's forecast was made" in card
+    assert "Q1 2027 · 0 weeks recorded, 13 to come" in card
 
 
 def test_the_trend_chart_draws_the_forecast_beyond_the_last_point_for_the_weeks_to_come(client_as_pm):
     product, revenue, _uptime = product_with_kpis("checkout")
     rollups_recompute_all()
-    row = ProductForecast.objects.get(product=product, kpi=revenue, grain=Grain.QUARTER)
+    row = ProductForecast.objects.get(
+        product=product, kpi=revenue, grain=Grain.QUARTER, horizon=Horizon.CURRENT
+    )
     values = list(
         Measurement.objects.filter(product=product, kpi=revenue)
         .order_by("period")

@@ -1,9 +1,10 @@
-"""Stored forecasts: every product's series of every KPI forecast for the KPI's current period at each grain, and
-every rollup scope's forecast combined from its products' (docs/kpis.md, "Forecasts").
+"""Stored forecasts: every product's series of every KPI forecast for the KPI's current period at each grain and
+for the next quarter, and every rollup scope's forecast combined from its products' (docs/kpis.md, "Forecasts").
 
 The current period of a KPI is the bucket (its own period, month or quarter) holding the KPI's latest measured
 period: the period the scorecard shows. A product's forecast projects the rest of that bucket from its own
-native history (``batch.forecast_batch``: all of a KPI's series in one vectorised pass). A scope's forecast
+native history (``batch.forecast_batch``: all of a KPI's series in one vectorised pass); the next period (horizon
+1) is projected past the rest of the current one, by a method backtested on that same question. A scope's forecast
 combines its products' forecasts by the KPI's aggregation, as rollup rule 2 combines values: the point forecasts
 add up (``sum``), average (``avg``) or give the smallest or largest (``min``/``max``), so a drill-down adds up to
 its cell; the spread of a ``sum`` or ``avg`` is that of independent normal errors, ``min`` and ``max`` are
@@ -28,12 +29,21 @@ from django.db import connection
 from django.db.models import Max
 from django.utils import timezone
 
-from portfolio.choices import Aggregation, Direction, Frequency, Grain, Scope, Status, TimeAggregation
+from portfolio.choices import (
+    Aggregation,
+    Direction,
+    Frequency,
+    Grain,
+    Horizon,
+    Scope,
+    Status,
+    TimeAggregation,
+)
 from portfolio.kpis.forecast.accuracy import SEASONS
 from portfolio.kpis.forecast.batch import forecast_batch
 from portfolio.kpis.forecast.projection import Z_80, Z_95, Forecast, forecast_period
 from portfolio.models import KPI, KPITarget, Measurement, ProductForecast, ScopeForecast
-from portfolio.periods import grain_bucket, native_periods_in, period_start
+from portfolio.periods import bucket_end, grain_bucket, native_periods_in, period_start
 from products.models import Product
 
 #: How far back a forecast looks, in the KPI's own periods: two years of weeks, three of months, four of quarters.
@@ -41,6 +51,11 @@ HISTORY_PERIODS = {Frequency.WEEKLY: 104, Frequency.MONTHLY: 36, Frequency.QUART
 SIMULATIONS = 500
 #: The native grain's current period is one period, recorded or not: nothing to project within it.
 FORECAST_GRAINS = (Grain.MONTH, Grain.QUARTER)
+CURRENT, NEXT = Horizon.CURRENT, Horizon.NEXT
+#: The periods forecast at each grain: the next month is read nowhere, and would cost the full recompute a
+#: sixth more (docs/kpis.md, "The next period").
+HORIZONS = {Grain.MONTH: (CURRENT,), Grain.QUARTER: (CURRENT, NEXT)}
+FORECASTS = [(grain, horizon) for grain in FORECAST_GRAINS for horizon in HORIZONS[grain]]
 COMBINED = "combined"
 NUMBERS = ("value", "low_80", "high_80", "low_95", "high_95", "target", "p_on_target", "p_within_tolerance")
 NUMBERS += ("needed_per_period", "backtest_error")
@@ -92,9 +107,10 @@ class Columns:
     counts: dict[str, np.ndarray] = field(default_factory=dict)  # -1: none
     texts: dict[str, list[str]] = field(default_factory=dict)
     products: np.ndarray | None = None
+    horizon: int = CURRENT
 
     @classmethod
-    def empty(cls, kpi: KPI, grain: str, period: dt.date, owners: list) -> Columns:
+    def empty(cls, kpi: KPI, grain: str, period: dt.date, owners: list, horizon: int = CURRENT) -> Columns:
         size = len(owners)
         return cls(
             kpi,
@@ -104,6 +120,7 @@ class Columns:
             {name: np.full(size, np.nan) for name in NUMBERS},
             {name: np.full(size, -1 if name == "reached_after" else 0, dtype=np.int64) for name in COUNTS},
             {name: [""] * size for name in TEXTS},
+            horizon=horizon,
         )
 
     @property
@@ -142,7 +159,12 @@ class Columns:
     def rows(self, now: dt.datetime) -> Iterable[tuple]:
         """The table's rows, in ``PRODUCT_COLUMNS`` or ``SCOPE_COLUMNS`` order."""
         size = len(self.owners)
-        columns = [repeat(self.kpi.pk, size), repeat(self.grain, size), repeat(self.period, size)]
+        columns = [
+            repeat(self.kpi.pk, size),
+            repeat(self.grain, size),
+            repeat(self.period, size),
+            repeat(self.horizon, size),
+        ]
         for name in NUMBERS:
             column = self.numbers[name]
             column = np.where(np.isfinite(column), column, np.nan).astype(object)
@@ -172,7 +194,7 @@ def _number(value) -> float:
     return value if math.isfinite(value) else np.nan
 
 
-_COLUMNS = ["kpi_id", "grain", "period", *NUMBERS, *COUNTS, *TEXTS, "computed_at"]
+_COLUMNS = ["kpi_id", "grain", "period", "horizon", *NUMBERS, *COUNTS, *TEXTS, "computed_at"]
 PRODUCT_COLUMNS = [*_COLUMNS, "product_id"]
 #: Binary COPY (a third of the time of text) needs each column's PostgreSQL type; the rest are float8.
 _COPY_TYPES = {
@@ -180,6 +202,7 @@ _COPY_TYPES = {
     "product_id": "int8",
     "grain": "varchar",
     "period": "date",
+    "horizon": "int2",
     "reached_after": "int2",
     "done": "int2",
     "remaining": "int2",
@@ -265,15 +288,20 @@ def _as_date(value) -> dt.date:
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
 
 
-def _product_columns(kpi: KPI, grain: str, bucket: dt.date, series: Sequence[Series], targets) -> Columns:
-    """Every product's forecast of the KPI's bucket at ``grain``."""
+def _product_columns(
+    kpi: KPI, grain: str, bucket: dt.date, series: Sequence[Series], targets, horizon: int = CURRENT
+) -> Columns:
+    """Every product's forecast of the KPI's current bucket at ``grain`` (``bucket``), or of the next one."""
     frequency = kpi.frequency
+    current_start, _ = bucket_indices(bucket, grain, frequency)
+    if horizon == NEXT:
+        bucket = bucket_end(bucket, grain)
     start, count = bucket_indices(bucket, grain, frequency)
     end = start + count - 1
-    columns = Columns.empty(kpi, grain, bucket, [one.product_id for one in series])
+    columns = Columns.empty(kpi, grain, bucket, [one.product_id for one in series], horizon)
     season = SEASONS.get(frequency, 0)
     tolerance = float(kpi.tolerance)
-    groups: dict[tuple[int, int], list[int]] = defaultdict(list)
+    groups: dict[tuple[int, int, int], list[int]] = defaultdict(list)
     bucket_targets = []
     for index, one in enumerate(series):
         target = targets.get(one.product_id, kpi.default_target)
@@ -281,13 +309,14 @@ def _product_columns(kpi: KPI, grain: str, bucket: dt.date, series: Sequence[Ser
             target *= count  # the whole period's target: the native target over each of its periods
         bucket_targets.append(target)
         columns.numbers["target"][index] = np.nan if target is None else target
-        if one.last < start - 1:
+        if one.last < current_start - 1:
             stopped = period_of_index(one.last, frequency)
             columns.texts["reason"][index] = f"No value since {stopped:%d %b %Y}: the series has stopped."
             continue
         in_bucket = one.values[max(0, start - one.first) :] if one.last >= start else []
         done = sum(1 for value in in_bucket if value is not None)
         remaining = end - max(one.last, start - 1)
+        ahead = max(0, start - 1 - one.last)
         if one.gaps:
             result = forecast_period(
                 history=one.values,
@@ -298,11 +327,12 @@ def _product_columns(kpi: KPI, grain: str, bucket: dt.date, series: Sequence[Ser
                 direction=kpi.direction,
                 tolerance=tolerance,
                 season=season,
+                ahead=ahead,
             )
             columns.put(index, result, done=done, remaining=remaining)
         else:
-            groups[(done, remaining)].append(index)
-    for (done, remaining), indices in groups.items():
+            groups[(done, remaining, ahead)].append(index)
+    for (done, remaining, ahead), indices in groups.items():
         result = forecast_batch(
             histories=[series[index].values for index in indices],
             done=done,
@@ -312,6 +342,7 @@ def _product_columns(kpi: KPI, grain: str, bucket: dt.date, series: Sequence[Ser
             direction=kpi.direction,
             tolerance=tolerance,
             season=season,
+            ahead=ahead,
         )
         columns.put_batch(indices, result, done=done, remaining=remaining)
     return columns
@@ -408,7 +439,7 @@ def combine(products: Columns, codes_by_scope: ScopeCodes) -> Columns:
             continue
         owners += [(scope, name) for name in names]
         parts.append(_combine_scope(kpi, codes, len(names), ok, value, spread, target, draws, products))
-    combined = Columns.empty(kpi, products.grain, products.period, owners)
+    combined = Columns.empty(kpi, products.grain, products.period, owners, products.horizon)
     combined.products = (
         np.concatenate([part["products"] for part in parts]) if parts else np.zeros(0, np.int64)
     )
@@ -593,9 +624,9 @@ def forecasts_compute(*, kpi_ids: Iterable[int] = ()) -> ComputedForecasts:
             continue
         series = _load_series(kpi, latest[kpi.pk])
         codes = scope_codes([one.product_id for one in series], keys)
-        for grain in FORECAST_GRAINS:
+        for grain, horizon in FORECASTS:
             columns = _product_columns(
-                kpi, grain, grain_bucket(latest[kpi.pk], grain), series, own_targets[kpi.pk]
+                kpi, grain, grain_bucket(latest[kpi.pk], grain), series, own_targets[kpi.pk], horizon
             )
             product_columns.append(columns)
             scope_columns.append(combine(columns, codes))
@@ -630,8 +661,11 @@ def _update_products(kpi: KPI, latest: dt.date, product_ids: Sequence[int], now:
     stored = _stored_columns(ProductForecast.objects.filter(kpi=kpi), {kpi.pk: kpi})
     buckets = {grain: grain_bucket(latest, grain) for grain in FORECAST_GRAINS}
     if any(
-        (kpi.pk, grain) not in stored or stored[(kpi.pk, grain)].period != bucket
+        (kpi.pk, grain, horizon) not in stored
+        or stored[(kpi.pk, grain, horizon)].period
+        != (bucket if horizon == CURRENT else bucket_end(bucket, grain))
         for grain, bucket in buckets.items()
+        for horizon in HORIZONS[grain]
     ):
         return None
     series = _load_series(kpi, latest, product_ids=product_ids)
@@ -639,10 +673,11 @@ def _update_products(kpi: KPI, latest: dt.date, product_ids: Sequence[int], now:
     keys = product_scope_keys()
     changed = set(product_ids)
     fresh_columns, scope_columns, codes = [], [], {}
-    for grain, bucket in buckets.items():
-        fresh = _product_columns(kpi, grain, bucket, series, targets)
+    for grain, horizon in FORECASTS:
+        bucket = buckets[grain]
+        fresh = _product_columns(kpi, grain, bucket, series, targets, horizon)
         fresh_columns.append(fresh)
-        merged = _merge(stored[(kpi.pk, grain)], fresh, changed)
+        merged = _merge(stored[(kpi.pk, grain, horizon)], fresh, changed)
         owners = tuple(
             merged.owners
         )  # the same products at both grains, as a rule: their keys looked up once
@@ -656,27 +691,27 @@ def _update_products(kpi: KPI, latest: dt.date, product_ids: Sequence[int], now:
     return sum(len(columns.owners) for columns in fresh_columns)
 
 
-STORED_FIELDS = ["kpi_id", "grain", "period", "product_id", *NUMBERS, *COUNTS, *TEXTS]
+STORED_FIELDS = ["kpi_id", "grain", "horizon", "period", "product_id", *NUMBERS, *COUNTS, *TEXTS]
 
 
-def _stored_columns(queryset, kpis: dict[int, KPI]) -> dict[tuple[int, str], Columns]:
-    """Stored product forecasts as columns, per KPI and grain (in product order)."""
-    groups: dict[tuple[int, str], list[tuple]] = defaultdict(list)
-    for row in queryset.order_by("kpi_id", "grain", "product_id").values_list(*STORED_FIELDS):
-        groups[(row[0], row[1])].append(row)
+def _stored_columns(queryset, kpis: dict[int, KPI]) -> dict[tuple[int, str, int], Columns]:
+    """Stored product forecasts as columns, per KPI, grain and horizon (in product order)."""
+    groups: dict[tuple[int, str, int], list[tuple]] = defaultdict(list)
+    for row in queryset.order_by("kpi_id", "grain", "horizon", "product_id").values_list(*STORED_FIELDS):
+        groups[row[:3]].append(row[3:])
     result = {}
-    for (kpi_id, grain), rows in groups.items():
+    for (kpi_id, grain, horizon), rows in groups.items():
         if kpi_id not in kpis:
             continue
-        columns = Columns.empty(kpis[kpi_id], grain, rows[0][2], [row[3] for row in rows])
-        for position, name in enumerate(NUMBERS, start=4):
+        columns = Columns.empty(kpis[kpi_id], grain, rows[0][0], [row[1] for row in rows], horizon)
+        for position, name in enumerate(NUMBERS, start=2):
             columns.numbers[name][:] = [np.nan if row[position] is None else row[position] for row in rows]
-        for position, name in enumerate(COUNTS, start=4 + len(NUMBERS)):
+        for position, name in enumerate(COUNTS, start=2 + len(NUMBERS)):
             missing = -1 if name == "reached_after" else 0
             columns.counts[name][:] = [missing if row[position] is None else row[position] for row in rows]
-        for position, name in enumerate(TEXTS, start=4 + len(NUMBERS) + len(COUNTS)):
+        for position, name in enumerate(TEXTS, start=2 + len(NUMBERS) + len(COUNTS)):
             columns.texts[name] = [row[position] for row in rows]
-        result[(kpi_id, grain)] = columns
+        result[(kpi_id, grain, horizon)] = columns
     return result
 
 
@@ -686,7 +721,9 @@ def _merge(stored: Columns, fresh: Columns, changed: set[int]) -> Columns:
     keep = [index for index, owner in enumerate(stored.owners) if owner not in changed]
     owners = [stored.owners[index] for index in keep] + list(fresh.owners)
     order = np.argsort(np.array(owners, dtype=np.int64), kind="stable")
-    merged = Columns(stored.kpi, stored.grain, stored.period, [owners[index] for index in order])
+    merged = Columns(
+        stored.kpi, stored.grain, stored.period, [owners[index] for index in order], horizon=stored.horizon
+    )
     for part in ("numbers", "counts"):
         for name, column in getattr(stored, part).items():
             joined = np.concatenate([column[keep], getattr(fresh, part)[name]])

@@ -12,7 +12,7 @@ from django.db.models import (
     Subquery,
 )
 
-from portfolio.choices import Frequency, Grain, Scope
+from portfolio.choices import Frequency, Grain, Horizon, Scope
 from portfolio.kpis.forecast.outlook import NativeOutlook, native_outlook
 from portfolio.kpis.rules import rollup_status
 from portfolio.kpis.selectors.scorecard import RollupPoint
@@ -50,6 +50,7 @@ class KPICard:
     periods: list[dt.date] = field(default_factory=list)
     values: list[float] = field(default_factory=list)
     forecast: ProductForecast | None = None
+    next_forecast: ProductForecast | None = None  # the period after the current one
 
     @property
     def latest(self) -> float | None:
@@ -97,7 +98,9 @@ class KPICard:
 def product_kpi_cards(*, product: Product) -> list[KPICard]:
     """Every KPI the product measures, with its whole history and this quarter's forecast, in four queries (the
     forecasts: one, through the forecasts' unique index on product, KPI and grain)."""
-    kpis = {kpi.pk: kpi for kpi in KPI.objects.order_by("-is_key", "name")}
+    kpis = {
+        kpi.pk: kpi for kpi in KPI.objects.order_by("-is_key", "name")
+    }
     # No ORDER BY: the model's ordering (by KPI and product name) would join both tables for a dict.
     targets = dict(KPITarget.objects.filter(product=product).order_by().values_list("kpi_id", "target"))
     cards: dict[int, KPICard] = {}
@@ -115,7 +118,10 @@ def product_kpi_cards(*, product: Product) -> list[KPICard]:
         card.values.append(value)
     for forecast in ProductForecast.objects.filter(product=product, grain=CARD_FORECAST_GRAIN).order_by():
         if forecast.kpi_id in cards:
-            cards[forecast.kpi_id].forecast = forecast
+            if forecast.horizon == Horizon.CURRENT:
+                cards[forecast.kpi_id].forecast = forecast
+            else:
+                cards[forecast.kpi_id].next_forecast = forecast
     order = list(kpis)
     return sorted(cards.values(), key=lambda card: order.index(card.kpi.pk))
 

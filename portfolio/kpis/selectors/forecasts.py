@@ -8,7 +8,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from portfolio.choices import Grain
+from portfolio.choices import Grain, Horizon
 from portfolio.kpis.forecast.store import FORECAST_GRAINS
 from portfolio.kpis.selectors.scopes import ExportFilters, ScopeColumn
 from portfolio.models import KPI, ProductForecast, ScopeForecast
@@ -58,6 +58,7 @@ def scorecard_forecasts(
     rows = ScopeForecast.objects.filter(
         scope__in=sorted({column.scope for column in columns}),
         grain=grain,
+        horizon=Horizon.CURRENT,
         kpi_id__in=kpi_ids,
         scope_key__in=sorted({column.key for column in columns}),
     ).values_list("scope", "scope_key", "kpi_id", *SUMMARY_FIELDS)
@@ -72,7 +73,9 @@ def cell_forecast(
     if grain not in FORECAST_GRAINS:
         return no_forecast("Only months and quarters are forecast: choose one of them as the grain.")
     stored = list(
-        ScopeForecast.objects.filter(scope=column.scope, scope_key=column.key, grain=grain, kpi=kpi)[:1]
+        ScopeForecast.objects.filter(
+            scope=column.scope, scope_key=column.key, grain=grain, horizon=Horizon.CURRENT, kpi=kpi
+        )[:1]
     )
     if not stored:
         return no_forecast(f"No product of {column.label} has a history of {kpi.name} to forecast from.")
@@ -98,7 +101,7 @@ def product_forecasts(
     if grain not in FORECAST_GRAINS or not product_ids:
         return {}
     rows = ProductForecast.objects.filter(
-        product_id__in=list(product_ids), kpi=kpi, grain=grain, period=period
+        product_id__in=list(product_ids), kpi=kpi, grain=grain, horizon=Horizon.CURRENT, period=period
     ).values_list("product_id", *SUMMARY_FIELDS)
     return {product_id: ForecastSummary(*figures) for product_id, *figures in rows}
 
@@ -109,7 +112,7 @@ def forecast_export_figures(
     """The rollup CSV's forecast columns (``EXPORT_FIELDS``) by (scope, key, KPI id, grain, period), for the
     rows the same filters export (``scopes.rollup_export_rows``): one query, a row per scope key, KPI and grain.
     A number that is not finite is left out (None), so the file never holds NaN or infinity."""
-    forecasts = filters.apply(ScopeForecast.objects.all())
+    forecasts = filters.apply(ScopeForecast.objects.filter(horizon=Horizon.CURRENT))
     rows = forecasts.filter(value__isnull=False).values_list(
         "scope", "scope_key", "kpi_id", "grain", "period", *EXPORT_FIELDS
     )

@@ -16,7 +16,7 @@ from functools import cached_property
 
 from django.db.models import Case, Count, F, OuterRef, Q, QuerySet, Subquery, When
 
-from portfolio.choices import Grain, Scope, Status
+from portfolio.choices import Grain, Horizon, Scope, Status
 from portfolio.kpis.forecast.chance import chance_of_target, period_target
 from portfolio.kpis.rules import rollup_status
 from portfolio.models import Alignment, KeyResult, Objective, Portfolio, Rollup, ScopeForecast
@@ -95,7 +95,9 @@ def key_result_forecasts(key_results: list[KeyResult]) -> dict[tuple[str, str, i
         portfolio_keys = Q(scope=Scope.PORTFOLIO, scope_key__in=slugs)
         organisation = any(scope == Scope.ORGANISATION for scope, _, _ in wanted)
         where = (where | portfolio_keys) if organisation else portfolio_keys
-    rows = ScopeForecast.objects.filter(where, grain=KEY_RESULT_FORECAST_GRAIN, kpi_id__in=kpi_ids).order_by()
+    rows = ScopeForecast.objects.filter(
+        where, grain=KEY_RESULT_FORECAST_GRAIN, horizon=Horizon.CURRENT, kpi_id__in=kpi_ids
+    ).order_by()
     return {(row.scope, row.scope_key, row.kpi_id): row for row in rows}
 
 

@@ -12,7 +12,7 @@ from functools import partial
 
 import pytest
 
-from portfolio.choices import Grain, Scope
+from portfolio.choices import Grain, Horizon, Scope
 from portfolio.kpis.engine import rollups_recompute, rollups_recompute_all
 from portfolio.kpis.forecast.projection import Forecast, forecast_period
 from portfolio.kpis.services import measurement_record
@@ -60,11 +60,13 @@ def world(db):
 
 
 def product_forecast(product, kpi, grain):
-    return ProductForecast.objects.get(product=product, kpi=kpi, grain=grain)
+    return ProductForecast.objects.get(product=product, kpi=kpi, grain=grain, horizon=Horizon.CURRENT)
 
 
 def scope_forecast(scope, key, kpi, grain):
-    return ScopeForecast.objects.get(scope=scope, scope_key=key, kpi=kpi, grain=grain)
+    return ScopeForecast.objects.get(
+        scope=scope, scope_key=key, kpi=kpi, grain=grain, horizon=Horizon.CURRENT
+    )
 
 
 def test_a_products_quarter_forecast_is_its_own_series_forecast_with_the_quarters_target(world):
@@ -91,6 +93,62 @@ def test_a_products_quarter_forecast_is_its_own_series_forecast_with_the_quarter
     assert row.p_on_target == pytest.approx(expected.p_on_target)
     assert row.method == expected.method
     assert row.low_95 <= row.low_80 <= row.value <= row.high_80 <= row.high_95
+
+
+def next_forecast(product, kpi, grain):
+    return ProductForecast.objects.get(product=product, kpi=kpi, grain=grain, horizon=Horizon.NEXT)
+
+
+def test_the_next_quarter_is_projected_past_the_rest_of_this_one(world):
+    products, revenue, _ = world
+    checkout = products["Checkout"]
+    Measurement.objects.filter(product=checkout, kpi=revenue).delete()
+    weekly(checkout, revenue, [60 + week + (week * 7) % 5 * 2 for week in range(40)])  # 40 weeks to 16 Nov
+    rollups_recompute_all()
+    row = next_forecast(checkout, revenue, Grain.QUARTER)
+    # Q1 2027: weeks of 4 Jan .. 29 Mar (13), none recorded, after the 6 weeks left of Q4 (23 Nov .. 28 Dec).
+    assert row.period == dt.date(2027, 1, 1)
+    assert (row.done, row.remaining) == (0, 13)
+    assert row.target == 1300
+    values = list(Measurement.objects.filter(product=checkout, kpi=revenue).order_by("period"))
+    expected = forecast_period(
+        history=[m.value for m in values],
+        done=0,
+        remaining=13,
+        time_aggregation="sum",
+        target=1300,
+        direction="higher",
+        tolerance=10,
+        season=52,
+        ahead=6,
+    )
+    assert isinstance(expected, Forecast)
+    assert row.value == pytest.approx(expected.value)
+    assert row.high_95 == pytest.approx(expected.high_95)
+    assert row.p_on_target == pytest.approx(expected.p_on_target)
+    assert row.method == expected.method
+    assert row.value == pytest.approx(13 * (99 + 13 + 4), rel=0.1)  # its trend went on, 7 to 19 weeks ahead
+    current = product_forecast(checkout, revenue, Grain.QUARTER)  # 7 of 13 weeks in, 6 to come
+    assert row.high_95 - row.low_95 > current.high_95 - current.low_95  # 13 weeks unknown, further out
+    nexts = ProductForecast.objects.filter(kpi=revenue, grain=Grain.QUARTER, horizon=Horizon.NEXT)
+    organisation = ScopeForecast.objects.get(
+        scope=Scope.ORGANISATION, scope_key="all", kpi=revenue, grain=Grain.QUARTER, horizon=Horizon.NEXT
+    )
+    assert organisation.period == dt.date(2027, 1, 1)
+    assert organisation.value == pytest.approx(sum(r.value for r in nexts if r.value is not None))
+    assert "stopped" in nexts.get(product=products["Gone"]).reason
+    # The next month is shown nowhere, so it is not computed.
+    assert not ProductForecast.objects.filter(grain=Grain.MONTH, horizon=Horizon.NEXT).exists()
+    assert not ScopeForecast.objects.filter(grain=Grain.MONTH, horizon=Horizon.NEXT).exists()
+
+
+def test_the_next_quarter_needs_history_to_test_a_forecast_that_far_ahead(world):
+    products, revenue, _ = world
+    # Q1 2027 (4 Jan .. 29 Mar) ends 19 weeks after the last value: 20 weeks leave no backtest of that reach.
+    row = next_forecast(products["Checkout"], revenue, Grain.QUARTER)
+    assert row.period == dt.date(2027, 1, 1)
+    assert row.value is None
+    assert row.reason == "Not enough history to test a forecast this far ahead."
 
 
 def test_a_scopes_sum_forecast_adds_up_its_products_and_the_portfolios_add_up_the_organisation(world):
@@ -150,7 +208,9 @@ def test_no_stored_number_is_nan_or_infinite(world):
     for model in (ProductForecast, ScopeForecast):
         for row in model.objects.values_list(*fields, "backtest_error", "needed_per_period"):
             assert all(v is None or math.isfinite(v) for v in row)
-    flat = ProductForecast.objects.get(product__slug="flat", kpi=revenue, grain=Grain.QUARTER)
+    flat = ProductForecast.objects.get(
+        product__slug="flat", kpi=revenue, grain=Grain.QUARTER, horizon=Horizon.CURRENT
+    )
     assert flat.value == pytest.approx(100 * 13)
 
 
@@ -192,9 +252,9 @@ def _stored(model):
     ]
     if model is ProductForecast:
         fields = [*fields[:-1], "method", "history_used"]
-        key = ("product_id", "kpi_id", "grain")
+        key = ("product_id", "kpi_id", "grain", "horizon")
     else:
-        key = ("scope", "scope_key", "kpi_id", "grain")
+        key = ("scope", "scope_key", "kpi_id", "grain", "horizon")
     return {row[: len(key)]: row[len(key) :] for row in model.objects.values_list(*key, *fields)}
 
 

@@ -18,7 +18,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from portfolio.choices import Grain, Scope
+from portfolio.choices import Grain, Horizon, Scope
 from portfolio.kpis.engine import rollups_recompute_all
 from portfolio.models import Measurement, ProductForecast, ScopeForecast
 from tests.factories import (
@@ -97,7 +97,9 @@ def expected_line(forecast) -> str:
 
 
 def scope_forecast(scope, key, kpi, grain=Grain.QUARTER):
-    return ScopeForecast.objects.get(scope=scope, scope_key=key, kpi=kpi, grain=grain)
+    return ScopeForecast.objects.get(
+        scope=scope, scope_key=key, kpi=kpi, grain=grain, horizon=Horizon.CURRENT
+    )
 
 
 # ------------------------------------------------------------------ the scorecard
@@ -188,7 +190,9 @@ def test_each_product_row_shows_its_forecast_range_and_chance(world):
     client, products, revenue = world
     page = drill(client, revenue).content.decode()
     for name in ("Checkout", "Wallet", "Ads"):
-        forecast = ProductForecast.objects.get(product=products[name], kpi=revenue, grain=Grain.QUARTER)
+        forecast = ProductForecast.objects.get(
+            product=products[name], kpi=revenue, grain=Grain.QUARTER, horizon=Horizon.CURRENT
+        )
         row = re.search(rf"<tr>(?:(?!</tr>).)*>{name}</a>.*?</tr>", page, re.S).group(0)
         shown = text(row)
         assert f"€{euros(forecast.value)} ({euros(forecast.low_80)}{DASH}{euros(forecast.high_80)})" in shown
@@ -201,7 +205,7 @@ def test_most_likely_to_miss_first_lists_the_lowest_chance_first_and_products_wi
     client, products, revenue = world
     chances = {
         name: ProductForecast.objects.get(
-            product=products[name], kpi=revenue, grain=Grain.QUARTER
+            product=products[name], kpi=revenue, grain=Grain.QUARTER, horizon=Horizon.CURRENT
         ).p_on_target
         for name in ("Checkout", "Wallet", "Ads")
     }
