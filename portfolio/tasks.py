@@ -3,6 +3,17 @@ its own in its ``tasks`` module. A service enqueues its task by name (``current_
 service imports the module that wraps it."""
 
 from portfolio.imports.tasks import import_run
-from portfolio.kpis.tasks import resume_stale_rollups, rollups_reconcile, rollups_refresh
+from portfolio.kpis.tasks import (
+    forecast_accuracy_measure,
+    resume_stale_rollups,
+    rollups_reconcile,
+    rollups_refresh,
+)
 
-__all__ = ["import_run", "resume_stale_rollups", "rollups_reconcile", "rollups_refresh"]
+__all__ = [
+    "forecast_accuracy_measure",
+    "import_run",
+    "resume_stale_rollups",
+    "rollups_reconcile",
+    "rollups_refresh",
+]

@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
@@ -173,6 +174,11 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "reconcile-rollups": {"task": "portfolio.tasks.rollups_reconcile", "schedule": 15 * 60.0},
+    # Sunday 03:00 in TIME_ZONE: the forecasts' measured accuracy (docs/kpis.md, "Forecasts").
+    "measure-forecast-accuracy": {
+        "task": "portfolio.tasks.forecast_accuracy_measure",
+        "schedule": crontab(minute=0, hour=3, day_of_week=0),
+    },
 }
 
 # STATIC FILES

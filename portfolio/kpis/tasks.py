@@ -5,6 +5,7 @@ from celery import shared_task
 from celery.signals import worker_ready
 
 from portfolio.kpis import services
+from portfolio.kpis.forecast.backtest import HIDDEN, forecast_accuracy_store, forecast_backtest
 
 REFRESH = "portfolio.tasks.rollups_refresh"
 RETRY = {
@@ -27,6 +28,13 @@ def rollups_refresh() -> None:
 def rollups_reconcile() -> None:
     """Celery beat's periodic full recompute: repairs anything a lost task left stale."""
     services.rollups_reconcile()
+
+
+@shared_task(name="portfolio.tasks.forecast_accuracy_measure", **RETRY)
+def forecast_accuracy_measure() -> None:
+    """Celery beat's weekly backtest: the accuracy each forecast's explanation quotes follows the data."""
+    results = forecast_backtest()
+    forecast_accuracy_store(results, hidden=HIDDEN)
 
 
 @worker_ready.connect

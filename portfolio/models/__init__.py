@@ -4,11 +4,12 @@
 - ``portfolios``: Portfolio, Objective;
 - ``kpis``: KPI definitions, targets and measurements (their vocabulary: ``portfolio.choices``);
 - ``rollups``: rollups, their stale marks and the recompute state;
-- ``forecasts``: each KPI's forecast of its current period, per product and per rollup scope;
+- ``forecasts``: each KPI's forecast of its current and next period, per product and per rollup scope, and its
+  measured accuracy;
 - ``strategy``: key results, alignments, budget lines, priority scores, the live plan and scenarios.
 """
 
-from portfolio.models.forecasts import ProductForecast, ScopeForecast
+from portfolio.models.forecasts import ForecastAccuracy, ProductForecast, ScopeForecast
 from portfolio.models.kpis import KPI, KPITarget, Measurement
 from portfolio.models.portfolios import Objective, Portfolio
 from portfolio.models.rollups import Rollup, RollupState, StaleRollup
@@ -31,6 +32,7 @@ __all__ = [
     "Alignment",
     "BudgetKind",
     "BudgetLine",
+    "ForecastAccuracy",
     "KPITarget",
     "KeyResult",
     "Measurement",

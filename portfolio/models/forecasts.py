@@ -113,3 +113,36 @@ class ScopeForecast(ForecastFields):
     def __str__(self) -> str:
         return f"{self.kpi} · {self.scope}={self.scope_key} · {self.grain} {self.period:%Y-%m-%d}"
 
+
+class ForecastAccuracy(models.Model):
+    """How accurate one KPI's forecasts proved when its products' latest periods were hidden and forecast from the
+    ones before (``manage.py forecast_backtest``; ``portfolio.kpis.forecast.accuracy``): each forecast's
+    explanation quotes its KPI's measured coverage, not an assumed one."""
+
+    kpi = models.OneToOneField(KPI, on_delete=models.CASCADE, related_name="forecast_accuracy")
+    hidden = models.PositiveSmallIntegerField(help_text="Native periods hidden and forecast in each series.")
+    series = models.PositiveIntegerField(help_text="Series forecast and compared.")
+    skipped = models.PositiveIntegerField(default=0, help_text="Series too short to forecast.")
+    mape = models.FloatField(help_text="Mean absolute percentage error of the forecasts, in %.")
+    naive_mape = models.FloatField(help_text="The same of the naive forecast (the last value stays), in %.")
+    at_least_naive = models.FloatField(help_text="Share of series (0-1) forecast at least as well as naive.")
+    coverage_80 = models.FloatField(help_text="Share of series (0-1) whose truth fell in the 80 % range.")
+    coverage_95 = models.FloatField(help_text="Share of series (0-1) whose truth fell in the 95 % range.")
+    measured_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name_plural = "forecast accuracy"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(series__gt=0)
+                & Q(mape__gte=0)
+                & Q(naive_mape__gte=0)
+                & Q(at_least_naive__gte=0, at_least_naive__lte=1)
+                & Q(coverage_80__gte=0, coverage_80__lte=1)
+                & Q(coverage_95__gte=0, coverage_95__lte=1),
+                name="forecast_accuracy_possible",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kpi} · {self.series} series · {self.measured_at:%Y-%m-%d}"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django import template
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from portfolio.kpis.forecast.store import COMBINED
 from portfolio.templatetags.rollup_display import chance_words, compact_range, kpi_compact, period_label
@@ -53,6 +54,28 @@ def forecast_line(forecast, unit: str = "") -> str:
     return text
 
 
+def coverage_line(accuracy, noun: str) -> str:
+    """The measured coverage of the KPI's ranges (``ForecastAccuracy``, stored by ``manage.py forecast_backtest``
+    and weekly by Celery beat), or that it has not been measured yet."""
+    if accuracy is None:
+        return mark_safe(  # a constant
+            "<dt>Coverage</dt><dd>Not measured yet: <code>manage.py forecast_backtest</code> measures it (and "
+            "Celery beat weekly)</dd>"
+        )
+    return format_html(
+        "<dt>Coverage</dt><dd>Measured on this KPI on {}: with the last {} {}s of {} series hidden, {} fell "
+        "inside their 80 % range and {} inside their 95 % range (MAPE {} %, naive {} %)</dd>",
+        f"{accuracy.measured_at:%d %b %Y}",
+        accuracy.hidden,
+        noun,
+        f"{accuracy.series:,}",
+        f"{100 * accuracy.coverage_80:.0f} %",
+        f"{100 * accuracy.coverage_95:.0f} %",
+        f"{accuracy.mape:.1f}",
+        f"{accuracy.naive_mape:.1f}",
+    )
+
+
 @register.simple_tag
 def forecast_explanation(forecast, kpi, unit: str = "") -> str:
     """How a forecast was made, for a ``<details>`` beside it (escaped HTML)."""
@@ -96,14 +119,15 @@ def forecast_explanation(forecast, kpi, unit: str = "") -> str:
         )
     lines.append(
         format_html(
-            "<dt>Ranges</dt><dd>80 %: {}\N{EN DASH}{} · 95 %: {}\N{EN DASH}{}, from the spread of the backtest errors "
-            "(coverage measured by <code>manage.py forecast_backtest</code>)</dd>",
+            "<dt>Ranges</dt><dd>80 %: {}\N{EN DASH}{} · 95 %: {}\N{EN DASH}{}, from the spread of the backtest "
+            "errors</dd>",
             kpi_compact(forecast.low_80, unit),
             kpi_compact(forecast.high_80, unit),
             kpi_compact(forecast.low_95, unit),
             kpi_compact(forecast.high_95, unit),
         )
     )
+    lines.append(coverage_line(getattr(kpi, "forecast_accuracy", None), noun))
     if forecast.target is not None:
         words = STATUS_WORDS.get(forecast.status, "")
         lines.append(

@@ -17,7 +17,8 @@ from django.test.utils import CaptureQueriesContext
 
 from portfolio.choices import Grain, Horizon
 from portfolio.kpis.engine import rollups_recompute_all
-from portfolio.models import Measurement, ProductForecast
+from portfolio.kpis.forecast.backtest import forecast_accuracy_store, forecast_backtest
+from portfolio.models import ForecastAccuracy, Measurement, ProductForecast
 from portfolio.templatetags.forecast_display import chance
 from portfolio.templatetags.forecast_places import value_range
 from portfolio.templatetags.rollup_display import kpi_compact
@@ -111,6 +112,25 @@ def test_each_kpi_card_shows_the_next_quarters_forecast_under_this_ones_or_why_t
     assert f"{chance(row.p_on_target)} chance on target" in card
     assert "How the next quarter's forecast was made" in card
     assert "Q1 2027 · 0 weeks recorded, 13 to come" in card
+
+
+def test_how_a_forecast_was_made_quotes_its_kpis_measured_coverage_once_it_is_measured(client_as_pm):
+    product, revenue, _uptime = product_with_kpis("checkout")
+    rollups_recompute_all()
+
+    def revenue_card() -> str:
+        html = page(client_as_pm, product)
+        return plain(html.split(f'href="#trend-{revenue.pk}"', 1)[1].split("</li>", 1)[0])
+
+    assert "Coverage Not measured yet: manage.py forecast_backtest measures it" in revenue_card()
+    forecast_accuracy_store(forecast_backtest(hidden=4), hidden=4)  # 20 weeks: 16 to forecast 4 from
+    measured = ForecastAccuracy.objects.get(kpi=revenue)
+    assert (
+        f"Coverage Measured on this KPI on {measured.measured_at:%d %b %Y}: with the last 4 weeks of 1 series "
+        f"hidden, {100 * measured.coverage_80:.0f} % fell inside their 80 % range and "
+        f"{100 * measured.coverage_95:.0f} % inside their 95 % range (MAPE {measured.mape:.1f} %, "
+        f"naive {measured.naive_mape:.1f} %)"
+    ) in revenue_card()
 
 
 def test_the_trend_chart_draws_the_forecast_beyond_the_last_point_for_the_weeks_to_come(client_as_pm):

@@ -1,5 +1,5 @@
 """Rollups in the admin: read-only rows (a recompute is the only way they change), the stale marks and
-the recompute state."""
+the recompute state, the forecasts' measured accuracy."""
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from portfolio.kpis.services import rollups_mark_stale
-from portfolio.models import Rollup, RollupState, StaleRollup
+from portfolio.models import ForecastAccuracy, Rollup, RollupState, StaleRollup
 from spm.admin_tools.numbers import NumberColumn
 from spm.admin_tools.paginator import LargeTableAdminMixin
 
@@ -122,3 +122,22 @@ class StaleRollupAdmin(ComputedStateAdmin):
 @admin.register(RollupState)
 class RollupStateAdmin(ComputedStateAdmin):
     list_display = ("computed_at", "refresh_queued_at")
+
+
+@admin.register(ForecastAccuracy)
+class ForecastAccuracyAdmin(ComputedStateAdmin):
+    """Each KPI's measured forecast accuracy, written by ``manage.py forecast_backtest`` and Celery beat weekly."""
+
+    list_display = (
+        "kpi",
+        "series",
+        "hidden",
+        "mape",
+        "naive_mape",
+        "at_least_naive",
+        "coverage_80",
+        "coverage_95",
+        "measured_at",
+    )
+    list_select_related = ("kpi",)
+    ordering = ("kpi__name",)

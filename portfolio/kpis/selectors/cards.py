@@ -99,7 +99,7 @@ def product_kpi_cards(*, product: Product) -> list[KPICard]:
     """Every KPI the product measures, with its whole history and this quarter's forecast, in four queries (the
     forecasts: one, through the forecasts' unique index on product, KPI and grain)."""
     kpis = {
-        kpi.pk: kpi for kpi in KPI.objects.order_by("-is_key", "name")
+        kpi.pk: kpi for kpi in KPI.objects.order_by("-is_key", "name").select_related("forecast_accuracy")
     }
     # No ORDER BY: the model's ordering (by KPI and product name) would join both tables for a dict.
     targets = dict(KPITarget.objects.filter(product=product).order_by().values_list("kpi_id", "target"))

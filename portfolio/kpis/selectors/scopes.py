@@ -49,7 +49,7 @@ def rollup_freshness() -> RollupFreshness:
 
 def director_kpis() -> list[KPI]:
     """Every KPI in the director view's order: the key KPIs first, then by name."""
-    return list(KPI.objects.order_by("-is_key", "name"))
+    return list(KPI.objects.order_by("-is_key", "name").select_related("forecast_accuracy"))
 
 
 @dataclass(frozen=True)

@@ -1,16 +1,19 @@
 """The forecasts' published accuracy (portfolio.kpis.forecast.accuracy, manage.py forecast_backtest): hide a
-series' last periods, forecast them, and report the error against naive and the intervals' measured coverage."""
+series' last periods, forecast them, and report the error against naive and the intervals' measured coverage,
+stored per KPI (portfolio.kpis.forecast.backtest) for each forecast's explanation to quote."""
 
 import datetime as dt
 import random
 from io import StringIO
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from portfolio.choices import Frequency, TimeAggregation
 from portfolio.kpis.forecast.accuracy import SeriesCheck, check_series, kpi_accuracy
-from portfolio.models import Measurement
+from portfolio.kpis.forecast.backtest import forecast_accuracy_store, forecast_backtest
+from portfolio.kpis.tasks import forecast_accuracy_measure
+from portfolio.models import ForecastAccuracy, Measurement
 from tests.factories import KPIFactory, ProductFactory
 
 
@@ -64,4 +67,50 @@ def test_the_command_prints_error_and_coverage_per_kpi():
     series, mape, naive = row.split()[1:4]
     assert series == "3"
     assert float(mape) < float(naive)  # a trend: the forecast beats "the last value stays"
-    assert lines[-1].startswith("All")
+    assert lines[-2].startswith("All")
+    assert lines[-1] == "Stored for 1 KPIs: each forecast's explanation quotes its KPI's figures."
+    stored = ForecastAccuracy.objects.get(kpi=revenue)
+    assert (stored.series, stored.hidden) == (3, 8)
+    assert f"{stored.mape:.1f}" == mape
+    assert 0 <= stored.coverage_80 <= stored.coverage_95 <= 1
+
+
+@pytest.mark.django_db
+def test_a_dry_run_prints_the_figures_and_keeps_the_stored_ones():
+    revenue = KPIFactory(name="Revenue", time_aggregation=TimeAggregation.SUM)
+    product = ProductFactory()
+    Measurement.objects.bulk_create(
+        Measurement(product=product, kpi=revenue, period=dt.date(2026, 1, 5) + dt.timedelta(weeks=w), value=w)
+        for w in range(30)
+    )
+    call_command("forecast_backtest", stdout=StringIO(), stderr=StringIO())
+    first = ForecastAccuracy.objects.get(kpi=revenue).measured_at
+    out = StringIO()
+    call_command("forecast_backtest", "--dry-run", stdout=out, stderr=StringIO())
+    assert out.getvalue().splitlines()[-1] == "Dry run: nothing stored."
+    assert ForecastAccuracy.objects.get(kpi=revenue).measured_at == first
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("arguments", [["--hidden", "0"], ["--products", "-1"]])
+def test_impossible_arguments_are_refused_and_change_nothing(arguments):
+    with pytest.raises(CommandError, match="must be"):
+        call_command("forecast_backtest", *arguments, stdout=StringIO(), stderr=StringIO())
+    assert not ForecastAccuracy.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_new_measure_replaces_the_last_and_a_kpi_without_long_series_has_none():
+    revenue = KPIFactory(name="Revenue", time_aggregation=TimeAggregation.SUM)
+    short = KPIFactory(name="Short")
+    product = ProductFactory()
+    for kpi, weeks in ((revenue, 30), (short, 30)):
+        Measurement.objects.bulk_create(
+            Measurement(product=product, kpi=kpi, period=dt.date(2026, 1, 5) + dt.timedelta(weeks=w), value=w)
+            for w in range(weeks)
+        )
+    forecast_accuracy_store(forecast_backtest(), hidden=8)
+    assert set(ForecastAccuracy.objects.values_list("kpi__name", flat=True)) == {"Revenue", "Short"}
+    Measurement.objects.filter(kpi=short, period__gte=dt.date(2026, 3, 16)).delete()  # 10 weeks: too few
+    forecast_accuracy_measure()  # the weekly beat task
+    assert set(ForecastAccuracy.objects.values_list("kpi__name", flat=True)) == {"Revenue"}
