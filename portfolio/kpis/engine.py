@@ -249,8 +249,9 @@ STAGING_TABLE = "spm_rollup_staging"
 
 @dataclass(frozen=True)
 class StagedRollups:
-    """Every rollup, computed into the staging table at ``computed_at``, and every forecast, computed from the same
-    start on a third connection (``forecasts`` waits for them); ``rollups_recompute(staged=…)`` copies them in."""
+    """Every rollup, computed into the staging table at ``computed_at``, and every forecast, being computed on a
+    third connection once the staging is done (``forecasts`` waits for them); ``rollups_recompute(staged=…)``
+    copies them in."""
 
     computed_at: dt.datetime
     forecasts_done: Callable[[], ComputedForecasts] | None = None

@@ -38,7 +38,8 @@ def forecast_backtest(
         )
         rows = rows.filter(product_id__in=list(first))
     checks: dict[int, list] = {pk: [] for pk in kpis}
-    total, done = (rows.count(), 0) if progress else (0, 0)
+    total = rows.count() if progress else 0
+    done = 0
     for (kpi_id, _product), series in groupby(rows.iterator(chunk_size=20_000), key=lambda row: row[:2]):
         values = [value for _, _, value in series]
         kpi = kpis[kpi_id]

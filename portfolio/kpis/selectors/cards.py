@@ -96,8 +96,9 @@ class KPICard:
 
 
 def product_kpi_cards(*, product: Product) -> list[KPICard]:
-    """Every KPI the product measures, with its whole history and this quarter's forecast, in four queries (the
-    forecasts: one, through the forecasts' unique index on product, KPI and grain)."""
+    """Every KPI the product measures, with its whole history and the forecasts of this quarter and the next (each
+    KPI with its measured forecast accuracy), in four queries (the forecasts: one, through the forecasts' unique
+    index on product, KPI, grain and horizon)."""
     kpis = {
         kpi.pk: kpi for kpi in KPI.objects.order_by("-is_key", "name").select_related("forecast_accuracy")
     }
