@@ -18,6 +18,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from unittest import mock
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / "bench" / ".cache"
@@ -159,6 +160,27 @@ def bench_rollups(results: dict) -> None:
     rollups_recompute_all()
     results["rollups_full_replace_s"] = round(time.perf_counter() - started, 2)
     results["rollup_rows"] = Rollup.objects.count()
+
+    # The forecasts' share of a full recompute (issue 16's budget: at most 1.3 x the rollups alone). The
+    # same recompute with the forecast steps skipped, interleaved with whole ones, medians of three each.
+    def _stage_forecasts(now):  # the engine keeps the staged result by this name
+        return None
+
+    whole, bare = [], []
+    for _ in range(3):
+        started = time.perf_counter()
+        with (
+            mock.patch("portfolio.kpis.engine._stage_forecasts", new=_stage_forecasts),
+            mock.patch("portfolio.kpis.engine.forecasts_recompute"),
+        ):
+            rollups_recompute_all()
+        bare.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        rollups_recompute_all()
+        whole.append(time.perf_counter() - started)
+    results["rollups_full_without_forecasts_s"] = round(statistics.median(bare), 2)
+    results["rollups_full_with_forecasts_s"] = round(statistics.median(whole), 2)
+    results["forecasts_ratio"] = round(statistics.median(whole) / statistics.median(bare), 2)
 
     latest = Measurement.objects.order_by("-period", "pk").select_related("product", "kpi").first()
     samples = []
@@ -335,6 +357,10 @@ def main() -> None:
         print(
             f"  seed: {results['seed']['seconds']} s   full rollup recompute: {results['rollups_full_s']} s "
             f"({results['rollup_rows']:,} rows; {results['rollups_full_replace_s']} s replacing them)   after one measurement: {results['rollups_after_one_measurement_ms']} ms"
+        )
+        print(
+            f"  full recompute, medians of 3 interleaved: {results['rollups_full_with_forecasts_s']} s with forecasts, "
+            f"{results['rollups_full_without_forecasts_s']} s without ({results['forecasts_ratio']} x; budget 1.3 x)"
         )
         figures = results["import"]
         print(
