@@ -12,6 +12,10 @@ class PortfolioConfig(AppConfig):
         from products.signals import product_scope_changed
 
         stage_changed.connect(rollups_scope_changed, dispatch_uid="portfolio-stage-changed")
+        # ... and the people who follow a product hear about its moves (docs/alerts.md).
+        from portfolio.alerts.services import stage_changed_notify
+
+        stage_changed.connect(stage_changed_notify, dispatch_uid="portfolio-stage-changed-notify")
         product_scope_changed.connect(rollups_scope_changed, dispatch_uid="portfolio-product-scope-changed")
         # Register the Celery tasks in every process, so services can enqueue them by name.
         import portfolio.tasks  # noqa: F401

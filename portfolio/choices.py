@@ -59,3 +59,18 @@ class Status(models.TextChoices):
     AT_RISK = "at_risk", "At risk"
     OFF_TARGET = "off_target", "Off target"
     NO_TARGET = "no_target", "No target"
+
+
+class EventKind(models.TextChoices):
+    """What a notification is about (the catalogue: ``portfolio.alerts.catalogue``). Stored values are contracts
+    (the inbox's filter in URLs)."""
+
+    HEALTH_WORSE = "health_worse", "Product health got worse"
+    PRODUCT_STUCK = "product_stuck", "Product stuck in its stage"
+    STAGE_MOVED = "stage_moved", "Stage move"
+    GATE_OVERRIDDEN = "gate_overridden", "Gate overridden"
+    SCENARIO_CREATED = "scenario_created", "Scenario awaiting approval"
+    SCENARIO_APPROVED = "scenario_approved", "Scenario approved"
+    SCENARIO_DISCARDED = "scenario_discarded", "Scenario discarded"
+    IMPORT_FINISHED = "import_finished", "Import finished"
+    IMPORT_FAILED = "import_failed", "Import failed"

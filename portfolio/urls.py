@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from portfolio.alerts import views as alerts
 from portfolio.dashboard import views as dashboard
 from portfolio.imports import views as imports
 from portfolio.kpis import views as kpis
@@ -18,6 +19,11 @@ urlpatterns = [
     path("portfolio/imports/", imports.imports, name="imports"),
     path("portfolio/imports/<int:pk>/", imports.import_run, name="import-run"),
     path("portfolio/imports/<int:pk>/apply/", imports.import_apply, name="import-apply"),
+    path("inbox/", alerts.inbox_page, name="inbox"),
+    path("inbox/bell/", alerts.inbox_bell, name="inbox-bell"),
+    path("inbox/read/", alerts.inbox_read, name="inbox-read"),
+    path("follow/product/<slug:slug>/", alerts.follow_product, name="follow-product"),
+    path("follow/portfolio/<int:pk>/", alerts.follow_portfolio, name="follow-portfolio"),
 ]
 
 # Objectives, investment, priorities, roadmap and scenarios (docs/strategy.md).

@@ -9,6 +9,7 @@ from django.views.decorators.vary import vary_on_headers
 from lifecycle.history import lifecycle_history_sources
 from lifecycle.selectors import product_timeline
 from lifecycle.summaries import product_gate
+from portfolio.alerts.selectors import follow_mode
 from portfolio.dashboard.selectors import budget_scope, dashboard_products, product_table
 from portfolio.kpis.charts import kpi_trend
 from portfolio.kpis.forms import MeasurementForm
@@ -96,6 +97,7 @@ def _detail_context(request: HttpRequest, product: Product, **overrides) -> dict
         "activity": product_recent_measurements(product=product),
         "can_edit": can_edit,
         "can_record": can_record,
+        "follow_mode": follow_mode(user, product),
         "show_budget": permissions.can_see_budget(user, product),
         "currency_code": settings.SPM_CURRENCY,  # the one currency of every budget (docs/strategy.md)
         "product_form": ProductForm(instance=product) if can_edit else None,

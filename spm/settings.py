@@ -179,6 +179,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "portfolio.tasks.forecast_accuracy_measure",
         "schedule": crontab(minute=0, hour=3, day_of_week=0),
     },
+    # Daily 07:00: products newly stuck in their stage (docs/alerts.md).
+    "notify-stuck-products": {
+        "task": "portfolio.tasks.products_stuck_notify",
+        "schedule": crontab(minute=0, hour=7),
+    },
 }
 
 # STATIC FILES

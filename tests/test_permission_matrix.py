@@ -30,7 +30,7 @@ from tests.factories import (
 )
 from tests.lifecycle import lifecycle_matrix
 from tests.lifecycle.factories import fill_gates
-from tests.portfolio import import_matrix, strategy_matrix
+from tests.portfolio import alerts_matrix, import_matrix, strategy_matrix
 
 # The people of the matrix. "Member" and "owner" are about the one product every product URL names.
 ANONYMOUS = "anonymous"
@@ -205,6 +205,8 @@ EXPECTED.update(strategy_matrix.entries(sys.modules[__name__]))
 EXPECTED.update(import_matrix.entries(sys.modules[__name__]))
 # Lifecycle work products, the stage move from the product page, lifecycle analytics (issue 6).
 EXPECTED.update(lifecycle_matrix.entries(sys.modules[__name__]))
+# The inbox, the bell and following (issue 17).
+EXPECTED.update(alerts_matrix.entries(sys.modules[__name__]))
 
 
 def url_patterns() -> dict[str, str]:
@@ -304,12 +306,13 @@ def state() -> tuple:
         strategy_matrix.state(),
         import_matrix.state(),
         lifecycle_matrix.state(),
+        alerts_matrix.state(),
     )
 
 
 def url_for(name: str, world: World) -> str:
     route = url_patterns()[name]
-    route = lifecycle_matrix.fill(import_matrix.fill(route, world), world)
+    route = alerts_matrix.fill(lifecycle_matrix.fill(import_matrix.fill(route, world), world), world)
     return strategy_matrix.fill(route.replace("<slug:slug>", world.product.slug), world)
 
 

@@ -90,7 +90,7 @@ class Stuck:
         return sum(self.counts.values())
 
 
-def _stuck(thresholds: dict[str, int], now: dt.datetime) -> Q:
+def stuck_filter(thresholds: dict[str, int], now: dt.datetime) -> Q:
     """Longer than the threshold: at 45 days (``days_in_stage``, whole days) of a 45-day threshold a product is
     not stuck yet; from 46 it is."""
     stuck = Q(pk__in=[])
@@ -110,7 +110,7 @@ def funnel_and_stuck_counts(
         filters.products()
         .order_by()
         .values_list("stage")
-        .annotate(n=Count("pk"), stuck=Count("pk", filter=_stuck(thresholds, now)))
+        .annotate(n=Count("pk"), stuck=Count("pk", filter=stuck_filter(thresholds, now)))
         .values_list("stage", "n", "stuck")
     )
     for stage, count, stuck_count in rows:
@@ -128,7 +128,7 @@ def stuck_products(
     """Products in their stage for longer than the stage's threshold, now: counts per stage (``counts``: as
     ``funnel_and_stuck_counts`` gave them, else counted here) and the longest-waiting ``STUCK_LISTED``."""
     now = now or timezone.now()
-    products = filters.products().filter(_stuck(thresholds, now))
+    products = filters.products().filter(stuck_filter(thresholds, now))
     if counts is None:
         counts = dict.fromkeys(Stage.values, 0)
         counts.update(

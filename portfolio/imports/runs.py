@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from portfolio.alerts.services import import_run_notify
 from portfolio.imports.importer import import_csv
 from portfolio.imports.outcome import ImportOutcome, ImportRequest, throttled
 from products.choices import Role
@@ -156,6 +157,8 @@ def _finish(run: ImportRun, *, status: str, message: str = "") -> None:
     run.save()
     if status != ImportStatus.READY:
         ImportChunk.objects.filter(run=run).delete()
+    if run.source == ImportSource.UPLOAD and run.file_size > settings.IMPORT_BACKGROUND_BYTES:
+        import_run_notify(run=run)  # worked on in the background: its uploader may have left the page
 
 
 def stored_chunks(run: ImportRun) -> Iterator[bytes]:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from django.utils import timezone
 
+from portfolio.alerts.services import products_health_worse_notify
 from portfolio.choices import Grain, Scope
 from portfolio.kpis.forecast.store import (
     ComputedForecasts,
@@ -41,7 +42,7 @@ from portfolio.kpis.rollup_sql import (
     products_table_sql,
     status_sql,
 )
-from portfolio.kpis.rules import HEALTH_BY_SEVERITY
+from portfolio.kpis.rules import HEALTH_BY_SEVERITY, SEVERITY_OF_HEALTH
 from portfolio.models import Rollup, RollupState
 from portfolio.periods import bucket_end, grain_bucket
 from products.models import Product
@@ -222,16 +223,21 @@ def products_refresh_health(*, product_ids: Iterable[int] = ()) -> None:
     with connection.cursor() as cursor:
         cursor.execute(sql, product_ids)
         severities = dict(cursor.fetchall())
-    products = Product.objects.only("pk", "health")
+    products = Product.objects.only("pk", "health", "name", "slug")
     if product_ids:
         products = products.filter(pk__in=product_ids)
-    changed = []
+    changed, worse = [], []
     for product in products:
-        health = HEALTH_BY_SEVERITY[severities.get(product.pk, 0)]
+        severity = severities.get(product.pk, 0)
+        health = HEALTH_BY_SEVERITY[severity]
         if product.health != health:
+            if 0 < SEVERITY_OF_HEALTH[product.health] < severity:
+                worse.append((product, product.health, health))
             product.health = health
             changed.append(product)
     Product.objects.bulk_update(changed, ["health"], batch_size=500)
+    # Worse than a known health (a first value is not news: its author just entered it): one event each.
+    products_health_worse_notify(worse, now=timezone.now())
 
 
 def rollups_recompute_all(*, progress: Callable[[str], None] | None = None) -> None:

@@ -29,6 +29,7 @@ def rollup_status(*, value: float, target: float | None, direction: str, toleran
 
 
 HEALTH_BY_SEVERITY = {0: Health.NO_DATA, 1: Health.ON_TARGET, 2: Health.AT_RISK, 3: Health.OFF_TARGET}
+SEVERITY_OF_HEALTH = {health: severity for severity, health in HEALTH_BY_SEVERITY.items()}
 # Worse is bigger. "No target" is not on this scale: a change to or from it is never called worse.
 STATUS_SEVERITY = {Status.ON_TARGET: 1, Status.AT_RISK: 2, Status.OFF_TARGET: 3}
 

@@ -6,9 +6,11 @@
 - ``rollups``: rollups, their stale marks and the recompute state;
 - ``forecasts``: each KPI's forecast of its current and next period, per product and per rollup scope, and its
   measured accuracy;
-- ``strategy``: key results, alignments, budget lines, priority scores, the live plan and scenarios.
+- ``strategy``: key results, alignments, budget lines, priority scores, the live plan and scenarios;
+- ``alerts``: each person's notifications, and what they follow or mute.
 """
 
+from portfolio.models.alerts import Follow, Notification
 from portfolio.models.forecasts import ForecastAccuracy, ProductForecast, ScopeForecast
 from portfolio.models.kpis import KPI, KPITarget, Measurement
 from portfolio.models.portfolios import Objective, Portfolio
@@ -32,10 +34,12 @@ __all__ = [
     "Alignment",
     "BudgetKind",
     "BudgetLine",
+    "Follow",
     "ForecastAccuracy",
     "KPITarget",
     "KeyResult",
     "Measurement",
+    "Notification",
     "Objective",
     "PlanChange",
     "PlanState",

@@ -33,6 +33,7 @@ MAIN_PAGES = [
     MainPage("roadmap", "/portfolio/roadmap/", "Strategy: roadmap"),
     MainPage("kpis", "/portfolio/kpis/", "KPI definitions"),
     MainPage("measurements", "/portfolio/measurements/", "Measurements"),
+    MainPage("inbox", "/inbox/", "Inbox"),
 ]
 
 

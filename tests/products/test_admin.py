@@ -388,8 +388,9 @@ def test_product_delete_page_counts_cascaded_rows_instead_of_listing_them(
     KPITargetFactory(product=product, kpi=kpi)
     MembershipFactory(product=product)
 
-    # A count per model that cascades from a product (its lifecycle work products too), whatever the rows.
-    with django_assert_max_num_queries(32):
+    # A count per model that cascades from a product (its lifecycle work products, notifications and follows
+    # too), whatever the rows.
+    with django_assert_max_num_queries(34):
         response = admin_client.get(f"/admin/products/product/{product.pk}/delete/")
     assert response.status_code == 200
     assert dict(response.context["model_count"]) == {

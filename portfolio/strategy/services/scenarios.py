@@ -11,6 +11,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from lifecycle.services import product_create
+from portfolio.alerts.services import scenario_notify
+from portfolio.choices import EventKind
 from portfolio.models import (
     Alignment,
     BudgetKind,
@@ -91,6 +93,7 @@ def scenario_create_from_live(
         )
         for pk in products.order_by("name", "pk").values_list("pk", flat=True)
     )
+    scenario_notify(scenario=scenario, kind=EventKind.SCENARIO_CREATED, by=by)
     return scenario
 
 
@@ -174,6 +177,7 @@ def scenario_discard(*, scenario: Scenario, by: User) -> Scenario:
     scenario.status = ScenarioStatus.DISCARDED
     scenario.decided_by, scenario.decided_at = by, timezone.now()
     scenario.save(update_fields=["status", "decided_by", "decided_at"])
+    scenario_notify(scenario=scenario, kind=EventKind.SCENARIO_DISCARDED, by=by)
     return scenario
 
 
@@ -279,4 +283,5 @@ def scenario_approve(*, scenario: Scenario, by: User, confirm_version: int | Non
         scenario.status = ScenarioStatus.APPROVED
         scenario.decided_by, scenario.decided_at = by, timezone.now()
         scenario.save(update_fields=["status", "decided_by", "decided_at"])
+        scenario_notify(scenario=scenario, kind=EventKind.SCENARIO_APPROVED, by=by)
     return change

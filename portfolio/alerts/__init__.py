@@ -1,0 +1,1 @@
+"""Notifications: the event catalogue, who hears about what, the inbox (docs/alerts.md)."""

@@ -1,0 +1,103 @@
+"""The event catalogue: every kind of event a person can be notified about, who hears about it by default, and
+how a batch of many events of one kind reads as one summary. Pure: no models, no database.
+
+An event is made where it happens (a service, a domain signal's receiver, a periodic scan) as an ``Event``:
+its sentence and link as a person should read them, and a ``key`` naming the event itself, so one event
+notifies each person once however often it is reported (a retried task, a repeated scan).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from portfolio.choices import EventKind
+
+
+class Audience(StrEnum):
+    """Who hears about an event by default (``portfolio.alerts.selectors.recipients``)."""
+
+    # The product's owner and members, its portfolio's director, the VPs, and whoever follows the product or
+    # its portfolio; minus whoever mutes it.
+    PRODUCT = "product"
+    # The portfolio's director (every director for an organisation-wide event), the VPs, and the leaders who
+    # follow the portfolio; minus whoever mutes it.
+    LEADERSHIP = "leadership"
+    # The people the event names (the person who uploaded an import), and nobody else.
+    NAMED = "named"
+
+
+@dataclass(frozen=True)
+class Kind:
+    audience: Audience
+    #: Only to people who may see money (scenarios are about budgets): leadership, as ``can_view_scenarios``.
+    money: bool = False
+    #: A batch's summary: "{count} {summary}", then the first names, and where the list of them is.
+    summary: str = ""
+    summary_url: str = ""
+
+
+KINDS: dict[str, Kind] = {
+    EventKind.HEALTH_WORSE: Kind(
+        Audience.PRODUCT, summary="products' health got worse", summary_url="products:list"
+    ),
+    EventKind.PRODUCT_STUCK: Kind(
+        Audience.PRODUCT, summary="products are stuck in their stage", summary_url="lifecycle:analytics"
+    ),
+    EventKind.STAGE_MOVED: Kind(
+        Audience.PRODUCT, summary="products moved stage", summary_url="lifecycle:board"
+    ),
+    EventKind.GATE_OVERRIDDEN: Kind(
+        Audience.PRODUCT, summary="stage gates were overridden", summary_url="lifecycle:analytics"
+    ),
+    EventKind.SCENARIO_CREATED: Kind(
+        Audience.LEADERSHIP, money=True, summary="scenarios await approval", summary_url="portfolio:scenarios"
+    ),
+    EventKind.SCENARIO_APPROVED: Kind(
+        Audience.LEADERSHIP, money=True, summary="scenarios were approved", summary_url="portfolio:scenarios"
+    ),
+    EventKind.SCENARIO_DISCARDED: Kind(
+        Audience.LEADERSHIP, money=True, summary="scenarios were discarded", summary_url="portfolio:scenarios"
+    ),
+    EventKind.IMPORT_FINISHED: Kind(
+        Audience.NAMED, summary="imports finished", summary_url="portfolio:imports"
+    ),
+    EventKind.IMPORT_FAILED: Kind(Audience.NAMED, summary="imports failed", summary_url="portfolio:imports"),
+}
+
+#: More events of one kind than this, in one batch for one person, make one summary notification instead.
+SUMMARY_AFTER = 3
+#: A summary names this many of its events.
+SUMMARY_NAMES = 3
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: str
+    sentence: str
+    url: str
+    key: str
+    #: What it is about: a product (and so its portfolio), or a portfolio (None with a product: the
+    #: organisation, for an organisation-wide scenario).
+    product_id: int | None = None
+    portfolio_id: int | None = None
+    #: Who made it happen: never told about it themselves.
+    actor_id: int | None = None
+    #: ``Audience.NAMED``: who hears.
+    named: tuple[int, ...] = ()
+    #: The name a summary lists it by (a product's name).
+    name: str = ""
+
+
+def summary_sentence(kind: str, events: list[Event]) -> str:
+    """ "5 products' health got worse: Atlas, Beacon, Comet and 2 more." """
+    names = [event.name for event in events if event.name][:SUMMARY_NAMES]
+    more = len(events) - len(names)
+    listed = ", ".join(names)
+    if more and names:
+        listed += f" and {more} more"
+    return f"{len(events)} {KINDS[kind].summary}" + (f": {listed}." if names else ".")
+
+
+def truncate(sentence: str, limit: int = 400) -> str:
+    return sentence if len(sentence) <= limit else sentence[: limit - 1] + "…"

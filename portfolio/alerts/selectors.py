@@ -1,0 +1,183 @@
+"""Who hears about an event, and what a person's inbox holds.
+
+``recipients`` answers for a whole batch of events in a fixed number of queries (products, memberships,
+follows, leaders), whatever the batch's size: a full recompute's events cost the same five queries as one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from lifecycle.analytics.selectors import stuck_filter, stuck_thresholds
+from portfolio.alerts.catalogue import KINDS, Audience, Event
+from portfolio.models import Follow, Notification, Portfolio
+from products.choices import Role
+from products.models import Membership, Product, User
+from products.permissions import is_leadership
+
+INBOX_PAGE = 25
+
+
+@dataclass
+class Facts:
+    """What the audiences of a batch of events are made of, read once."""
+
+    products: dict[int, tuple[int | None, int, str]] = field(
+        default_factory=dict
+    )  # id: (owner, portfolio, name)
+    members: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
+    directors: dict[int, int | None] = field(default_factory=dict)  # portfolio: director
+    portfolio_names: dict[int, str] = field(default_factory=dict)
+    users: dict[int, User] = field(default_factory=dict)  # every active person who may hear
+    follows: dict[tuple[str, int], dict[int, bool]] = field(default_factory=lambda: defaultdict(dict))
+
+
+def _facts(events: list[Event]) -> Facts:
+    facts = Facts()
+    product_ids = {event.product_id for event in events if event.product_id}
+    if product_ids:
+        rows = Product.objects.filter(pk__in=product_ids).values_list(
+            "pk", "owner_id", "portfolio_id", "name", "portfolio__director_id", "portfolio__name"
+        )
+        for pk, owner, portfolio, name, director, portfolio_name in rows:
+            facts.products[pk] = (owner, portfolio, name)
+            facts.directors[portfolio], facts.portfolio_names[portfolio] = director, portfolio_name
+        members = Membership.objects.filter(product__in=product_ids).values_list("product_id", "user_id")
+        for product, user in members:
+            facts.members[product].add(user)
+    if any(event.product_id is None for event in events):  # about a portfolio, or the organisation
+        for pk, director, name in Portfolio.objects.values_list("pk", "director_id", "name"):
+            facts.directors[pk], facts.portfolio_names[pk] = director, name
+    portfolio_ids = {p for _, p, _ in facts.products.values()}
+    portfolio_ids |= {event.portfolio_id for event in events if event.portfolio_id}
+    follows = Follow.objects.filter(Q(product__in=product_ids) | Q(portfolio__in=portfolio_ids))
+    for user, product, portfolio, muted in follows.values_list(
+        "user_id", "product_id", "portfolio_id", "muted"
+    ):
+        facts.follows["product" if product else "portfolio", product or portfolio][user] = not muted
+    wanted = {user for users in facts.members.values() for user in users}
+    wanted |= {owner for owner, _, _ in facts.products.values() if owner}
+    wanted |= {director for director in facts.directors.values() if director}
+    wanted |= {user for users in facts.follows.values() for user in users}
+    wanted |= {user for event in events for user in event.named}
+    # VPs hear about everything; every director only about organisation-wide scenarios.
+    organisation_wide = any(e.product_id is None and e.portfolio_id is None for e in events)
+    leaders = [Role.VP, Role.DIRECTOR] if organisation_wide else [Role.VP]
+    people = User.objects.filter(is_active=True).filter(
+        Q(pk__in=wanted) | Q(role__in=leaders) | Q(is_superuser=True)
+    )
+    facts.users = {
+        user.pk: user for user in people.only("pk", "role", "is_superuser", "is_active", "username")
+    }
+    return facts
+
+
+def _product_audience(event: Event, facts: Facts) -> dict[int, str]:
+    if event.product_id not in facts.products:
+        return {}
+    owner, portfolio, name = facts.products[event.product_id]
+    portfolio_name = facts.portfolio_names.get(portfolio, "")
+    heard: dict[int, str] = {}
+    for user in facts.users.values():
+        if user.role == Role.VP or user.is_superuser:
+            heard[user.pk] = "VPs hear about every product."
+    if facts.directors.get(portfolio):
+        heard[facts.directors[portfolio]] = f"You direct the {portfolio_name} portfolio."
+    for member in facts.members.get(event.product_id, ()):
+        heard[member] = f"You work on {name}."
+    if owner:
+        heard[owner] = f"You own {name}."
+    _apply_follows(heard, facts, ("portfolio", portfolio), f"You follow the {portfolio_name} portfolio.")
+    _apply_follows(heard, facts, ("product", event.product_id), f"You follow {name}.")
+    return heard
+
+
+def _leadership_audience(event: Event, facts: Facts) -> dict[int, str]:
+    heard: dict[int, str] = {}
+    for user in facts.users.values():
+        if user.role == Role.VP or user.is_superuser:
+            heard[user.pk] = "VPs hear about every portfolio's scenarios."
+    if event.portfolio_id is None:
+        for user in facts.users.values():
+            if user.role == Role.DIRECTOR:
+                heard[user.pk] = "Directors hear about organisation-wide scenarios."
+        return heard
+    name = facts.portfolio_names.get(event.portfolio_id, "")
+    if facts.directors.get(event.portfolio_id):
+        heard[facts.directors[event.portfolio_id]] = f"You direct the {name} portfolio."
+    _apply_follows(heard, facts, ("portfolio", event.portfolio_id), f"You follow the {name} portfolio.")
+    return heard
+
+
+def _apply_follows(heard: dict[int, str], facts: Facts, thing: tuple[str, int], why: str) -> None:
+    """A follow adds the person (keeping a closer reason they already have); a mute removes them. Applied to
+    the portfolio first and the product second, a product's own setting wins."""
+    for user, following in facts.follows.get(thing, {}).items():
+        if following:
+            heard.setdefault(user, why)
+        else:
+            heard.pop(user, None)
+
+
+def may_hear(user: User, event: Event) -> bool:
+    """The permission rules decide: a person never hears about what they may not see. Everyone signed in sees
+    every product (``can_view_product``); money (scenarios) for leadership, the rule of
+    ``portfolio.strategy.permissions.can_view_scenarios`` (a layer above: the matrix test holds them equal)."""
+    if not user.is_active:
+        return False
+    return not KINDS[event.kind].money or is_leadership(user)
+
+
+def recipients(events: list[Event]) -> dict[str, dict[int, str]]:
+    """Event key -> {person: why they hear about it}, for every event of the batch; never its actor."""
+    facts = _facts(events)
+    heard_by: dict[str, dict[int, str]] = {}
+    for event in events:
+        audience = KINDS[event.kind].audience
+        if audience == Audience.PRODUCT:
+            heard = _product_audience(event, facts)
+        elif audience == Audience.LEADERSHIP:
+            heard = _leadership_audience(event, facts)
+        else:
+            heard = dict.fromkeys(event.named, "It is your import.")
+        heard_by[event.key] = {
+            user: why
+            for user, why in heard.items()
+            if user != event.actor_id and user in facts.users and may_hear(facts.users[user], event)
+        }
+    return heard_by
+
+
+def products_stuck(*, now: dt.datetime | None = None) -> QuerySet[Product]:
+    """Products longer in their stage than its threshold, now (as ``lifecycle.analytics`` counts them)."""
+    return Product.objects.filter(stuck_filter(stuck_thresholds(), now or timezone.now()))
+
+
+# --------------------------------------------------------------------------------------------------
+# The inbox
+# --------------------------------------------------------------------------------------------------
+
+
+def unread_count(user: User) -> int:
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+def inbox(user: User, *, kind: str = "", unread: bool = False) -> QuerySet[Notification]:
+    notifications = Notification.objects.filter(recipient=user)
+    if kind:
+        notifications = notifications.filter(kind=kind)
+    if unread:
+        notifications = notifications.filter(read_at__isnull=True)
+    return notifications.order_by("-created_at", "-pk")
+
+
+def follow_mode(user: User, thing: Product | Portfolio) -> str:
+    """ "follow", "mute" or "default" (no setting: the roles decide) for one product or portfolio."""
+    target = {"product": thing} if isinstance(thing, Product) else {"portfolio": thing}
+    muted = Follow.objects.filter(user=user, **target).values_list("muted", flat=True).first()
+    return "default" if muted is None else "mute" if muted else "follow"

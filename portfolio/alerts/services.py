@@ -1,0 +1,255 @@
+"""Writes: events become notifications; a person marks theirs read, follows or mutes a product or portfolio.
+
+``events_notify`` is the one way a notification is made. It runs in the caller's transaction (one bulk insert), so a stage move
+and its notifications commit (or roll back) together. A batch is grouped per person and kind: more than
+``SUMMARY_AFTER`` events of one kind become one summary, so an import or a full recompute notifies each person
+once, not once per row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from portfolio.alerts.catalogue import KINDS, SUMMARY_AFTER, Event, summary_sentence, truncate
+from portfolio.alerts.selectors import products_stuck, recipients
+from portfolio.choices import EventKind
+from portfolio.models import Follow, Notification, Portfolio
+from products.choices import Health
+from products.models import Product, User
+
+STUCK_SCAN_BATCH = 2000
+
+
+def events_notify(events: Iterable[Event], *, now: dt.datetime | None = None) -> int:
+    """Notify everyone who hears about ``events`` (``selectors.recipients``); returns how many notifications
+    were offered. One a person already has (same event key) is skipped by the database, not written twice."""
+    events = list({event.key: event for event in events}.values())
+    if not events:
+        return 0
+    now = now or timezone.now()
+    heard_by = recipients(events)
+    per_person: dict[tuple[int, str], list[tuple[Event, str]]] = defaultdict(list)
+    for event in events:
+        for user, why in heard_by[event.key].items():
+            per_person[user, event.kind].append((event, why))
+    rows = []
+    for (user, kind), heard in per_person.items():
+        if len(heard) > SUMMARY_AFTER:
+            batch = [event for event, _ in heard]
+            digest = hashlib.sha256("\n".join(sorted(e.key for e in batch)).encode()).hexdigest()[:24]
+            rows.append(
+                Notification(
+                    recipient_id=user,
+                    kind=kind,
+                    sentence=truncate(summary_sentence(kind, batch)),
+                    url=reverse(KINDS[kind].summary_url),
+                    why=truncate(_summary_why(heard), 200),
+                    key=f"{kind}:summary:{digest}",
+                    created_at=now,
+                )
+            )
+            continue
+        rows.extend(
+            Notification(
+                recipient_id=user,
+                kind=kind,
+                sentence=truncate(event.sentence),
+                url=event.url,
+                why=truncate(why, 200),
+                product_id=event.product_id,
+                portfolio_id=event.portfolio_id,
+                key=event.key[:120],
+                created_at=now,
+            )
+            for event, why in heard
+        )
+    Notification.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+    return len(rows)
+
+
+def _summary_why(heard: list[tuple[Event, str]]) -> str:
+    reasons = sorted({why for _, why in heard})
+    return reasons[0] if len(reasons) == 1 else "You own, work on, direct or follow these."
+
+
+# --------------------------------------------------------------------------------------------------
+# The events the services and scans report (each builds its sentence and link where the facts are)
+# --------------------------------------------------------------------------------------------------
+
+
+def products_health_worse_notify(changes: list[tuple[Product, str, str]], *, now: dt.datetime) -> int:
+    """``changes``: (product, health before, health now) for each product whose health got worse."""
+    events = [
+        Event(
+            kind=EventKind.HEALTH_WORSE,
+            sentence=f"{product.name} is now {Health(after).label} (was {Health(before).label}): "
+            "at least one of its KPIs' latest values is worse.",
+            url=product.get_absolute_url(),
+            key=f"health:{product.pk}:{after}:{now.isoformat()}",
+            product_id=product.pk,
+            name=product.name,
+        )
+        for product, before, after in changes
+    ]
+    return events_notify(events, now=now)
+
+
+def products_stuck_notify(*, now: dt.datetime | None = None) -> int:
+    """The periodic scan: each product past its stage's stuck threshold notifies once per stay in that stage
+    (the key is the stay's start); returns the notifications written."""
+    now = now or timezone.now()
+    written = 0
+    products = products_stuck(now=now).only("pk", "slug", "name", "stage", "stage_entered_at").order_by("pk")
+    batch: list[Event] = []
+    for product in products.iterator(chunk_size=STUCK_SCAN_BATCH):
+        batch.append(
+            Event(
+                kind=EventKind.PRODUCT_STUCK,
+                sentence=f"{product.name} has been in {product.get_stage_display()} for "
+                f"{max((now - product.stage_entered_at).days, 0)} days, longer than the stage's threshold.",
+                url=product.get_absolute_url(),
+                key=f"stuck:{product.pk}:{product.stage}:{product.stage_entered_at.isoformat()}",
+                product_id=product.pk,
+                name=product.name,
+            )
+        )
+        if len(batch) == STUCK_SCAN_BATCH:
+            written += events_notify(batch, now=now)
+            batch = []
+    return written + events_notify(batch, now=now)
+
+
+# --------------------------------------------------------------------------------------------------
+# The inbox and what a person follows
+# --------------------------------------------------------------------------------------------------
+
+
+def notifications_mark_read(*, user: User, ids: Iterable[int], now: dt.datetime | None = None) -> int:
+    """Mark some of ``user``'s own notifications read (another person's ids change nothing)."""
+    return Notification.objects.filter(recipient=user, pk__in=list(ids), read_at__isnull=True).update(
+        read_at=now or timezone.now()
+    )
+
+
+def notifications_mark_all_read(*, user: User, now: dt.datetime | None = None) -> int:
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).update(
+        read_at=now or timezone.now()
+    )
+
+
+FOLLOWING, MUTED, DEFAULT = "follow", "mute", "default"
+
+
+@transaction.atomic
+def follow_set(*, user: User, thing: Product | Portfolio, mode: str) -> Follow | None:
+    """Follow, mute, or go back to the defaults of one's roles (``DEFAULT``: no row) for a product or portfolio."""
+    if mode not in (FOLLOWING, MUTED, DEFAULT):
+        raise ValueError(f"Unknown follow mode {mode!r}.")
+    target = {"product": thing} if isinstance(thing, Product) else {"portfolio": thing}
+    if mode == DEFAULT:
+        Follow.objects.filter(user=user, **target).delete()
+        return None
+    follow, _ = Follow.objects.update_or_create(user=user, **target, defaults={"muted": mode == MUTED})
+    return follow
+
+
+def stage_changed_notify(*, product_id: int, changes: dict, **kwargs) -> None:
+    """The receiver of ``lifecycle.signals.stage_changed``: the move (and an overridden gate) as events, in the
+    move's transaction."""
+    from lifecycle.models import StageTransition
+    from products.choices import Stage
+
+    transition = (
+        StageTransition.objects.filter(product_id=product_id)
+        .select_related("product", "by")
+        .order_by("-at", "-pk")
+        .first()
+    )
+    if transition is None or "stage" not in changes:
+        return
+    product, by = transition.product, transition.by
+    who = (by.get_full_name() or by.get_username()) if by else "Someone"
+    before, after = (Stage(stage).label if stage else "" for stage in changes["stage"])
+    events = [
+        Event(
+            kind=EventKind.STAGE_MOVED,
+            sentence=f"{who} moved {product.name} from {before} to {after}."
+            if before
+            else f"{who} put {product.name} in {after}.",
+            url=product.get_absolute_url(),
+            key=f"transition:{transition.pk}",
+            product_id=product.pk,
+            actor_id=transition.by_id,
+            name=product.name,
+        )
+    ]
+    if transition.gate_overridden:
+        events.append(
+            Event(
+                kind=EventKind.GATE_OVERRIDDEN,
+                sentence=f"{who} overrode the gate into {after} for {product.name}, with "
+                f"{len(transition.unmet_criteria)} criteria unmet: “{transition.override_reason}”",
+                url=product.get_absolute_url(),
+                key=f"override:{transition.pk}",
+                product_id=product.pk,
+                actor_id=transition.by_id,
+                name=product.name,
+            )
+        )
+    events_notify(events)
+
+
+def scenario_notify(*, scenario, kind: str, by: User | None) -> int:
+    """A scenario created (awaiting approval), approved or discarded."""
+    who = (by.get_full_name() or by.get_username()) if by else "Someone"
+    where = f"the {scenario.portfolio.name} portfolio" if scenario.portfolio_id else "the whole organisation"
+    verb = {
+        EventKind.SCENARIO_CREATED: "created the scenario",
+        EventKind.SCENARIO_APPROVED: "approved the scenario",
+        EventKind.SCENARIO_DISCARDED: "discarded the scenario",
+    }[kind]
+    tail = ": it awaits approval." if kind == EventKind.SCENARIO_CREATED else "."
+    if kind == EventKind.SCENARIO_APPROVED:
+        tail = ": it is now the live plan."
+    event = Event(
+        kind=kind,
+        sentence=f"{who} {verb} “{scenario.name}” for {where}{tail}",
+        url=scenario.get_absolute_url(),
+        key=f"scenario:{scenario.pk}:{kind}",
+        portfolio_id=scenario.portfolio_id,
+        actor_id=by.pk if by else None,
+        name=scenario.name,
+    )
+    return events_notify([event])
+
+
+def import_run_notify(*, run) -> int:
+    """A background import's step is over: tell the person who uploaded it (they may have left the page)."""
+    from products.models import ImportStatus
+
+    if run.uploaded_by_id is None:
+        return 0
+    failed = run.status in (ImportStatus.FAILED, ImportStatus.INVALID)
+    outcome = run.get_status_display()
+    if run.status == ImportStatus.INVALID:
+        outcome = f"{run.error_count:,} problem{'s' if run.error_count != 1 else ''} found, nothing written"
+    elif run.status == ImportStatus.APPLIED:
+        outcome = f"applied: {run.created:,} created, {run.updated:,} updated, {run.unchanged:,} unchanged"
+    elif run.status == ImportStatus.READY:
+        outcome = f"checked, ready to apply ({run.rows_total:,} row{'s' if run.rows_total != 1 else ''})"
+    event = Event(
+        kind=EventKind.IMPORT_FAILED if failed else EventKind.IMPORT_FINISHED,
+        sentence=f"Your import of {run.file_name} ({run.get_kind_display()}): {outcome}.",
+        url=run.get_absolute_url(),
+        key=f"import:{run.pk}:{run.step}:{run.status}",
+        named=(run.uploaded_by_id,),
+        name=run.file_name,
+    )
+    return events_notify([event])
