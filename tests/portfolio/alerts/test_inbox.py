@@ -1,14 +1,12 @@
 """The inbox, the bell and the follow buttons through HTTP: a person sees and changes only their own
 notifications; filters that make no sense are dropped with a message; every write is a POST with CSRF."""
 
-import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from portfolio.choices import EventKind
 from portfolio.models import Follow, Notification
-from products.choices import Role
 from tests.factories import PortfolioFactory, ProductFactory, UserFactory
 
 
@@ -28,57 +26,46 @@ def note(
     )
 
 
-@pytest.fixture
-def olga(db):
-    return UserFactory(username="olga", role=Role.PM)
-
-
-@pytest.fixture
-def signed_in(client, olga):
-    client.force_login(olga)
-    return client
-
-
-def test_the_bell_counts_only_ones_own_unread_notifications(signed_in, olga):
-    note(olga)
-    note(olga, sentence="Beacon moved.")
-    note(olga, sentence="Comet moved.", read=True)
+def test_the_bell_counts_only_ones_own_unread_notifications(client_as_pm, pm_user):
+    note(pm_user)
+    note(pm_user, sentence="Beacon moved.")
+    note(pm_user, sentence="Comet moved.", read=True)
     note(UserFactory(username="someone-else"), sentence="Not yours.")
-    bell = signed_in.get("/inbox/bell/", headers={"HX-Request": "true"}).content.decode()
+    bell = client_as_pm.get("/inbox/bell/", headers={"HX-Request": "true"}).content.decode()
     assert '<span class="bell__count">2</span>' in bell
     assert "Notifications: 2 unread" in bell
     assert 'hx-trigger="every 60s, inbox-changed from:body"' in bell  # refetched, never reloading the page
 
 
-def test_every_page_has_the_bell_which_loads_its_count_without_a_query_of_its_own(signed_in):
-    page = signed_in.get("/inbox/").content.decode()
+def test_every_page_has_the_bell_which_loads_its_count_without_a_query_of_its_own(client_as_pm):
+    page = client_as_pm.get("/inbox/").content.decode()
     assert 'id="inbox-bell"' in page
     assert 'hx-trigger="load, every 60s, inbox-changed from:body"' in page.split('id="inbox-bell"')[1][:400]
 
 
-def test_the_inbox_lists_ones_own_notifications_newest_first_with_why(signed_in, olga):
-    note(olga, sentence="First.")
-    note(olga, sentence="Second.")
+def test_the_inbox_lists_ones_own_notifications_newest_first_with_why(client_as_pm, pm_user):
+    note(pm_user, sentence="First.")
+    note(pm_user, sentence="Second.")
     note(UserFactory(username="someone-else"), sentence="Not yours.")
-    text = signed_in.get("/inbox/").content.decode()
+    text = client_as_pm.get("/inbox/").content.decode()
     assert text.index("Second.") < text.index("First.")
     assert "Not yours." not in text
     assert "You own Atlas." in text
     assert "<strong>2</strong> unread" in text
 
 
-def test_filters_by_kind_and_unread_and_drops_nonsense_with_a_message(signed_in, olga):
-    note(olga, sentence="A move.")
-    note(olga, EventKind.PRODUCT_STUCK, sentence="A stuck product.")
-    note(olga, EventKind.PRODUCT_STUCK, sentence="An old stuck product.", read=True)
-    text = signed_in.get("/inbox/?kind=product_stuck").content.decode()
+def test_filters_by_kind_and_unread_and_drops_nonsense_with_a_message(client_as_pm, pm_user):
+    note(pm_user, sentence="A move.")
+    note(pm_user, EventKind.PRODUCT_STUCK, sentence="A stuck product.")
+    note(pm_user, EventKind.PRODUCT_STUCK, sentence="An old stuck product.", read=True)
+    text = client_as_pm.get("/inbox/?kind=product_stuck").content.decode()
     assert "A stuck product." in text
     assert "An old stuck product." in text
     assert "A move." not in text
-    text = signed_in.get("/inbox/?kind=product_stuck&unread=on").content.decode()
+    text = client_as_pm.get("/inbox/?kind=product_stuck&unread=on").content.decode()
     assert "A stuck product." in text
     assert "An old stuck product." not in text
-    response = signed_in.get("/inbox/?kind=everything&page=two")
+    response = client_as_pm.get("/inbox/?kind=everything&page=two")
     assert response.status_code == 200
     text = response.content.decode()
     assert "Kind: “everything” is not a kind of notification." in text
@@ -86,17 +73,19 @@ def test_filters_by_kind_and_unread_and_drops_nonsense_with_a_message(signed_in,
     assert "A move." in text  # the valid rest still applies
 
 
-def test_a_filter_through_htmx_answers_the_list_region_only(signed_in, olga):
-    note(olga)
-    response = signed_in.get("/inbox/?unread=on", headers={"HX-Request": "true", "HX-Target": "inbox-list"})
+def test_a_filter_through_htmx_answers_the_list_region_only(client_as_pm, pm_user):
+    note(pm_user)
+    response = client_as_pm.get(
+        "/inbox/?unread=on", headers={"HX-Request": "true", "HX-Target": "inbox-list"}
+    )
     text = response.content.decode()
     assert "<html" not in text
     assert text.lstrip().startswith('<section id="inbox-list"')
 
 
-def test_marking_one_read_through_htmx_updates_the_list_and_tells_the_bell(signed_in, olga):
-    first, second = note(olga, sentence="First."), note(olga, sentence="Second.")
-    response = signed_in.post(
+def test_marking_one_read_through_htmx_updates_the_list_and_tells_the_bell(client_as_pm, pm_user):
+    first, second = note(pm_user, sentence="First."), note(pm_user, sentence="Second.")
+    response = client_as_pm.post(
         "/inbox/read/", {"id": first.pk}, headers={"HX-Request": "true", "HX-Target": "inbox-list"}
     )
     assert response.status_code == 200
@@ -108,42 +97,44 @@ def test_marking_one_read_through_htmx_updates_the_list_and_tells_the_bell(signe
     assert second.read_at is None
 
 
-def test_marking_all_read_without_javascript_redirects_back_with_a_message(signed_in, olga):
+def test_marking_all_read_without_javascript_redirects_back_with_a_message(client_as_pm, pm_user):
     for i in range(3):
-        note(olga, sentence=f"Move {i}.")
-    response = signed_in.post("/inbox/read/", {"all": "on", "next": "/inbox/?kind=stage_moved"}, follow=True)
+        note(pm_user, sentence=f"Move {i}.")
+    response = client_as_pm.post(
+        "/inbox/read/", {"all": "on", "next": "/inbox/?kind=stage_moved"}, follow=True
+    )
     assert response.redirect_chain == [("/inbox/?kind=stage_moved", 302)]
     assert "Marked 3 notifications read." in response.content.decode()
     assert not Notification.objects.filter(read_at__isnull=True).exists()
 
 
-def test_nobody_marks_another_persons_notification_read(signed_in):
+def test_nobody_marks_another_persons_notification_read(client_as_pm):
     theirs = note(UserFactory(username="someone-else"))
-    response = signed_in.post("/inbox/read/", {"id": theirs.pk}, follow=True)
+    response = client_as_pm.post("/inbox/read/", {"id": theirs.pk}, follow=True)
     assert "That notification was already read." in response.content.decode()
     theirs.refresh_from_db()
     assert theirs.read_at is None
 
 
-def test_a_read_request_that_names_nothing_is_refused(signed_in, olga):
-    unread = note(olga)
-    response = signed_in.post("/inbox/read/", {"id": "abc"})
+def test_a_read_request_that_names_nothing_is_refused(client_as_pm, pm_user):
+    unread = note(pm_user)
+    response = client_as_pm.post("/inbox/read/", {"id": "abc"})
     assert response.status_code == 400
     assert "Say which notification to mark read" in response.content.decode()
     unread.refresh_from_db()
     assert unread.read_at is None
 
 
-def test_a_redirect_back_never_leaves_the_site(signed_in, olga):
-    note(olga)
-    response = signed_in.post("/inbox/read/", {"all": "on", "next": "https://evil.example/"})
+def test_a_redirect_back_never_leaves_the_site(client_as_pm, pm_user):
+    note(pm_user)
+    response = client_as_pm.post("/inbox/read/", {"all": "on", "next": "https://evil.example/"})
     assert response["Location"] == "/inbox/"
 
 
-def test_writes_need_the_csrf_token(olga):
-    note(olga)
+def test_writes_need_the_csrf_token(pm_user):
+    note(pm_user)
     client = Client(enforce_csrf_checks=True)
-    client.force_login(olga)
+    client.force_login(pm_user)
     assert client.post("/inbox/read/", {"all": "on"}).status_code == 403
     product = ProductFactory(slug="atlas")
     assert client.post(f"/follow/product/{product.slug}/", {"mode": "follow"}).status_code == 403
@@ -151,48 +142,48 @@ def test_writes_need_the_csrf_token(olga):
     assert not Follow.objects.exists()
 
 
-def test_following_a_product_from_its_page(signed_in, olga):
+def test_following_a_product_from_its_page(client_as_pm, pm_user):
     product = ProductFactory(slug="atlas", name="Atlas")
-    page = signed_in.get("/products/atlas/").content.decode()
+    page = client_as_pm.get("/products/atlas/").content.decode()
     assert 'action="/follow/product/atlas/"' in page
     assert 'value="default" class="btn btn--sm btn--pressed" aria-pressed="true"' in page
-    response = signed_in.post("/follow/product/atlas/", {"mode": "follow"}, headers={"HX-Request": "true"})
+    response = client_as_pm.post("/follow/product/atlas/", {"mode": "follow"}, headers={"HX-Request": "true"})
     text = response.content.decode()
     assert text.lstrip().startswith('<form id="follow-control"')
     assert 'value="follow" class="btn btn--sm btn--pressed" aria-pressed="true"' in text
-    assert Follow.objects.get(user=olga, product=product).muted is False
-    response = signed_in.post("/follow/product/atlas/", {"mode": "mute"}, follow=True)
+    assert Follow.objects.get(user=pm_user, product=product).muted is False
+    response = client_as_pm.post("/follow/product/atlas/", {"mode": "mute"}, follow=True)
     assert "You muted Atlas: you hear nothing about it." in response.content.decode()
-    assert Follow.objects.get(user=olga, product=product).muted is True
-    signed_in.post("/follow/product/atlas/", {"mode": "default"})
+    assert Follow.objects.get(user=pm_user, product=product).muted is True
+    client_as_pm.post("/follow/product/atlas/", {"mode": "default"})
     assert not Follow.objects.exists()
 
 
-def test_a_follow_mode_that_does_not_exist_changes_nothing(signed_in):
+def test_a_follow_mode_that_does_not_exist_changes_nothing(client_as_pm):
     ProductFactory(slug="atlas")
-    response = signed_in.post("/follow/product/atlas/", {"mode": "always"})
+    response = client_as_pm.post("/follow/product/atlas/", {"mode": "always"})
     assert response.status_code == 400
     assert "Follow, mute, or go back to what your role decides." in response.content.decode()
     assert not Follow.objects.exists()
-    assert signed_in.post("/follow/product/no-such/", {"mode": "follow"}).status_code == 404
+    assert client_as_pm.post("/follow/product/no-such/", {"mode": "follow"}).status_code == 404
 
 
-def test_following_a_portfolio(signed_in, olga):
+def test_following_a_portfolio(client_as_pm, pm_user):
     portfolio = PortfolioFactory(slug="payments", name="Payments")
-    response = signed_in.post(f"/follow/portfolio/{portfolio.pk}/", {"mode": "follow"})
+    response = client_as_pm.post(f"/follow/portfolio/{portfolio.pk}/", {"mode": "follow"})
     assert response["Location"] == "/?portfolio=payments"
-    assert Follow.objects.get(user=olga, portfolio=portfolio).muted is False
+    assert Follow.objects.get(user=pm_user, portfolio=portfolio).muted is False
 
 
-def test_the_inbox_page_costs_the_same_queries_for_5_or_60_notifications(signed_in, olga):
+def test_the_inbox_page_costs_the_same_queries_for_5_or_60_notifications(client_as_pm, pm_user):
     def queries() -> int:
         with CaptureQueriesContext(connection) as captured:
-            assert signed_in.get("/inbox/").status_code == 200
+            assert client_as_pm.get("/inbox/").status_code == 200
         return len(captured)
 
     for i in range(5):
-        note(olga, sentence=f"Few {i}.")
+        note(pm_user, sentence=f"Few {i}.")
     few = queries()
     for i in range(55):
-        note(olga, sentence=f"Many {i}.")
+        note(pm_user, sentence=f"Many {i}.")
     assert queries() == few
