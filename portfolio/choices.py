@@ -74,3 +74,17 @@ class EventKind(models.TextChoices):
     SCENARIO_DISCARDED = "scenario_discarded", "Scenario discarded"
     IMPORT_FINISHED = "import_finished", "Import finished"
     IMPORT_FAILED = "import_failed", "Import failed"
+
+
+class EmailMode(models.TextChoices):
+    """How a person hears about one kind of event beyond the inbox (``AlertSettings.modes``)."""
+
+    INBOX = "inbox", "Inbox only"
+    IMMEDIATE = "immediate", "Email at once"
+    DIGEST = "digest", "In my digest"
+
+
+class DigestFrequency(models.TextChoices):
+    NEVER = "never", "No digest"
+    DAILY = "daily", "Daily, at 08:00"
+    WEEKLY = "weekly", "Weekly, Mondays at 08:00"

@@ -22,6 +22,8 @@ urlpatterns = [
     path("inbox/", alerts.inbox_page, name="inbox"),
     path("inbox/bell/", alerts.inbox_bell, name="inbox-bell"),
     path("inbox/read/", alerts.inbox_read, name="inbox-read"),
+    path("inbox/settings/", alerts.alert_settings, name="alert-settings"),
+    path("unsubscribe/<str:token>/", alerts.unsubscribe, name="unsubscribe"),
     path("follow/product/<slug:slug>/", alerts.follow_product, name="follow-product"),
     path("follow/portfolio/<int:pk>/", alerts.follow_portfolio, name="follow-portfolio"),
 ]

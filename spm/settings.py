@@ -13,6 +13,8 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
+from spm.mail import mailers
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -53,6 +55,16 @@ if not DEBUG and not ALLOWED_HOSTS:
 SPM_DEMO_PASSWORD = os.environ.get("SPM_DEMO_PASSWORD", "")
 # The currency of every budget and spend (ISO 4217 code), shown by the `money` template filter (docs/strategy.md).
 SPM_CURRENCY = os.environ.get("SPM_CURRENCY", "EUR").strip().upper() or "EUR"
+
+# EMAIL (docs/alerts.md): one URL says where mail goes; the embedded default prints it.
+MAILERS = mailers(os.environ.get("SPM_EMAIL_URL", "") or "consolemail://")
+DEFAULT_FROM_EMAIL = os.environ.get("SPM_EMAIL_FROM", "") or "SPM Dashboard <spm@localhost>"
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Where an email's links point (scheme and host, no trailing slash).
+SPM_BASE_URL = (
+    os.environ.get("SPM_BASE_URL", "")
+    or ("http://127.0.0.1:8000" if DEBUG else f"https://{ALLOWED_HOSTS[0]}")
+).rstrip("/")
 
 TIME_ZONE = "UTC"
 USE_TZ = True
@@ -184,6 +196,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "portfolio.tasks.products_stuck_notify",
         "schedule": crontab(minute=0, hour=7),
     },
+    # Every minute: the email outbox (a send that failed waits for its backoff, then goes again).
+    "send-outbox": {"task": "portfolio.tasks.outbox_send", "schedule": 60.0},
+    # Hourly: the daily and weekly digests due at 08:00 in each person's time zone.
+    "send-digests": {"task": "portfolio.tasks.digests_send", "schedule": crontab(minute=2)},
 }
 
 # STATIC FILES

@@ -30,9 +30,10 @@ def require_services() -> None:
 
 
 @contextmanager
-def celery_worker() -> Iterator[subprocess.Popen]:
-    """A real Celery worker in a child process, connected to the test database and the configured broker."""
-    env = dict(os.environ)
+def celery_worker(extra_env: dict[str, str] | None = None) -> Iterator[subprocess.Popen]:
+    """A real Celery worker in a child process, connected to the test database and the configured broker
+    (``extra_env``: more of its environment, e.g. ``SPM_EMAIL_URL``)."""
+    env = dict(os.environ) | (extra_env or {})
     database = connection.settings_dict
     credentials = database["USER"] + (f":{database['PASSWORD']}" if database["PASSWORD"] else "")
     host = f"{database['HOST'] or '127.0.0.1'}:{database['PORT'] or 5432}"

@@ -1,10 +1,13 @@
-"""Notifications in the admin: what was sent to whom (read-only: a notification is never typed), and what each
-person follows or mutes (editable, as on the product page)."""
+"""Notifications in the admin: what was sent to whom (read-only: a notification is never typed), what each
+person follows or mutes and how they hear by email (editable, as on their pages), and the email outbox: the
+delivery log, where a mail that failed says why and can be sent again now."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db import transaction
 from django.http import HttpRequest
 
-from portfolio.models import Follow, Notification
+from portfolio.alerts.services import outbox_request_send, outbox_retry_now
+from portfolio.models import AlertSettings, Follow, Notification, OutboxEmail
 from spm.admin_tools.paginator import LargeTableAdminMixin
 
 
@@ -31,3 +34,54 @@ class FollowAdmin(admin.ModelAdmin):
     list_select_related = ("user", "product", "portfolio")
     raw_id_fields = ("user", "product")
     search_fields = ("user__username", "product__name", "portfolio__name")
+
+
+@admin.register(AlertSettings)
+class AlertSettingsAdmin(admin.ModelAdmin):
+    list_display = (
+        "user",
+        "email_enabled",
+        "digest",
+        "time_zone",
+        "quiet_from",
+        "quiet_until",
+        "last_digest_at",
+    )
+    list_filter = ("email_enabled", "digest")
+    list_select_related = ("user",)
+    raw_id_fields = ("user",)
+    search_fields = ("user__username", "user__email")
+    readonly_fields = ("last_digest_at",)
+
+
+@admin.register(OutboxEmail)
+class OutboxEmailAdmin(LargeTableAdminMixin, admin.ModelAdmin):
+    """The delivery log: read-only; a mail is composed by the notifications, never typed here."""
+
+    list_display = ("created_at", "to", "kind", "subject", "status", "attempts", "sent_at", "send_after")
+    list_filter = ("kind", ("sent_at", admin.EmptyFieldListFilter))
+    search_fields = ("to", "subject")
+    ordering = ("-created_at", "-pk")
+    actions = ["send_again_now"]
+    readonly_fields = [field.name for field in OutboxEmail._meta.fields]
+
+    @admin.display(description="Status")
+    def status(self, email: OutboxEmail) -> str:
+        return {"sent": "Sent", "retrying": "Failed, will retry", "queued": "Queued"}[email.status]
+
+    @admin.action(description="Send the selected unsent mails again now", permissions=["change"])
+    def send_again_now(self, request: HttpRequest, queryset) -> None:
+        count = outbox_retry_now(queryset)
+        if count:
+            # After commit, as every write's task; a broker that is down leaves them for beat's next minute.
+            transaction.on_commit(outbox_request_send, robust=True)
+        self.message_user(
+            request,
+            f"{count} mail{'s' if count != 1 else ''} queued to go now."
+            if count
+            else "Those mails were sent already.",
+            messages.SUCCESS if count else messages.WARNING,
+        )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

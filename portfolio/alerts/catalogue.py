@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from portfolio.choices import EventKind
+from portfolio.choices import EmailMode, EventKind
 
 
 class Audience(StrEnum):
@@ -35,6 +35,9 @@ class Kind:
     #: A batch's summary: "{count} {summary}", then the first names, and where the list of them is.
     summary: str = ""
     summary_url: str = ""
+    #: How a person hears of it beyond the inbox until they choose (``AlertSettings.modes``): what needs a
+    #: decision soon is mailed at once, the rest waits for the digest.
+    email: str = EmailMode.DIGEST
 
 
 KINDS: dict[str, Kind] = {
@@ -48,10 +51,17 @@ KINDS: dict[str, Kind] = {
         Audience.PRODUCT, summary="products moved stage", summary_url="lifecycle:board"
     ),
     EventKind.GATE_OVERRIDDEN: Kind(
-        Audience.PRODUCT, summary="stage gates were overridden", summary_url="lifecycle:analytics"
+        Audience.PRODUCT,
+        summary="stage gates were overridden",
+        summary_url="lifecycle:analytics",
+        email=EmailMode.IMMEDIATE,
     ),
     EventKind.SCENARIO_CREATED: Kind(
-        Audience.LEADERSHIP, money=True, summary="scenarios await approval", summary_url="portfolio:scenarios"
+        Audience.LEADERSHIP,
+        money=True,
+        summary="scenarios await approval",
+        summary_url="portfolio:scenarios",
+        email=EmailMode.IMMEDIATE,
     ),
     EventKind.SCENARIO_APPROVED: Kind(
         Audience.LEADERSHIP, money=True, summary="scenarios were approved", summary_url="portfolio:scenarios"
@@ -62,7 +72,9 @@ KINDS: dict[str, Kind] = {
     EventKind.IMPORT_FINISHED: Kind(
         Audience.NAMED, summary="imports finished", summary_url="portfolio:imports"
     ),
-    EventKind.IMPORT_FAILED: Kind(Audience.NAMED, summary="imports failed", summary_url="portfolio:imports"),
+    EventKind.IMPORT_FAILED: Kind(
+        Audience.NAMED, summary="imports failed", summary_url="portfolio:imports", email=EmailMode.IMMEDIATE
+    ),
 }
 
 #: More events of one kind than this, in one batch for one person, make one summary notification instead.

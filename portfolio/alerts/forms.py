@@ -1,11 +1,12 @@
-"""The inbox's filters, and what a follow button posts."""
+"""The inbox's filters, what a follow button posts, and the email settings page."""
 
 from __future__ import annotations
 
 from django import forms
 
 from portfolio.alerts.services import DEFAULT, FOLLOWING, MUTED
-from portfolio.choices import EventKind
+from portfolio.choices import DigestFrequency, EmailMode, EventKind
+from portfolio.models.alerts import available_time_zones
 
 
 class InboxFilterForm(forms.Form):
@@ -60,3 +61,86 @@ class FollowForm(forms.Form):
         choices=[(FOLLOWING, "Follow"), (MUTED, "Mute"), (DEFAULT, "As my role decides")],
         error_messages={"invalid_choice": "Follow, mute, or go back to what your role decides."},
     )
+
+
+MODE_PREFIX = "mode_"
+
+
+class AlertSettingsForm(forms.Form):
+    """The settings page: email on or off, each kind's mode, the digest, the time zone and quiet hours."""
+
+    email_enabled = forms.BooleanField(label="Send me email", required=False)
+    digest = forms.ChoiceField(
+        label="Digest",
+        choices=DigestFrequency.choices,
+        error_messages={"invalid_choice": "Choose daily, weekly or no digest."},
+    )
+    time_zone = forms.ChoiceField(
+        label="Time zone",
+        required=False,
+        help_text="Digests come at 08:00 here; quiet hours are read here.",
+        error_messages={"invalid_choice": "“%(value)s” is not a time zone: choose one from the list."},
+    )
+    quiet_from = forms.TimeField(
+        label="Quiet hours from",
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        error_messages={"invalid": "Enter a time such as 22:00."},
+    )
+    quiet_until = forms.TimeField(
+        label="Quiet hours until",
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        error_messages={"invalid": "Enter a time such as 07:00."},
+    )
+
+    def __init__(self, *args, kinds: dict[str, str], **kwargs) -> None:
+        """``kinds``: each kind the person may hear about, with its label."""
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"].choices = [
+            ("", "The site's time zone"),
+            *((z, z) for z in sorted(available_time_zones())),
+        ]
+        for kind, label in kinds.items():
+            self.fields[MODE_PREFIX + kind] = forms.ChoiceField(
+                label=label,
+                required=False,  # not posted: unchanged
+                choices=EmailMode.choices,
+                error_messages={"invalid_choice": "Choose inbox only, email at once or in my digest."},
+            )
+
+    @property
+    def mode_fields(self) -> list:
+        return [self[name] for name in self.fields if name.startswith(MODE_PREFIX)]
+
+    @property
+    def general_fields(self) -> list:
+        return [self[name] for name in self.fields if not name.startswith(MODE_PREFIX)]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        start, end = data.get("quiet_from"), data.get("quiet_until")
+        if "quiet_from" not in self.errors and "quiet_until" not in self.errors:
+            if (start is None) != (end is None):
+                self.add_error(
+                    "quiet_until" if start else "quiet_from", "Give both ends of the quiet hours, or neither."
+                )
+            elif start is not None and start == end:
+                self.add_error("quiet_until", "Quiet hours cannot end when they start.")
+        data["modes"] = {
+            name.removeprefix(MODE_PREFIX): value
+            for name, value in data.items()
+            if name.startswith(MODE_PREFIX)
+        }
+        return data
+
+
+def alert_settings_initial(prefs, modes: dict[str, str]) -> dict:
+    initial = {
+        "email_enabled": prefs.email_enabled,
+        "digest": prefs.digest,
+        "time_zone": prefs.time_zone,
+        "quiet_from": prefs.quiet_from,
+        "quiet_until": prefs.quiet_until,
+    }
+    return initial | {MODE_PREFIX + kind: mode for kind, mode in modes.items()}

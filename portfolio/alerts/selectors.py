@@ -15,7 +15,9 @@ from django.utils import timezone
 
 from lifecycle.analytics.selectors import stuck_filter, stuck_thresholds
 from portfolio.alerts.catalogue import KINDS, Audience, Event
-from portfolio.models import Follow, Notification, Portfolio
+from portfolio.alerts.mail import unsubscribe_reader
+from portfolio.choices import EmailMode, EventKind
+from portfolio.models import AlertSettings, Follow, Notification, Portfolio
 from products.choices import Role
 from products.models import Membership, Product, User
 from products.permissions import is_leadership
@@ -181,3 +183,43 @@ def follow_mode(user: User, thing: Product | Portfolio) -> str:
     target = {"product": thing} if isinstance(thing, Product) else {"portfolio": thing}
     muted = Follow.objects.filter(user=user, **target).values_list("muted", flat=True).first()
     return "default" if muted is None else "mute" if muted else "follow"
+
+
+def alert_settings_of(user: User) -> AlertSettings:
+    """A person's email settings: their row, or the catalogue's defaults (unsaved) when they never chose."""
+    try:
+        return user.alert_settings
+    except AlertSettings.DoesNotExist:
+        return AlertSettings(user=user)
+
+
+def email_mode(alert_settings: AlertSettings, kind: str) -> str:
+    """How this person hears about ``kind`` beyond the inbox (``EmailMode``): their choice, else the default."""
+    if not alert_settings.email_enabled:
+        return EmailMode.INBOX
+    return (alert_settings.modes or {}).get(kind) or KINDS[kind].email
+
+
+def email_modes(alert_settings: AlertSettings) -> dict[str, str]:
+    """Every kind's mode as the settings page shows it (switched-off email leaves the choices as they were)."""
+    chosen = alert_settings.modes or {}
+    return {kind: chosen.get(kind) or KINDS[kind].email for kind in KINDS}
+
+
+def kinds_heard(user: User) -> dict[str, str]:
+    """Each kind of event this person can ever hear about (money only for leadership), with its label."""
+    return {
+        kind: EventKind(kind).label for kind, spec in KINDS.items() if not spec.money or is_leadership(user)
+    }
+
+
+def unsubscribed_person(token: str) -> tuple[User, bool] | None:
+    """The person an unsubscribe token is for, and whether their email is off already; None when the token
+    is not ours, or is for an address that has changed since."""
+    reader = unsubscribe_reader(token)
+    if reader is None:
+        return None
+    user = User.objects.filter(pk=reader[0]).select_related("alert_settings").first()
+    if user is None or user.email.lower() != reader[1]:
+        return None
+    return user, not alert_settings_of(user).email_enabled

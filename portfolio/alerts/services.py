@@ -13,14 +13,23 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Iterable
 
+from celery import current_app
+from django.core import mail
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from portfolio.alerts import mail as compose
 from portfolio.alerts.catalogue import KINDS, SUMMARY_AFTER, Event, summary_sentence, truncate
-from portfolio.alerts.selectors import products_stuck, recipients
-from portfolio.choices import EventKind
-from portfolio.models import Follow, Notification, Portfolio
+from portfolio.alerts.selectors import (
+    alert_settings_of,
+    email_mode,
+    products_stuck,
+    recipients,
+    unsubscribed_person,
+)
+from portfolio.choices import DigestFrequency, EmailMode, EventKind
+from portfolio.models import AlertSettings, Follow, Notification, OutboxEmail, Portfolio
 from products.choices import Health
 from products.models import Product, User
 
@@ -70,7 +79,11 @@ def events_notify(events: Iterable[Event], *, now: dt.datetime | None = None) ->
             )
             for event, why in heard
         )
+    mails = _mails_at_once(rows, now=now)
     Notification.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+    if mails:
+        OutboxEmail.objects.bulk_create(mails)
+        transaction.on_commit(outbox_request_send, robust=True)
     return len(rows)
 
 
@@ -253,3 +266,208 @@ def import_run_notify(*, run) -> int:
         name=run.file_name,
     )
     return events_notify([event])
+
+
+# --------------------------------------------------------------------------------------------------
+# Email: mail at once, digests, the outbox that sends them, a person's settings and the unsubscribe link
+# --------------------------------------------------------------------------------------------------
+
+OUTBOX_TASK = "portfolio.tasks.outbox_send"  # portfolio.alerts.tasks.outbox_send
+OUTBOX_BATCH = 100
+#: A failed send waits 1, 2, 4 … minutes, at most an hour, and is tried again: never dropped.
+BACKOFF_MAX = dt.timedelta(hours=1)
+
+
+def _mails_at_once(rows: list[Notification], *, now: dt.datetime) -> list[OutboxEmail]:
+    """The mails for the new notifications of kinds their people want at once: one mail per person and batch,
+    held until quiet hours end. A notification the person already had (an event reported twice) was mailed
+    when it was new, so it is left out. Two queries, whatever the batch's size."""
+    by_person: dict[int, list[Notification]] = defaultdict(list)
+    for row in rows:
+        by_person[row.recipient_id].append(row)
+    people = (
+        User.objects.filter(pk__in=by_person, is_active=True)
+        .exclude(email="")
+        .select_related("alert_settings")
+    )
+    wanted: list[tuple[User, AlertSettings, list[Notification]]] = []
+    for person in people:
+        prefs = alert_settings_of(person)
+        mine = [row for row in by_person[person.pk] if email_mode(prefs, row.kind) == EmailMode.IMMEDIATE]
+        if mine:
+            wanted.append((person, prefs, mine))
+    if not wanted:
+        return []
+    keys = {row.key for _, _, mine in wanted for row in mine}
+    had = set(
+        Notification.objects.filter(
+            recipient__in=[person for person, _, _ in wanted], key__in=keys
+        ).values_list("recipient_id", "key")
+    )
+    mails = []
+    for person, prefs, mine in wanted:
+        new = [row for row in mine if (person.pk, row.key) not in had]
+        if not new:
+            continue
+        quiet = compose.quiet_ends(
+            now, quiet_from=prefs.quiet_from, quiet_until=prefs.quiet_until, time_zone=prefs.time_zone
+        )
+        message = compose.compose_immediate(person, person.email, new, time_zone=prefs.time_zone)
+        mails.append(
+            OutboxEmail(
+                recipient=person,
+                kind=OutboxEmail.IMMEDIATE,
+                created_at=now,
+                send_after=quiet or now,
+                **message,
+            )
+        )
+    return mails
+
+
+def outbox_request_send() -> None:
+    """Ask a worker to send the outbox now (Celery beat also does every minute, so a refused request only
+    waits for the next minute)."""
+    current_app.tasks[OUTBOX_TASK].delay()
+
+
+def _backoff(attempts: int) -> dt.timedelta:
+    return min(dt.timedelta(minutes=2 ** min(attempts - 1, 10)), BACKOFF_MAX)
+
+
+def outbox_send(*, now: dt.datetime | None = None, batch: int = OUTBOX_BATCH) -> tuple[int, int]:
+    """Send every email that is due through the default mailer; returns (sent, failed). Rows are claimed with
+    ``SKIP LOCKED`` (two workers never send one mail twice). A failed send records its error and waits for its
+    backoff; a mailer that cannot connect fails the whole batch the same way."""
+    sent = failed = 0
+    while True:
+        moment = now or timezone.now()
+        with transaction.atomic():
+            due = list(
+                OutboxEmail.objects.select_for_update(skip_locked=True)
+                .filter(sent_at__isnull=True, send_after__lte=moment)
+                .order_by("send_after", "pk")[:batch]
+            )
+            if not due:
+                break
+            try:
+                connection = mail.mailers.default
+                connection.open()
+            except Exception as error:
+                for email in due:
+                    _failed(email, error, moment)
+                OutboxEmail.objects.bulk_update(due, ["attempts", "last_error", "send_after"])
+                return sent, failed + len(due)
+            try:
+                for email in due:
+                    message = mail.EmailMultiAlternatives(
+                        subject=email.subject,
+                        body=email.body_text,
+                        to=[email.to],
+                        headers=email.headers,
+                        connection=connection,
+                    )
+                    message.attach_alternative(email.body_html, "text/html")
+                    try:
+                        message.send()
+                    except Exception as error:
+                        _failed(email, error, moment)
+                        failed += 1
+                    else:
+                        email.sent_at, email.last_error = moment, ""
+                        email.attempts += 1
+                        sent += 1
+            finally:
+                connection.close()
+            OutboxEmail.objects.bulk_update(due, ["attempts", "last_error", "send_after", "sent_at"])
+        if len(due) < batch:
+            break
+    return sent, failed
+
+
+def _failed(email: OutboxEmail, error: Exception, now: dt.datetime) -> None:
+    email.attempts += 1
+    email.last_error = f"{type(error).__name__}: {error}"[:2000]
+    email.send_after = now + _backoff(email.attempts)
+
+
+def outbox_retry_now(emails) -> int:
+    """The admin's "send again now": unsent mails become due at once."""
+    return emails.filter(sent_at__isnull=True).update(send_after=timezone.now())
+
+
+def digests_send(*, now: dt.datetime | None = None) -> int:
+    """Celery beat, hourly: queue each daily or weekly digest that is due at 08:00 in its person's time zone,
+    listing their unread notifications of the kinds they want in a digest since the last one. Nothing unread,
+    no mail (the slot still counts as done). Returns the digests queued."""
+    now = now or timezone.now()
+    recent = now - dt.timedelta(days=8)
+    people = (
+        User.objects.filter(is_active=True, notifications__created_at__gte=recent)
+        .exclude(email="")
+        .distinct()
+        .select_related("alert_settings")
+    )
+    queued = 0
+    for person in people.iterator(chunk_size=500):
+        prefs = alert_settings_of(person)
+        if not prefs.email_enabled or prefs.digest == DigestFrequency.NEVER:
+            continue
+        window = compose.digest_window(
+            now, frequency=prefs.digest, time_zone=prefs.time_zone, last_sent=prefs.last_digest_at
+        )
+        if window is None:
+            continue
+        since, until = window
+        kinds = [kind for kind in KINDS if email_mode(prefs, kind) == EmailMode.DIGEST]
+        unread = Notification.objects.filter(
+            recipient=person,
+            kind__in=kinds,
+            read_at__isnull=True,
+            created_at__gt=since,
+            created_at__lte=until,
+        )
+        items = list(unread.order_by("-created_at", "-pk")[: compose.DIGEST_LIMIT])
+        with transaction.atomic():
+            if items:
+                total = len(items) if len(items) < compose.DIGEST_LIMIT else unread.count()
+                message = compose.compose_digest(
+                    person,
+                    person.email,
+                    items,
+                    total=total,
+                    frequency=prefs.digest,
+                    since=since,
+                    time_zone=prefs.time_zone,
+                )
+                OutboxEmail.objects.create(
+                    recipient=person, kind=OutboxEmail.DIGEST, created_at=now, send_after=now, **message
+                )
+                queued += 1
+            AlertSettings.objects.update_or_create(user=person, defaults={"last_digest_at": now})
+    if queued:
+        transaction.on_commit(outbox_request_send, robust=True)
+    return queued
+
+
+def alert_settings_save(*, user: User, values: dict) -> AlertSettings:
+    """Save what the settings page chose: ``values`` as ``AlertSettingsForm.cleaned_data`` (already valid)."""
+    prefs = alert_settings_of(user)
+    for field in ("email_enabled", "digest", "time_zone", "quiet_from", "quiet_until"):
+        setattr(prefs, field, values[field])
+    chosen = {**(prefs.modes or {}), **{kind: mode for kind, mode in values["modes"].items() if mode}}
+    prefs.modes = {kind: mode for kind, mode in chosen.items() if mode != KINDS[kind].email}
+    prefs.full_clean(exclude=["user"])
+    prefs.save()
+    return prefs
+
+
+def email_unsubscribe(token: str) -> User | None:
+    """The one-click unsubscribe: no more email for the person and address the token was made for. Returns
+    who was unsubscribed, or None when the token is not ours or the address has changed since."""
+    person = unsubscribed_person(token)
+    if person is None:
+        return None
+    user, _ = person
+    AlertSettings.objects.update_or_create(user=user, defaults={"email_enabled": False})
+    return user

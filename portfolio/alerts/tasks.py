@@ -11,3 +11,16 @@ RETRY = {"acks_late": True, "autoretry_for": (Exception,), "retry_backoff": True
 def products_stuck_notify() -> None:
     """Celery beat, daily: each product newly past its stage's stuck threshold notifies its people once."""
     services.products_stuck_notify()
+
+
+@shared_task(name="portfolio.tasks.outbox_send", acks_late=True)
+def outbox_send() -> None:
+    """Celery beat, every minute, and after each new mail: send what the outbox holds that is due. No retry of
+    its own: a mail that failed waits in the outbox for its backoff."""
+    services.outbox_send()
+
+
+@shared_task(name="portfolio.tasks.digests_send", **RETRY)
+def digests_send() -> None:
+    """Celery beat, hourly: the daily and weekly digests due at 08:00 in each person's time zone."""
+    services.digests_send()

@@ -8,16 +8,39 @@ and changes their own notifications: every query is filtered by ``recipient=requ
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from portfolio.alerts.forms import FollowForm, InboxFilterForm, MarkReadForm
-from portfolio.alerts.selectors import INBOX_PAGE, follow_mode, inbox, unread_count
-from portfolio.alerts.services import follow_set, notifications_mark_all_read, notifications_mark_read
+from portfolio.alerts.forms import (
+    AlertSettingsForm,
+    FollowForm,
+    InboxFilterForm,
+    MarkReadForm,
+    alert_settings_initial,
+)
+from portfolio.alerts.selectors import (
+    INBOX_PAGE,
+    alert_settings_of,
+    email_modes,
+    follow_mode,
+    inbox,
+    kinds_heard,
+    unread_count,
+    unsubscribed_person,
+)
+from portfolio.alerts.services import (
+    alert_settings_save,
+    email_unsubscribe,
+    follow_set,
+    notifications_mark_all_read,
+    notifications_mark_read,
+)
 from portfolio.choices import EventKind
 from portfolio.models import Portfolio
 from products.permissions import access_product
@@ -25,6 +48,8 @@ from spm.web.pagination import paginate
 from spm.web.regions import is_htmx, region_requested, render_region
 
 INBOX = "portfolio/inbox.html"
+SETTINGS = "portfolio/alert_settings.html"
+UNSUBSCRIBE = "portfolio/unsubscribe.html"
 INBOX_REGIONS = ("inbox-list",)
 BELL = "portfolio/includes/bell.html"
 FOLLOW = "portfolio/includes/follow.html"
@@ -114,3 +139,40 @@ FOLLOW_SAID = {
     "mute": "You muted {thing}: you hear nothing about it.",
     "default": "You hear about {thing} as your role decides.",
 }
+
+
+@require_http_methods(["GET", "POST"])
+def alert_settings(request: HttpRequest) -> HttpResponse:
+    """How the signed-in person hears beyond the inbox. A refused form keeps every input and says why."""
+    prefs = alert_settings_of(request.user)
+    kinds = kinds_heard(request.user)
+    if request.method == "POST":
+        form = AlertSettingsForm(request.POST, kinds=kinds)
+        if form.is_valid():
+            alert_settings_save(user=request.user, values=form.cleaned_data)
+            messages.success(request, "Saved: this is how you hear from now on.")
+            return redirect("portfolio:alert-settings")
+    else:
+        initial = alert_settings_initial(prefs, {k: m for k, m in email_modes(prefs).items() if k in kinds})
+        form = AlertSettingsForm(initial=initial, kinds=kinds)
+    # A refused form is the page again (200, as the product forms), its errors beside their fields.
+    return render(request, SETTINGS, {"form": form, "address": request.user.email, "prefs": prefs})
+
+
+@login_not_required
+@csrf_exempt  # the signed token is the credential; RFC 8058's one-click POST comes from a mail client
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    """GET asks (a link scanner that follows links unsubscribes nobody), or says it is done; POST unsubscribes,
+    signed in or not, and comes back here."""
+    if request.method == "POST":
+        if email_unsubscribe(token) is None:
+            return render(request, UNSUBSCRIBE, {"state": "invalid"}, status=400)
+        return redirect("portfolio:unsubscribe", token=token)
+    person = unsubscribed_person(token)
+    if person is None:
+        return render(request, UNSUBSCRIBE, {"state": "invalid"}, status=400)
+    user, done = person
+    return render(
+        request, UNSUBSCRIBE, {"state": "done" if done else "ask", "token": token, "address": user.email}
+    )

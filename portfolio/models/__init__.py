@@ -7,10 +7,10 @@
 - ``forecasts``: each KPI's forecast of its current and next period, per product and per rollup scope, and its
   measured accuracy;
 - ``strategy``: key results, alignments, budget lines, priority scores, the live plan and scenarios;
-- ``alerts``: each person's notifications, and what they follow or mute.
+- ``alerts``: each person's notifications, what they follow or mute, how they hear by email, and the outbox.
 """
 
-from portfolio.models.alerts import Follow, Notification
+from portfolio.models.alerts import AlertSettings, Follow, Notification, OutboxEmail
 from portfolio.models.forecasts import ForecastAccuracy, ProductForecast, ScopeForecast
 from portfolio.models.kpis import KPI, KPITarget, Measurement
 from portfolio.models.portfolios import Objective, Portfolio
@@ -31,6 +31,7 @@ from portfolio.models.strategy import (
 
 __all__ = [
     "KPI",
+    "AlertSettings",
     "Alignment",
     "BudgetKind",
     "BudgetLine",
@@ -41,6 +42,7 @@ __all__ = [
     "Measurement",
     "Notification",
     "Objective",
+    "OutboxEmail",
     "PlanChange",
     "PlanState",
     "Portfolio",

@@ -4,12 +4,16 @@ A notification is written once per recipient and event (``key``), with its sente
 time: a later rename does not rewrite a person's history, and a deleted product takes its notifications along.
 """
 
+import functools
+import zoneinfo
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
-from portfolio.choices import EventKind
+from portfolio.choices import DigestFrequency, EmailMode, EventKind
 from portfolio.models.portfolios import Portfolio
 from products.models import Product, choice_check
 
@@ -84,3 +88,121 @@ class Follow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {'mutes' if self.muted else 'follows'} {self.product or self.portfolio}"
+
+
+def validate_time_zone(value: str) -> None:
+    if value and value not in available_time_zones():
+        raise ValidationError(
+            "“%(value)s” is not a time zone: use a name such as Europe/Berlin or America/New_York.",
+            params={"value": value},
+        )
+
+
+@functools.cache
+def available_time_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def validate_modes(value) -> None:
+    if not isinstance(value, dict):
+        raise ValidationError("The email modes are a mapping of event kind to mode.")
+    for kind, mode in value.items():
+        if kind not in EventKind.values:
+            raise ValidationError("“%(kind)s” is not a kind of notification.", params={"kind": kind})
+        if mode not in EmailMode.values:
+            raise ValidationError(
+                "“%(mode)s” is not a way to hear about %(kind)s: inbox, immediate or digest.",
+                params={"mode": mode, "kind": kind},
+            )
+
+
+class AlertSettings(models.Model):
+    """How one person hears beyond the inbox: per event kind inbox only, email at once or in a digest; the
+    digest's frequency and time zone; quiet hours (no immediate mail then: it waits for their end). A person
+    without a row has the catalogue's defaults (``portfolio.alerts.catalogue``)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="alert_settings"
+    )
+    email_enabled = models.BooleanField(
+        default=True, help_text="Off: no email at all (the unsubscribe link turns it off)."
+    )
+    modes = models.JSONField(
+        default=dict,
+        blank=True,
+        validators=[validate_modes],
+        help_text="Per event kind: inbox, immediate or digest (a kind not named keeps its default).",
+    )
+    digest = models.CharField(max_length=10, choices=DigestFrequency.choices, default=DigestFrequency.DAILY)
+    time_zone = models.CharField(
+        max_length=64,
+        blank=True,
+        validators=[validate_time_zone],
+        help_text="The digest comes at 08:00 here, and quiet hours are read here. Blank: the site's time zone.",
+    )
+    quiet_from = models.TimeField(null=True, blank=True, help_text="Quiet hours start (local time).")
+    quiet_until = models.TimeField(null=True, blank=True, help_text="Quiet hours end (local time).")
+    last_digest_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = "alert settings"
+        verbose_name_plural = "alert settings"
+        constraints = [
+            models.CheckConstraint(
+                condition=choice_check("digest", DigestFrequency), name="alert_digest_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(quiet_from__isnull=True, quiet_until__isnull=True)
+                | (Q(quiet_from__isnull=False, quiet_until__isnull=False) & ~Q(quiet_from=F("quiet_until"))),
+                name="alert_quiet_hours_whole",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Alert settings of {self.user}"
+
+    def clean(self) -> None:
+        if (self.quiet_from is None) != (self.quiet_until is None):
+            raise ValidationError("Quiet hours need both a start and an end, or neither.")
+        if self.quiet_from is not None and self.quiet_from == self.quiet_until:
+            raise ValidationError("Quiet hours cannot start and end at the same time.")
+
+
+class OutboxEmail(models.Model):
+    """One email to send, and then its delivery log: Celery sends what is due, a failed send waits for its
+    backoff and goes again; nothing is deleted on failure."""
+
+    IMMEDIATE, DIGEST = "immediate", "digest"
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    to = models.EmailField()
+    kind = models.CharField(max_length=10, choices=[(IMMEDIATE, "Immediate"), (DIGEST, "Digest")])
+    subject = models.CharField(max_length=300)
+    body_text = models.TextField()
+    body_html = models.TextField()
+    headers = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    send_after = models.DateTimeField(
+        default=timezone.now, help_text="Not sent before this (quiet hours, backoff)."
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "outbox email"
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["send_after"], condition=Q(sent_at__isnull=True), name="outbox_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} → {self.to}"
+
+    @property
+    def status(self) -> str:
+        if self.sent_at:
+            return "sent"
+        return "retrying" if self.attempts else "queued"

@@ -34,6 +34,7 @@ MAIN_PAGES = [
     MainPage("kpis", "/portfolio/kpis/", "KPI definitions"),
     MainPage("measurements", "/portfolio/measurements/", "Measurements"),
     MainPage("inbox", "/inbox/", "Inbox"),
+    MainPage("alert-settings", "/inbox/settings/", "Notification settings"),
 ]
 
 

@@ -2,13 +2,15 @@
 notifications read in place (the bell follows without a reload), and mutes and follows a product from its page;
 on a desktop and on a phone."""
 
+from urllib.parse import urlsplit
+
 import pytest
 
 from lifecycle.services import product_move_stage
 from portfolio.alerts.services import products_stuck_notify
 from products.choices import Role, Stage
 from products.models import Product
-from tests.browser.conftest import log_in
+from tests.browser.conftest import PageWatch, log_in
 from tests.factories import MembershipFactory, PortfolioFactory, ProductFactory, UserFactory
 from tests.lifecycle.factories import fill_gates
 
@@ -88,3 +90,60 @@ def test_reading_the_inbox_from_the_bell(page, news, screenshot, width):
     page.wait_for_selector('#follow-control button[value="follow"][aria-pressed="true"]')
     screenshot(page, f"follow-{width}")
     page.watch.assert_clean()
+
+
+@pytest.mark.parametrize("width", [1440, 390])
+def test_choosing_how_to_hear_by_email_then_unsubscribing_from_a_mail_without_signing_in(
+    page, browser, live_server, news, screenshot, width
+):
+    from portfolio.alerts.mail import unsubscribe_token
+    from portfolio.models import AlertSettings
+    from products.models import User
+
+    page.set_viewport_size({"width": width, "height": 900})
+    log_in(page, "jo")
+    page.goto("/inbox/")
+    page.get_by_role("link", name="Email and digest settings").click()
+    page.wait_for_url("**/inbox/settings/")
+    assert page.get_by_label("Gate overridden").input_value() == "immediate"  # the default: someone must act
+    assert page.get_by_label("Stage move").input_value() == "digest"
+
+    # A careless half of the quiet hours: refused, nothing saved, every choice kept.
+    page.get_by_label("Digest").select_option("weekly")
+    page.get_by_label("Time zone").select_option("Europe/Berlin")
+    page.get_by_label("Stage move").select_option("immediate")
+    page.get_by_label("Quiet hours from").fill("22:00")
+    page.get_by_role("button", name="Save settings").click()
+    page.wait_for_selector("text=Give both ends of the quiet hours, or neither.")
+    assert page.get_by_label("Digest").input_value() == "weekly"
+    assert page.get_by_label("Stage move").input_value() == "immediate"
+    assert not AlertSettings.objects.exists()
+    screenshot(page, f"alert-settings-refused-{width}")
+
+    page.get_by_label("Quiet hours until").fill("07:00")
+    page.get_by_role("button", name="Save settings").click()
+    page.wait_for_selector("text=Saved: this is how you hear from now on.")
+    prefs = AlertSettings.objects.get(user__username="jo")
+    assert (prefs.digest, prefs.time_zone, prefs.modes) == (
+        "weekly",
+        "Europe/Berlin",
+        {"stage_moved": "immediate"},
+    )
+    assert page.get_by_label("Quiet hours until").input_value() == "07:00"
+    widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    assert widths[0] <= widths[1], widths
+    screenshot(page, f"alert-settings-{width}")
+    page.watch.assert_clean()
+
+    # The mail's unsubscribe link, opened where nobody is signed in.
+    jo = User.objects.get(username="jo")
+    context = browser.new_context(viewport={"width": width, "height": 900}, base_url=live_server.url)
+    anonymous = context.new_page()
+    watch = PageWatch(anonymous, urlsplit(live_server.url).netloc)
+    anonymous.goto(f"/unsubscribe/{unsubscribe_token(jo.pk, jo.email)}/")
+    anonymous.get_by_role("button", name="Unsubscribe").click()
+    anonymous.wait_for_selector(f"text=No more email goes to {jo.email}")
+    assert AlertSettings.objects.get(user=jo).email_enabled is False
+    screenshot(anonymous, f"unsubscribed-{width}")
+    watch.assert_clean()
+    context.close()

@@ -7,8 +7,9 @@ allowed POST visibly writes; ``state`` is what a POST here could change.
 
 from __future__ import annotations
 
+from portfolio.alerts.mail import unsubscribe_token
 from portfolio.choices import EventKind
-from portfolio.models import Follow, Notification
+from portfolio.models import AlertSettings, Follow, Notification
 from products.models import User
 
 
@@ -30,6 +31,21 @@ def entries(m) -> dict:
             get=m.everyone(405),
             post=m.everyone(m.REDIRECT),
             posts=[m.Request(data={"mode": "mute"})],
+            changes_on_post=True,
+        ),
+        # Everyone signed in has their own settings; a POST changes only their own.
+        "portfolio:alert-settings": m.Entry(
+            get=m.everyone(200),
+            post=m.everyone(m.REDIRECT),
+            posts=[
+                m.Request(data={"email_enabled": "on", "digest": "weekly", "mode_stage_moved": "immediate"})
+            ],
+            changes_on_post=True,
+        ),
+        # The one-click unsubscribe needs no session: the signed token (here the owner's) is the credential.
+        "portfolio:unsubscribe": m.Entry(
+            get=m.everyone(200, anonymous=200),
+            post=m.everyone(m.REDIRECT, anonymous=m.REDIRECT),
             changes_on_post=True,
         ),
         "portfolio:follow-portfolio": m.Entry(
@@ -54,6 +70,9 @@ def fill(route: str, world) -> str:
             )
             for user in User.objects.all()
         )
+    if "<str:token>" in route:
+        owner = world.product.owner
+        return route.replace("<str:token>", unsubscribe_token(owner.pk, owner.email))
     if route.startswith("/follow/portfolio/"):
         return route.replace("<int:pk>", str(world.product.portfolio_id))
     return route
@@ -63,4 +82,5 @@ def state() -> tuple:
     return (
         list(Notification.objects.order_by("pk").values_list("recipient_id", "read_at")),
         list(Follow.objects.order_by("pk").values_list("user_id", "product_id", "portfolio_id", "muted")),
+        list(AlertSettings.objects.order_by("pk").values_list("user_id", "email_enabled", "digest", "modes")),
     )

@@ -1,4 +1,4 @@
-"""Every URL but login and healthz sends an anonymous visitor to the login page."""
+"""Every URL but login, healthz and an email's unsubscribe link sends an anonymous visitor to the login page."""
 
 import re
 
@@ -7,7 +7,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from tests.factories import ProductFactory
 
-PUBLIC = {"/accounts/login/", "/healthz"}
+# The unsubscribe link's signed token is its credential, for that one action (tests/portfolio/alerts/test_email.py).
+PUBLIC = {"/accounts/login/", "/healthz", "/unsubscribe/<str:token>/"}
 
 
 def concrete_paths(patterns, prefix: str = "") -> list[str]:

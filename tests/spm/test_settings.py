@@ -48,6 +48,7 @@ def test_production_settings_pass_check_deploy_without_warnings():
         SPM_DEBUG="false",
         SPM_SECRET_KEY="a-long-random-production-secret-" + "k" * 40,
         SPM_ALLOWED_HOSTS="spm.example.com",
+        SPM_EMAIL_URL="smtp://mail.example.com:587?tls=1",
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
@@ -80,3 +81,13 @@ def test_without_a_broker_celery_runs_tasks_eagerly(settings):
     else:
         assert settings.CELERY_TASK_ALWAYS_EAGER
         assert app.conf.broker_url == "memory://"
+
+
+def test_production_without_a_real_mail_server_is_flagged_by_check_deploy():
+    result = run_check(
+        SPM_DEBUG="false",
+        SPM_SECRET_KEY="a-long-random-production-secret-" + "k" * 40,
+        SPM_ALLOWED_HOSTS="spm.example.com",
+    )
+    assert result.returncode != 0
+    assert "mail.E001" in result.stdout + result.stderr  # the console mailer only prints: set SPM_EMAIL_URL
