@@ -67,6 +67,7 @@ class EventKind(models.TextChoices):
 
     HEALTH_WORSE = "health_worse", "Product health got worse"
     PRODUCT_STUCK = "product_stuck", "Product stuck in its stage"
+    FORECAST_MISS = "forecast_miss", "KPI forecast to miss its target"
     STAGE_MOVED = "stage_moved", "Stage move"
     GATE_OVERRIDDEN = "gate_overridden", "Gate overridden"
     SCENARIO_CREATED = "scenario_created", "Scenario awaiting approval"

@@ -47,6 +47,11 @@ KINDS: dict[str, Kind] = {
     EventKind.PRODUCT_STUCK: Kind(
         Audience.PRODUCT, summary="products are stuck in their stage", summary_url="lifecycle:analytics"
     ),
+    EventKind.FORECAST_MISS: Kind(
+        Audience.PRODUCT,
+        summary="KPIs are forecast to miss their quarter's target",
+        summary_url="portfolio:rollups",
+    ),
     EventKind.STAGE_MOVED: Kind(
         Audience.PRODUCT, summary="products moved stage", summary_url="lifecycle:board"
     ),
@@ -76,6 +81,10 @@ KINDS: dict[str, Kind] = {
         Audience.NAMED, summary="imports failed", summary_url="portfolio:imports", email=EmailMode.IMMEDIATE
     ),
 }
+
+#: A KPI is forecast to miss its period when its forecast is more likely than not to end off target (the
+#: dashboard's tile counts the same).
+FORECAST_MISS_CHANCE = 0.5
 
 #: More events of one kind than this, in one batch for one person, make one summary notification instead.
 SUMMARY_AFTER = 3

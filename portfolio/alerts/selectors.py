@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from lifecycle.analytics.selectors import stuck_filter, stuck_thresholds
-from portfolio.alerts.catalogue import KINDS, Audience, Event
+from portfolio.alerts.catalogue import FORECAST_MISS_CHANCE, KINDS, Audience, Event
 from portfolio.alerts.mail import unsubscribe_reader
-from portfolio.choices import EmailMode, EventKind
-from portfolio.models import AlertSettings, Follow, Notification, Portfolio
+from portfolio.choices import EmailMode, EventKind, Grain, Horizon
+from portfolio.models import AlertSettings, Follow, Notification, Portfolio, ProductForecast, ReportedEvent
 from products.choices import Role
 from products.models import Membership, Product, User
 from products.permissions import is_leadership
@@ -223,3 +224,43 @@ def unsubscribed_person(token: str) -> tuple[User, bool] | None:
     if user is None or user.email.lower() != reader[1]:
         return None
     return user, not alert_settings_of(user).email_enabled
+
+
+def product_forecast_misses(*, kpi_ids: Iterable[int] = (), product_ids: Iterable[int] = ()) -> QuerySet:
+    """Each product's KPI whose current-quarter forecast is more likely than not to miss its target (one query,
+    with the names a sentence needs), some KPIs' or products' only when given."""
+    rows = ProductForecast.objects.filter(
+        grain=Grain.QUARTER,
+        horizon=Horizon.CURRENT,
+        value__isnull=False,
+        target__isnull=False,
+        p_on_target__lt=FORECAST_MISS_CHANCE,
+    )
+    if kpi_ids:
+        rows = rows.filter(kpi_id__in=list(kpi_ids))
+    if product_ids:
+        rows = rows.filter(product_id__in=list(product_ids))
+    return rows.order_by("product_id", "kpi_id").values_list(
+        "product_id",
+        "product__name",
+        "product__slug",
+        "kpi_id",
+        "kpi__name",
+        "kpi__unit",
+        "period",
+        "value",
+        "target",
+        "p_on_target",
+    )
+
+
+def keys_reported(keys: Iterable[str]) -> set[str]:
+    """Which of these event keys a recurring check reported already."""
+    keys, seen = list(keys), set()
+    for start in range(0, len(keys), KEYS_PER_QUERY):
+        chunk = keys[start : start + KEYS_PER_QUERY]
+        seen.update(ReportedEvent.objects.filter(key__in=chunk).values_list("key", flat=True))
+    return seen
+
+
+KEYS_PER_QUERY = 2000

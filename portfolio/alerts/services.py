@@ -24,14 +24,18 @@ from portfolio.alerts.catalogue import KINDS, SUMMARY_AFTER, Event, summary_sent
 from portfolio.alerts.selectors import (
     alert_settings_of,
     email_mode,
+    keys_reported,
+    product_forecast_misses,
     products_stuck,
     recipients,
     unsubscribed_person,
 )
 from portfolio.choices import DigestFrequency, EmailMode, EventKind
-from portfolio.models import AlertSettings, Follow, Notification, OutboxEmail, Portfolio
+from portfolio.models import AlertSettings, Follow, Notification, OutboxEmail, Portfolio, ReportedEvent
+from portfolio.periods import quarter_label
 from products.choices import Health
 from products.models import Product, User
+from spm.web.figures import kpi_number
 
 STUCK_SCAN_BATCH = 2000
 
@@ -112,6 +116,51 @@ def products_health_worse_notify(changes: list[tuple[Product, str, str]], *, now
         for product, before, after in changes
     ]
     return events_notify(events, now=now)
+
+
+def forecast_misses_notify(
+    *, kpi_ids: Iterable[int] = (), product_ids: Iterable[int] = (), now: dt.datetime | None = None
+) -> int:
+    """After a recompute's forecasts: each product's KPI newly forecast to miss its quarter's target notifies once
+    per quarter (a miss found again by the next recompute is not news; neither is one that recovered and fell
+    back within the quarter). Returns the notifications written."""
+    now = now or timezone.now()
+    events = []
+    for (
+        product_id,
+        name,
+        slug,
+        kpi_id,
+        kpi_name,
+        unit,
+        period,
+        value,
+        target,
+        chance,
+    ) in product_forecast_misses(kpi_ids=kpi_ids, product_ids=product_ids):
+        events.append(
+            Event(
+                kind=EventKind.FORECAST_MISS,
+                sentence=f"{name}'s {kpi_name} is forecast to miss its {quarter_label(period)} target: "
+                f"{kpi_number(value, unit)} against {kpi_number(target, unit)}, "
+                f"a {chance:.0%} chance of making it.",
+                url=reverse("products:detail", args=[slug]) + f"#trend-{kpi_id}",
+                key=f"forecast_miss:{product_id}:{kpi_id}:{period.isoformat()}",
+                product_id=product_id,
+                name=f"{name} ({kpi_name})",
+            )
+        )
+    return events_notify(events_first_reported(events), now=now)
+
+
+def events_first_reported(events: list[Event]) -> list[Event]:
+    """Only the events a recurring check has not reported before; they are remembered as reported."""
+    seen = keys_reported(event.key for event in events)
+    new = [event for event in events if event.key not in seen]
+    ReportedEvent.objects.bulk_create(
+        (ReportedEvent(key=event.key[:120]) for event in new), batch_size=2000, ignore_conflicts=True
+    )
+    return new
 
 
 def products_stuck_notify(*, now: dt.datetime | None = None) -> int:

@@ -22,6 +22,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 
+from portfolio.alerts.catalogue import FORECAST_MISS_CHANCE
 from portfolio.choices import Frequency, Grain, Horizon, Scope, Status
 from portfolio.kpis.selectors.cards import SPARKLINE_POINTS, SPARKLINE_SPAN, key_kpi, latest_value_subquery
 from portfolio.models import KPI, KPITarget, Measurement, Rollup, ScopeForecast
@@ -252,8 +253,9 @@ def kpi_status_counts(*, scope: str = Scope.ORGANISATION, key: str = "all") -> K
     )
 
 
-#: A KPI is forecast to miss its period when its forecast ends off target, or is more likely than not to miss.
-MISS_CHANCE = 0.5
+#: A KPI is forecast to miss its period when its forecast ends off target, or is more likely than not to miss
+#: (the level the notifications use too).
+MISS_CHANCE = FORECAST_MISS_CHANCE
 
 
 @dataclass(frozen=True)

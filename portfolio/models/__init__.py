@@ -10,7 +10,7 @@
 - ``alerts``: each person's notifications, what they follow or mute, how they hear by email, and the outbox.
 """
 
-from portfolio.models.alerts import AlertSettings, Follow, Notification, OutboxEmail
+from portfolio.models.alerts import AlertSettings, Follow, Notification, OutboxEmail, ReportedEvent
 from portfolio.models.forecasts import ForecastAccuracy, ProductForecast, ScopeForecast
 from portfolio.models.kpis import KPI, KPITarget, Measurement
 from portfolio.models.portfolios import Objective, Portfolio
@@ -49,6 +49,7 @@ __all__ = [
     "PriorityScore",
     "ProductForecast",
     "ProductYearMoney",
+    "ReportedEvent",
     "Rollup",
     "RollupState",
     "Scenario",

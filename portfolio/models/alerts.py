@@ -60,6 +60,17 @@ class Notification(models.Model):
         return self.read_at is None
 
 
+class ReportedEvent(models.Model):
+    """An event that a recurring check (each recompute's forecasts) has reported already: reported once per change,
+    not at every recompute that finds it again."""
+
+    key = models.CharField(max_length=120, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.key
+
+
 class Follow(models.Model):
     """A person follows (hears about it as its owner would) or mutes (never hears about it) one product or
     one portfolio. A product's own setting wins over its portfolio's."""
