@@ -38,6 +38,8 @@ os.environ.update(
         "SPM_ALLOWED_HOSTS": "testserver",
         "SPM_DEMO_PASSWORD": "demo",
         "SPM_LOG_LEVEL": "WARNING",
+        # Mail the notifications make is kept in memory: the benchmark times writing it, never sends it.
+        "SPM_EMAIL_URL": "memorymail://",
     }
 )
 os.environ.pop("CELERY_BROKER_URL", None)  # recompute runs in process: the benchmark times the task body
@@ -194,6 +196,65 @@ def bench_rollups(results: dict) -> None:
     results["kpis"] = KPI.objects.count()
 
 
+def bench_alerts(results: dict) -> None:
+    """Issue 17's budgets: the events of a full recompute (at most 1 s), and the inbox (pages below)."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from portfolio.alerts.services import forecast_misses_notify, products_stuck_notify
+    from portfolio.choices import EventKind
+    from portfolio.models import Notification, ReportedEvent
+
+    def timed(work) -> tuple[float, int]:
+        started = time.perf_counter()
+        with transaction.atomic():
+            written = work()
+        return round((time.perf_counter() - started) * 1000, 1), written
+
+    # A recompute's events as if every miss were new (the first recompute after a seed), then as the next
+    # recompute finds them (nothing new: the usual case).
+    ReportedEvent.objects.filter(key__startswith="forecast_miss:").delete()
+    Notification.objects.filter(kind=EventKind.FORECAST_MISS).delete()
+    first_ms, first = timed(forecast_misses_notify)
+    again_ms, again = timed(forecast_misses_notify)
+    stuck_ms, stuck = timed(lambda: products_stuck_notify(now=timezone.now()))
+    results["alerts"] = {
+        "forecast_misses": ReportedEvent.objects.filter(key__startswith="forecast_miss:").count(),
+        "recompute_events_first_ms": first_ms,
+        "recompute_events_first_notifications": first,
+        "recompute_events_again_ms": again_ms,
+        "recompute_events_again_notifications": again,
+        "stuck_scan_ms": stuck_ms,
+        "stuck_scan_notifications": stuck,
+    }
+
+
+def inbox_fill() -> None:
+    """The inbox as a busy director sees it: 600 notifications, a third unread."""
+    from django.utils import timezone
+
+    from portfolio.choices import EventKind
+    from portfolio.models import Notification
+    from products.models import User
+
+    director = User.objects.get(username="director")
+    Notification.objects.filter(recipient=director, key__startswith="bench:").delete()
+    now = timezone.now()
+    Notification.objects.bulk_create(
+        Notification(
+            recipient=director,
+            kind=EventKind.STAGE_MOVED,
+            sentence=f"Someone moved product {i} from Problem to Opportunity.",
+            url="/lifecycle/board/",
+            why="You direct the portfolio.",
+            key=f"bench:{i}",
+            created_at=now,
+            read_at=None if i % 3 == 0 else now,
+        )
+        for i in range(600)
+    )
+
+
 IMPORT_ROWS = int(os.environ.get("BENCH_IMPORT_ROWS", "200000"))
 
 
@@ -302,6 +363,11 @@ PAGES = [
     ("scenarios", "/portfolio/scenarios/", None),
     ("scenario", "/portfolio/scenarios/{scenario}/", None),
     ("scenario: lines page 2 (HTMX)", "/portfolio/scenarios/{scenario}/?page=2", "scenario-lines"),
+    # Notifications (docs/alerts.md): the director's inbox holds 600 (bench_alerts)
+    ("inbox", "/inbox/", None),
+    ("inbox: unread only (HTMX)", "/inbox/?unread=on", "inbox-list"),
+    ("inbox: the bell (HTMX)", "/inbox/bell/", "inbox-bell"),
+    ("notification settings", "/inbox/settings/", None),
 ]
 
 
@@ -330,6 +396,8 @@ def main() -> None:
     if not only:  # BENCH_PAGES=board,objectives times only the pages whose names contain those words
         bench_rollups(results)
         bench_import(results)
+        bench_alerts(results)
+    inbox_fill()
     client = Client()
     client.force_login(User.objects.get(username="director"))
     slug = Product.objects.filter(owner__username="pm").values_list("slug", flat=True).first()
@@ -361,6 +429,13 @@ def main() -> None:
         print(
             f"  full recompute, medians of 3 interleaved: {results['rollups_full_with_forecasts_s']} s with forecasts, "
             f"{results['rollups_full_without_forecasts_s']} s without ({results['forecasts_ratio']} x; budget 1.3 x)"
+        )
+        alerts = results["alerts"]
+        print(
+            f"  notifications: a full recompute's events {alerts['recompute_events_first_ms']} ms when all "
+            f"{alerts['forecast_misses']:,} forecast misses are new ({alerts['recompute_events_first_notifications']:,} "
+            f"notifications), {alerts['recompute_events_again_ms']} ms when found again (budget 1 s); daily stuck "
+            f"scan {alerts['stuck_scan_ms']} ms ({alerts['stuck_scan_notifications']:,} notifications)"
         )
         figures = results["import"]
         print(

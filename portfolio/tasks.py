@@ -2,7 +2,7 @@
 its own in its ``tasks`` module. A service enqueues its task by name (``current_app.tasks[name]``), so no
 service imports the module that wraps it."""
 
-from portfolio.alerts.tasks import digests_send, outbox_send, products_stuck_notify
+from portfolio.alerts.tasks import chat_send, digests_send, outbox_send, products_stuck_notify
 from portfolio.imports.tasks import import_run
 from portfolio.kpis.tasks import (
     forecast_accuracy_measure,
@@ -12,6 +12,7 @@ from portfolio.kpis.tasks import (
 )
 
 __all__ = [
+    "chat_send",
     "digests_send",
     "forecast_accuracy_measure",
     "import_run",

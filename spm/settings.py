@@ -198,6 +198,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Every minute: the email outbox (a send that failed waits for its backoff, then goes again).
     "send-outbox": {"task": "portfolio.tasks.outbox_send", "schedule": 60.0},
+    # Every minute: the Slack and Teams messages (retried the same way).
+    "send-chat": {"task": "portfolio.tasks.chat_send", "schedule": 60.0},
     # Hourly: the daily and weekly digests due at 08:00 in each person's time zone.
     "send-digests": {"task": "portfolio.tasks.digests_send", "schedule": crontab(minute=2)},
 }

@@ -6,8 +6,14 @@ from django.contrib import admin, messages
 from django.db import transaction
 from django.http import HttpRequest
 
-from portfolio.alerts.services import outbox_request_send, outbox_retry_now
-from portfolio.models import AlertSettings, Follow, Notification, OutboxEmail
+from portfolio.alerts.services import (
+    chat_request_send,
+    chat_retry_now,
+    chat_test_message,
+    outbox_request_send,
+    outbox_retry_now,
+)
+from portfolio.models import AlertSettings, ChatDelivery, ChatWebhook, Follow, Notification, OutboxEmail
 from spm.admin_tools.paginator import LargeTableAdminMixin
 
 
@@ -80,6 +86,61 @@ class OutboxEmailAdmin(LargeTableAdminMixin, admin.ModelAdmin):
             f"{count} mail{'s' if count != 1 else ''} queued to go now."
             if count
             else "Those mails were sent already.",
+            messages.SUCCESS if count else messages.WARNING,
+        )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(ChatWebhook)
+class ChatWebhookAdmin(admin.ModelAdmin):
+    """A Slack or Teams channel per portfolio (docs/alerts.md, "Slack and Microsoft Teams")."""
+
+    list_display = ("name", "service", "portfolio", "active", "created_at")
+    list_filter = ("service", "active", "portfolio")
+    search_fields = ("name",)
+    actions = ["send_test_message"]
+
+    @admin.action(description="Send a test message to the selected channels", permissions=["change"])
+    def send_test_message(self, request: HttpRequest, queryset) -> None:
+        hooks = list(queryset)
+        for hook in hooks:
+            chat_test_message(hook)
+        self.message_user(
+            request,
+            f"Test message queued for {len(hooks)} channel{'s' if len(hooks) != 1 else ''}: "
+            "the chat deliveries show whether it arrived.",
+            messages.SUCCESS,
+        )
+
+
+@admin.register(ChatDelivery)
+class ChatDeliveryAdmin(LargeTableAdminMixin, admin.ModelAdmin):
+    """The chat delivery log: read-only, with "send again now"."""
+
+    list_display = ("created_at", "webhook", "text", "status", "attempts", "sent_at", "send_after")
+    list_filter = ("webhook", ("sent_at", admin.EmptyFieldListFilter))
+    list_select_related = ("webhook",)
+    search_fields = ("text",)
+    ordering = ("-created_at", "-pk")
+    actions = ["send_again_now"]
+    readonly_fields = [field.name for field in ChatDelivery._meta.fields]
+
+    @admin.display(description="Status")
+    def status(self, delivery: ChatDelivery) -> str:
+        return {"sent": "Sent", "retrying": "Failed, will retry", "queued": "Queued"}[delivery.status]
+
+    @admin.action(description="Send the selected unsent messages again now", permissions=["change"])
+    def send_again_now(self, request: HttpRequest, queryset) -> None:
+        count = chat_retry_now(queryset)
+        if count:
+            transaction.on_commit(chat_request_send, robust=True)
+        self.message_user(
+            request,
+            f"{count} message{'s' if count != 1 else ''} queued to go now."
+            if count
+            else "Those were sent already.",
             messages.SUCCESS if count else messages.WARNING,
         )
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
+import urllib.request
 from collections import defaultdict
 from collections.abc import Iterable
 
@@ -19,8 +21,9 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from portfolio.alerts import chat
 from portfolio.alerts import mail as compose
-from portfolio.alerts.catalogue import KINDS, SUMMARY_AFTER, Event, summary_sentence, truncate
+from portfolio.alerts.catalogue import KINDS, SUMMARY_AFTER, Audience, Event, summary_sentence, truncate
 from portfolio.alerts.selectors import (
     alert_settings_of,
     email_mode,
@@ -31,7 +34,16 @@ from portfolio.alerts.selectors import (
     unsubscribed_person,
 )
 from portfolio.choices import DigestFrequency, EmailMode, EventKind
-from portfolio.models import AlertSettings, Follow, Notification, OutboxEmail, Portfolio, ReportedEvent
+from portfolio.models import (
+    AlertSettings,
+    ChatDelivery,
+    ChatWebhook,
+    Follow,
+    Notification,
+    OutboxEmail,
+    Portfolio,
+    ReportedEvent,
+)
 from portfolio.periods import quarter_label
 from products.choices import Health
 from products.models import Product, User
@@ -88,6 +100,10 @@ def events_notify(events: Iterable[Event], *, now: dt.datetime | None = None) ->
     if mails:
         OutboxEmail.objects.bulk_create(mails)
         transaction.on_commit(outbox_request_send, robust=True)
+    deliveries = _chat_deliveries(events, now=now)
+    if deliveries:
+        ChatDelivery.objects.bulk_create(deliveries)
+        transaction.on_commit(chat_request_send, robust=True)
     return len(rows)
 
 
@@ -434,7 +450,7 @@ def outbox_send(*, now: dt.datetime | None = None, batch: int = OUTBOX_BATCH) ->
     return sent, failed
 
 
-def _failed(email: OutboxEmail, error: Exception, now: dt.datetime) -> None:
+def _failed(email: OutboxEmail | ChatDelivery, error: Exception, now: dt.datetime) -> None:
     email.attempts += 1
     email.last_error = f"{type(error).__name__}: {error}"[:2000]
     email.send_after = now + _backoff(email.attempts)
@@ -520,3 +536,125 @@ def email_unsubscribe(token: str) -> User | None:
     user, _ = person
     AlertSettings.objects.update_or_create(user=user, defaults={"email_enabled": False})
     return user
+
+
+# --------------------------------------------------------------------------------------------------
+# Slack and Microsoft Teams: a portfolio's channel hears its events, one message per batch
+# --------------------------------------------------------------------------------------------------
+
+CHAT_TASK = "portfolio.tasks.chat_send"  # portfolio.alerts.tasks.chat_send
+CHAT_TIMEOUT = 10
+
+
+def _chat_hears(hook: ChatWebhook, event: Event, portfolio_of: dict[int, int]) -> bool:
+    spec = KINDS[event.kind]
+    if spec.audience == Audience.NAMED:
+        return False  # about one person (their import): never to a channel
+    if hook.kinds:
+        if event.kind not in hook.kinds:
+            return False
+    elif spec.money:
+        return False  # budgets reach a channel only when its webhook names the kind
+    if hook.portfolio_id is None:
+        return True
+    portfolio = portfolio_of.get(event.product_id) if event.product_id else event.portfolio_id
+    return portfolio == hook.portfolio_id
+
+
+def _chat_deliveries(events: list[Event], *, now: dt.datetime) -> list[ChatDelivery]:
+    """One message per active webhook that hears some of ``events``, with only the events no channel was told
+    of before (the daily scans report what they found again). One query when no webhook is configured."""
+    webhooks = list(ChatWebhook.objects.filter(active=True))
+    if not webhooks:
+        return []
+    product_ids = {event.product_id for event in events if event.product_id}
+    portfolio_of = dict(Product.objects.filter(pk__in=product_ids).values_list("pk", "portfolio_id"))
+    heard = {hook.pk: [e for e in events if _chat_hears(hook, e, portfolio_of)] for hook in webhooks}
+    told = {event.key for batch in heard.values() for event in batch}
+    if not told:
+        return []
+    new = {
+        event.key.removeprefix("chat:")
+        for event in events_first_reported(
+            [
+                Event(kind=e.kind, sentence="", url="", key=f"chat:{e.key}"[:120])
+                for e in events
+                if e.key in told
+            ]
+        )
+    }
+    deliveries = []
+    for hook in webhooks:
+        batch = [event for event in heard[hook.pk] if event.key in new]
+        if batch:
+            text, payload = chat.message(hook.service, chat.lines_of(batch))
+            deliveries.append(
+                ChatDelivery(webhook=hook, text=text, payload=payload, created_at=now, send_after=now)
+            )
+    return deliveries
+
+
+def chat_request_send() -> None:
+    current_app.tasks[CHAT_TASK].delay()
+
+
+def chat_post(url: str, payload: dict) -> None:
+    """POST ``payload`` as JSON; anything but a 2xx answer is an error (its status and first words)."""
+    request = urllib.request.Request(  # noqa: S310 — https, or http to this machine (validate_webhook_url)
+        url,
+        data=json.dumps(payload).encode(),
+        headers={"Content-Type": "application/json", "User-Agent": "SPM-Dashboard"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=CHAT_TIMEOUT) as response:  # noqa: S310
+        if not 200 <= response.status < 300:
+            raise OSError(f"HTTP {response.status}: {response.read(200).decode(errors='replace')}")
+
+
+def chat_send(*, now: dt.datetime | None = None, batch: int = OUTBOX_BATCH) -> tuple[int, int]:
+    """Post every chat message that is due; returns (sent, failed). Claimed with ``SKIP LOCKED``; a failed post
+    (the service down, a 4xx or 5xx, a timeout) records why and waits for its backoff, as the email outbox."""
+    sent = failed = 0
+    while True:
+        moment = now or timezone.now()
+        with transaction.atomic():
+            due = list(
+                ChatDelivery.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(sent_at__isnull=True, send_after__lte=moment)
+                .select_related("webhook")
+                .order_by("send_after", "pk")[:batch]
+            )
+            for delivery in due:
+                try:
+                    chat_post(delivery.webhook.url, delivery.payload)
+                except Exception as error:
+                    _failed(delivery, error, moment)
+                    failed += 1
+                else:
+                    delivery.sent_at, delivery.last_error = moment, ""
+                    delivery.attempts += 1
+                    sent += 1
+            ChatDelivery.objects.bulk_update(due, ["attempts", "last_error", "send_after", "sent_at"])
+        if len(due) < batch:
+            break
+    return sent, failed
+
+
+def chat_retry_now(deliveries) -> int:
+    return deliveries.filter(sent_at__isnull=True).update(send_after=timezone.now())
+
+
+def chat_test_message(webhook: ChatWebhook) -> ChatDelivery:
+    """The admin's "send a test message": queued like any other, so its log says whether it arrived."""
+    text, payload = chat.message(
+        webhook.service,
+        [
+            (
+                f"SPM Dashboard will post {webhook.portfolio or 'every portfolio'}'s events here.",
+                compose.absolute("/"),
+            )
+        ],
+    )
+    delivery = ChatDelivery.objects.create(webhook=webhook, text=text, payload=payload)
+    transaction.on_commit(chat_request_send, robust=True)
+    return delivery

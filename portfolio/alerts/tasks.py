@@ -24,3 +24,9 @@ def outbox_send() -> None:
 def digests_send() -> None:
     """Celery beat, hourly: the daily and weekly digests due at 08:00 in each person's time zone."""
     services.digests_send()
+
+
+@shared_task(name="portfolio.tasks.chat_send", acks_late=True)
+def chat_send() -> None:
+    """Celery beat, every minute, and after each new message: post what is due to Slack and Teams."""
+    services.chat_send()

@@ -10,7 +10,15 @@
 - ``alerts``: each person's notifications, what they follow or mute, how they hear by email, and the outbox.
 """
 
-from portfolio.models.alerts import AlertSettings, Follow, Notification, OutboxEmail, ReportedEvent
+from portfolio.models.alerts import (
+    AlertSettings,
+    ChatDelivery,
+    ChatWebhook,
+    Follow,
+    Notification,
+    OutboxEmail,
+    ReportedEvent,
+)
 from portfolio.models.forecasts import ForecastAccuracy, ProductForecast, ScopeForecast
 from portfolio.models.kpis import KPI, KPITarget, Measurement
 from portfolio.models.portfolios import Objective, Portfolio
@@ -35,6 +43,8 @@ __all__ = [
     "Alignment",
     "BudgetKind",
     "BudgetLine",
+    "ChatDelivery",
+    "ChatWebhook",
     "Follow",
     "ForecastAccuracy",
     "KPITarget",

@@ -6,6 +6,7 @@ time: a later rename does not rewrite a person's history, and a deleted product 
 
 import functools
 import zoneinfo
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -114,6 +115,14 @@ def available_time_zones() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())
 
 
+def validate_kinds(value) -> None:
+    if not isinstance(value, list) or any(kind not in EventKind.values for kind in value):
+        raise ValidationError(
+            'List kinds of notification, e.g. ["stage_moved", "gate_overridden"]; known kinds: %(kinds)s.',
+            params={"kinds": ", ".join(EventKind.values)},
+        )
+
+
 def validate_modes(value) -> None:
     if not isinstance(value, dict):
         raise ValidationError("The email modes are a mapping of event kind to mode.")
@@ -211,6 +220,90 @@ class OutboxEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} → {self.to}"
+
+    @property
+    def status(self) -> str:
+        if self.sent_at:
+            return "sent"
+        return "retrying" if self.attempts else "queued"
+
+
+def validate_webhook_url(value: str) -> None:
+    """Chat webhooks are https (Slack's and Teams' are); plain http only to this machine (a local relay)."""
+    parts = urlsplit(value)
+    if parts.scheme == "https" and parts.hostname:
+        return
+    if parts.scheme == "http" and parts.hostname in {"127.0.0.1", "localhost", "::1"}:
+        return
+    raise ValidationError(
+        "A webhook address starts with https:// (Slack's and Teams' do); http:// only to 127.0.0.1 or localhost."
+    )
+
+
+class ChatWebhook(models.Model):
+    """A Slack or Microsoft Teams incoming webhook: a channel that hears one portfolio's events (or every
+    portfolio's), as one message per batch. Configured in the admin."""
+
+    SLACK, TEAMS = "slack", "teams"
+
+    name = models.CharField(max_length=100, help_text="E.g. #payments-product")
+    service = models.CharField(max_length=10, choices=[(SLACK, "Slack"), (TEAMS, "Microsoft Teams")])
+    url = models.URLField(
+        max_length=500,
+        validators=[validate_webhook_url],
+        help_text="The incoming webhook's address (Slack: Incoming Webhooks; Teams: a Workflows webhook).",
+    )
+    portfolio = models.ForeignKey(
+        Portfolio,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="chat_webhooks",
+        help_text="Blank: every portfolio's events.",
+    )
+    kinds = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[validate_kinds],
+        help_text="The kinds of event posted (blank: every kind but money). Scenario kinds go to a channel only "
+        "when named here: say so only for a channel of people who may see budgets.",
+    )
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = "chat webhook"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(service__in=["slack", "teams"]), name="chat_webhook_service_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_service_display()})"
+
+
+class ChatDelivery(models.Model):
+    """One message to post to a chat webhook, then its delivery log (as ``OutboxEmail``: retried with backoff,
+    never dropped)."""
+
+    webhook = models.ForeignKey(ChatWebhook, on_delete=models.CASCADE, related_name="deliveries")
+    text = models.TextField(help_text="The message as it reads in the channel.")
+    payload = models.JSONField(help_text="What is posted: the service's own message format.")
+    created_at = models.DateTimeField(default=timezone.now)
+    send_after = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "chat delivery"
+        verbose_name_plural = "chat deliveries"
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["send_after"], condition=Q(sent_at__isnull=True), name="chat_due")]
+
+    def __str__(self) -> str:
+        return self.text[:80]
 
     @property
     def status(self) -> str:

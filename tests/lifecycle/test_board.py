@@ -549,7 +549,7 @@ def test_the_board_and_its_region_take_a_fixed_number_of_queries(
 
 
 @pytest.mark.parametrize("size", [5, 60])
-@pytest.mark.parametrize(("headers", "queries"), [(MOVE_FROM_BOARD, 27), ({}, 20)])
+@pytest.mark.parametrize(("headers", "queries"), [(MOVE_FROM_BOARD, 28), ({}, 21)])
 def test_a_move_takes_a_fixed_number_of_queries(
     django_assert_max_num_queries, client_as, pm, mvp_product, make_products, size, headers, queries
 ):
@@ -558,7 +558,7 @@ def test_a_move_takes_a_fixed_number_of_queries(
     # session, user, product; in a savepoint: lock, the gate's work summary (two), transition and its history row,
     # update and its history row, the stale-rollup mark of the stage_changed receiver, the notifications of the
     # other receiver (the transition, the product with its portfolio, members, follows, people, the people with
-    # their email settings to see who is mailed at once; one insert); then
+    # their email settings to see who is mailed at once, the chat webhooks; one insert); then
     # (htmx) the board region as above, or (plain) a redirect
     with django_assert_max_num_queries(queries):
         response = client.post(move_url(mvp_product), {"to": "feedback"}, headers=headers)

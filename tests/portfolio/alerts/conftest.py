@@ -1,11 +1,15 @@
 """A real SMTP server on 127.0.0.1 for the email tests (aiosmtpd in a thread), and the settings that point the
-default mailer at it. Messages are read back as the server received them: parsed, headers and parts."""
+default mailer at it; messages are read back as the server received them: parsed, headers and parts. A real
+HTTP server on 127.0.0.1 for the chat webhooks, keeping what was posted."""
 
 from __future__ import annotations
 
+import json
 import socket
+import threading
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -58,3 +62,41 @@ def text_of(message: EmailMessage) -> str:
 
 def html_of(message: EmailMessage) -> str:
     return message.get_body(preferencelist=("html",)).get_content()
+
+
+class ChatServer:
+    """A webhook receiver on 127.0.0.1 (as Slack or Teams would be): keeps each JSON body posted to it, and
+    answers ``status`` (set 500 to play a service that is down)."""
+
+    def __init__(self) -> None:
+        self.bodies: list[dict] = []
+        self.status = 200
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", 0))
+                body = json.loads(self.rfile.read(length))
+                if server.status < 300:
+                    server.bodies.append(body)
+                self.send_response(server.status)
+                self.end_headers()
+                self.wfile.write(b"ok" if server.status < 300 else b"service unavailable")
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/hook"
+
+
+@pytest.fixture
+def chat_server():
+    server = ChatServer()
+    thread = threading.Thread(target=server.httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.httpd.shutdown()
+        server.httpd.server_close()
