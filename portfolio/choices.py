@@ -68,6 +68,8 @@ class EventKind(models.TextChoices):
     HEALTH_WORSE = "health_worse", "Product health got worse"
     PRODUCT_STUCK = "product_stuck", "Product stuck in its stage"
     FORECAST_MISS = "forecast_miss", "KPI forecast to miss its target"
+    BUDGET_BURN = "budget_burn", "Budget burn off plan"
+    ROADMAP_LATE = "roadmap_late", "Roadmap item, release or milestone late"
     STAGE_MOVED = "stage_moved", "Stage move"
     GATE_OVERRIDDEN = "gate_overridden", "Gate overridden"
     SCENARIO_CREATED = "scenario_created", "Scenario awaiting approval"

@@ -196,6 +196,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "portfolio.tasks.products_stuck_notify",
         "schedule": crontab(minute=0, hour=7),
     },
+    # Daily 07:05 and 07:10: roadmap items newly late; products' spend newly off plan (docs/alerts.md).
+    "notify-late-roadmap": {
+        "task": "portfolio.tasks.roadmap_late_notify",
+        "schedule": crontab(minute=5, hour=7),
+    },
+    "notify-budget-burn": {
+        "task": "portfolio.tasks.budgets_burn_notify",
+        "schedule": crontab(minute=10, hour=7),
+    },
     # Every minute: the email outbox (a send that failed waits for its backoff, then goes again).
     "send-outbox": {"task": "portfolio.tasks.outbox_send", "schedule": 60.0},
     # Every minute: the Slack and Teams messages (retried the same way).

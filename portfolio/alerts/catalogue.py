@@ -32,6 +32,9 @@ class Kind:
     audience: Audience
     #: Only to people who may see money (scenarios are about budgets): leadership, as ``can_view_scenarios``.
     money: bool = False
+    #: About one product's money: only to those who may see its budget (``can_see_budget``: leadership, its
+    #: director, owner and members; not someone who merely follows it).
+    product_money: bool = False
     #: A batch's summary: "{count} {summary}", then the first names, and where the list of them is.
     summary: str = ""
     summary_url: str = ""
@@ -51,6 +54,17 @@ KINDS: dict[str, Kind] = {
         Audience.PRODUCT,
         summary="KPIs are forecast to miss their quarter's target",
         summary_url="portfolio:rollups",
+    ),
+    EventKind.BUDGET_BURN: Kind(
+        Audience.PRODUCT,
+        product_money=True,
+        summary="products' spend is off plan",
+        summary_url="portfolio:investment",
+    ),
+    EventKind.ROADMAP_LATE: Kind(
+        Audience.PRODUCT,
+        summary="roadmap items, releases or milestones are late",
+        summary_url="portfolio:roadmap",
     ),
     EventKind.STAGE_MOVED: Kind(
         Audience.PRODUCT, summary="products moved stage", summary_url="lifecycle:board"
@@ -85,6 +99,10 @@ KINDS: dict[str, Kind] = {
 #: A KPI is forecast to miss its period when its forecast is more likely than not to end off target (the
 #: dashboard's tile counts the same).
 FORECAST_MISS_CHANCE = 0.5
+
+#: Budget burn alerts beyond this share off the plan to date, either way (actual / plan to date outside
+#: 85 % to 115 %).
+BURN_ALERT = 15
 
 #: More events of one kind than this, in one batch for one person, make one summary notification instead.
 SUMMARY_AFTER = 3

@@ -15,6 +15,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from lifecycle.analytics.selectors import stuck_filter, stuck_thresholds
+from lifecycle.models import Milestone, MilestoneStatus, Release, ReleaseStatus, RoadmapItem, RoadmapStatus
 from portfolio.alerts.catalogue import FORECAST_MISS_CHANCE, KINDS, Audience, Event
 from portfolio.alerts.mail import unsubscribe_reader
 from portfolio.choices import EmailMode, EventKind, Grain, Horizon
@@ -148,12 +149,28 @@ def recipients(events: list[Event]) -> dict[str, dict[int, str]]:
             heard = _leadership_audience(event, facts)
         else:
             heard = dict.fromkeys(event.named, "It is your import.")
+        if KINDS[event.kind].product_money:
+            heard = {user: why for user, why in heard.items() if _sees_budget(user, event, facts)}
         heard_by[event.key] = {
             user: why
             for user, why in heard.items()
             if user != event.actor_id and user in facts.users and may_hear(facts.users[user], event)
         }
     return heard_by
+
+
+def _sees_budget(user_id: int, event: Event, facts: Facts) -> bool:
+    """``products.permissions.can_see_budget`` over the batch's facts: leadership, the product's director,
+    owner and members."""
+    user = facts.users.get(user_id)
+    if user is None:
+        return False
+    if is_leadership(user):
+        return True
+    owner, portfolio, _ = facts.products.get(event.product_id, (None, None, ""))
+    return user_id in (owner, facts.directors.get(portfolio)) or user_id in facts.members.get(
+        event.product_id, ()
+    )
 
 
 def products_stuck(*, now: dt.datetime | None = None) -> QuerySet[Product]:
@@ -264,3 +281,24 @@ def keys_reported(keys: Iterable[str]) -> set[str]:
 
 
 KEYS_PER_QUERY = 2000
+
+
+def roadmap_late(*, today: dt.date, since: dt.date):
+    """Roadmap items, releases and milestones not finished whose planned date passed between ``since`` and
+    ``today`` (three queries): (kind, id, title, planned date, product id, name, portfolio slug) each. Finished as the
+    roadmap page counts it (``portfolio.strategy.selectors.roadmap``): a missed milestone is still late."""
+    sources = (
+        ("roadmap item", RoadmapItem, "title", "target_date", (RoadmapStatus.DONE, RoadmapStatus.DROPPED)),
+        ("release", Release, "name", "planned_date", (ReleaseStatus.SHIPPED, ReleaseStatus.CANCELLED)),
+        ("milestone", Milestone, "title", "planned_date", (MilestoneStatus.DONE,)),
+    )
+    for label, model, title, date, finished in sources:
+        rows = model.objects.filter(**{f"{date}__lt": today, f"{date}__gte": since}).exclude(
+            status__in=finished
+        )
+        if model is not RoadmapItem:
+            rows = rows.filter(actual_date__isnull=True)
+        for pk, name, planned, product_id, product_name, portfolio in rows.order_by(date, "pk").values_list(
+            "pk", title, date, "product_id", "product__name", "product__portfolio__slug"
+        ):
+            yield label, pk, name, planned, product_id, product_name, portfolio

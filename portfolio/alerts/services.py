@@ -31,6 +31,7 @@ from portfolio.alerts.selectors import (
     product_forecast_misses,
     products_stuck,
     recipients,
+    roadmap_late,
     unsubscribed_person,
 )
 from portfolio.choices import DigestFrequency, EmailMode, EventKind
@@ -167,6 +168,30 @@ def forecast_misses_notify(
             )
         )
     return events_notify(events_first_reported(events), now=now)
+
+
+LATE_LOOKBACK = dt.timedelta(days=30)
+
+
+def roadmap_late_notify(*, today: dt.date | None = None) -> int:
+    """The daily scan: each roadmap item, release or milestone newly late (its planned date passed, not
+    finished) notifies its product's people once per planned date (moved and late again: news again). Only dates
+    of the last 30 days: a first run does not dig up a year of old lateness."""
+    today = today or timezone.localdate()
+    events = [
+        Event(
+            kind=EventKind.ROADMAP_LATE,
+            sentence=f"{product_name}'s {label} “{title}” is late: it was planned for {planned:%-d %b %Y}.",
+            url=reverse("portfolio:roadmap") + f"?late=on&portfolio={portfolio}",
+            key=f"late:{label.replace(' ', '_')}:{pk}:{planned.isoformat()}",
+            product_id=product_id,
+            name=f"{product_name}: {title}",
+        )
+        for label, pk, title, planned, product_id, product_name, portfolio in roadmap_late(
+            today=today, since=today - LATE_LOOKBACK
+        )
+    ]
+    return events_notify(events)
 
 
 def events_first_reported(events: list[Event]) -> list[Event]:
@@ -553,7 +578,7 @@ def _chat_hears(hook: ChatWebhook, event: Event, portfolio_of: dict[int, int]) -
     if hook.kinds:
         if event.kind not in hook.kinds:
             return False
-    elif spec.money:
+    elif spec.money or spec.product_money:
         return False  # budgets reach a channel only when its webhook names the kind
     if hook.portfolio_id is None:
         return True

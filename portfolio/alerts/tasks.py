@@ -30,3 +30,9 @@ def digests_send() -> None:
 def chat_send() -> None:
     """Celery beat, every minute, and after each new message: post what is due to Slack and Teams."""
     services.chat_send()
+
+
+@shared_task(name="portfolio.tasks.roadmap_late_notify", **RETRY)
+def roadmap_late_notify() -> None:
+    """Celery beat, daily: roadmap items, releases and milestones newly late notify their products' people."""
+    services.roadmap_late_notify()

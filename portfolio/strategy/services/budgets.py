@@ -7,12 +7,17 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
+from portfolio.alerts.catalogue import BURN_ALERT, Event
+from portfolio.alerts.services import events_notify
+from portfolio.choices import EventKind
 from portfolio.models import BudgetKind, BudgetLine, ProductYearMoney
-from portfolio.periods import is_quarter_start, quarter_label
-from portfolio.strategy.rules import ZERO, BudgetInvalid
+from portfolio.periods import is_quarter_start, quarter_label, year_quarters
+from portfolio.strategy.rules import ZERO, BudgetInvalid, currency_symbol
+from portfolio.strategy.selectors.investment import money_row, product_money_rows
 from portfolio.strategy.services.plan import plan_change
 from products.models import Product, User
 
@@ -124,3 +129,32 @@ def budget_line_delete(*, line: BudgetLine, by: User | None) -> None:
     with plan_change(by=by, summary=summary, portfolio=product.portfolio, details=details):
         line.delete()
         products_sync_money(product_ids=[product.pk], by=by)
+
+
+def budgets_burn_notify(*, today: dt.date | None = None) -> int:
+    """The daily scan: each product whose spend this year is more than ``BURN_ALERT`` % off its plan to date
+    (over or under) notifies the people who may see its budget, once per quarter and direction."""
+    today = today or timezone.localdate()
+    quarters = year_quarters(today.year)
+    quarter = quarter_label(today)
+    symbol = currency_symbol()
+    events = []
+    for values in product_money_rows(products=Product.objects.all(), quarters=quarters, today=today):
+        money = money_row(values, quarters=quarters, today=today)
+        if money.burn is None or abs(money.burn - 100) <= BURN_ALERT:
+            continue
+        over = money.burn > 100
+        name, slug, product_id = values["product__name"], values["product__slug"], values["product_id"]
+        events.append(
+            Event(
+                kind=EventKind.BUDGET_BURN,
+                sentence=f"{name} has spent {money.burn} % of its plan to date for {today.year} "
+                f"({symbol}{money.actual:,.0f} against {symbol}{money.plan_to_date:,.0f}): "
+                f"{abs(money.burn - 100)} % {'over' if over else 'under'} plan.",
+                url=reverse("portfolio:product-budget", args=[slug]),
+                key=f"burn:{product_id}:{quarter.replace(' ', '')}:{'over' if over else 'under'}",
+                product_id=product_id,
+                name=name,
+            )
+        )
+    return events_notify(events)
