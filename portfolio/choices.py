@@ -70,6 +70,7 @@ class EventKind(models.TextChoices):
     FORECAST_MISS = "forecast_miss", "KPI forecast to miss its target"
     BUDGET_BURN = "budget_burn", "Budget burn off plan"
     ROADMAP_LATE = "roadmap_late", "Roadmap item, release or milestone late"
+    KEY_RESULT_OFF = "key_result_off", "Key result off target"
     STAGE_MOVED = "stage_moved", "Stage move"
     GATE_OVERRIDDEN = "gate_overridden", "Gate overridden"
     SCENARIO_CREATED = "scenario_created", "Scenario awaiting approval"

@@ -16,7 +16,7 @@ from portfolio.kpis.tasks import (
     rollups_reconcile,
     rollups_refresh,
 )
-from portfolio.strategy.tasks import budgets_burn_notify
+from portfolio.strategy.tasks import budgets_burn_notify, key_results_off_notify
 
 __all__ = [
     "budgets_burn_notify",
@@ -24,6 +24,7 @@ __all__ = [
     "digests_send",
     "forecast_accuracy_measure",
     "import_run",
+    "key_results_off_notify",
     "outbox_send",
     "products_stuck_notify",
     "resume_stale_rollups",

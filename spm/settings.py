@@ -196,7 +196,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "portfolio.tasks.products_stuck_notify",
         "schedule": crontab(minute=0, hour=7),
     },
-    # Daily 07:05 and 07:10: roadmap items newly late; products' spend newly off plan (docs/alerts.md).
+    # Daily 07:05, 07:10, 07:15: roadmap items newly late; spend newly off plan; key results off target.
     "notify-late-roadmap": {
         "task": "portfolio.tasks.roadmap_late_notify",
         "schedule": crontab(minute=5, hour=7),
@@ -204,6 +204,10 @@ CELERY_BEAT_SCHEDULE = {
     "notify-budget-burn": {
         "task": "portfolio.tasks.budgets_burn_notify",
         "schedule": crontab(minute=10, hour=7),
+    },
+    "notify-key-results-off": {
+        "task": "portfolio.tasks.key_results_off_notify",
+        "schedule": crontab(minute=15, hour=7),
     },
     # Every minute: the email outbox (a send that failed waits for its backoff, then goes again).
     "send-outbox": {"task": "portfolio.tasks.outbox_send", "schedule": 60.0},

@@ -38,6 +38,8 @@ class Kind:
     #: A batch's summary: "{count} {summary}", then the first names, and where the list of them is.
     summary: str = ""
     summary_url: str = ""
+    #: What leadership hears about, in "why you got this" ("VPs hear about every portfolio's scenarios.").
+    about: str = "scenarios"
     #: How a person hears of it beyond the inbox until they choose (``AlertSettings.modes``): what needs a
     #: decision soon is mailed at once, the rest waits for the digest.
     email: str = EmailMode.DIGEST
@@ -65,6 +67,12 @@ KINDS: dict[str, Kind] = {
         Audience.PRODUCT,
         summary="roadmap items, releases or milestones are late",
         summary_url="portfolio:roadmap",
+    ),
+    EventKind.KEY_RESULT_OFF: Kind(
+        Audience.LEADERSHIP,
+        summary="key results are off target",
+        summary_url="portfolio:objectives",
+        about="key results",
     ),
     EventKind.STAGE_MOVED: Kind(
         Audience.PRODUCT, summary="products moved stage", summary_url="lifecycle:board"

@@ -103,13 +103,14 @@ def _product_audience(event: Event, facts: Facts) -> dict[int, str]:
 
 def _leadership_audience(event: Event, facts: Facts) -> dict[int, str]:
     heard: dict[int, str] = {}
+    about = KINDS[event.kind].about
     for user in facts.users.values():
         if user.role == Role.VP or user.is_superuser:
-            heard[user.pk] = "VPs hear about every portfolio's scenarios."
+            heard[user.pk] = f"VPs hear about every portfolio's {about}."
     if event.portfolio_id is None:
         for user in facts.users.values():
             if user.role == Role.DIRECTOR:
-                heard[user.pk] = "Directors hear about organisation-wide scenarios."
+                heard[user.pk] = f"Directors hear about organisation-wide {about}."
         return heard
     name = facts.portfolio_names.get(event.portfolio_id, "")
     if facts.directors.get(event.portfolio_id):

@@ -111,3 +111,27 @@ def test_spend_more_than_fifteen_percent_off_plan_is_told_to_those_who_may_see_t
     assert not any(s.startswith("Beacon") for s in told["olga"])
     note = Notification.objects.filter(kind=EventKind.BUDGET_BURN, recipient=people["vp"]).first()
     assert note.url.startswith("/portfolio/investment/")
+
+
+def test_a_key_result_off_target_is_told_to_leadership_once_a_quarter(people):
+    from portfolio.models import KeyResult
+    from portfolio.strategy.services.key_results import key_results_off_notify
+    from tests.factories import KPIFactory, ObjectiveFactory, RollupFactory
+
+    kpi = KPIFactory(name="Active users", unit="", default_target=1000, tolerance=10)
+    portfolio = people["atlas"].portfolio
+    objective = ObjectiveFactory(title="Win the mid-market", portfolio=portfolio)
+    KeyResult.objects.create(objective=objective, title="Reach 1,000 active users", kpi=kpi, target=1000)
+    KeyResult.objects.create(objective=objective, title="Hold 750 active users", kpi=kpi, target=750)
+    RollupFactory(kpi=kpi, scope="portfolio", scope_key=portfolio.slug, period=dt.date(2026, 11, 30), value=700)
+    key_results_off_notify(today=TODAY)
+    key_results_off_notify(today=TODAY + dt.timedelta(days=1))
+    told = heard(EventKind.KEY_RESULT_OFF)
+    assert set(told) == {"dora", "vera"}  # the portfolio's director and the VPs; not the PMs
+    assert told["dora"] == [
+        "Key result “Reach 1,000 active users” of “Win the mid-market” (Payments) is off target: "
+        "Active users is 700 against 1,000."
+    ]  # 700 is within the 10 % tolerance of 750: at risk, not told
+    note = Notification.objects.get(recipient=people["vp"], kind=EventKind.KEY_RESULT_OFF)
+    assert note.why == "VPs hear about every portfolio's key results."
+    assert note.url == "/portfolio/objectives/?portfolio=payments"
