@@ -123,7 +123,9 @@ def test_a_key_result_off_target_is_told_to_leadership_once_a_quarter(people):
     objective = ObjectiveFactory(title="Win the mid-market", portfolio=portfolio)
     KeyResult.objects.create(objective=objective, title="Reach 1,000 active users", kpi=kpi, target=1000)
     KeyResult.objects.create(objective=objective, title="Hold 750 active users", kpi=kpi, target=750)
-    RollupFactory(kpi=kpi, scope="portfolio", scope_key=portfolio.slug, period=dt.date(2026, 11, 30), value=700)
+    RollupFactory(
+        kpi=kpi, scope="portfolio", scope_key=portfolio.slug, period=dt.date(2026, 11, 30), value=700
+    )
     key_results_off_notify(today=TODAY)
     key_results_off_notify(today=TODAY + dt.timedelta(days=1))
     told = heard(EventKind.KEY_RESULT_OFF)
