@@ -5,7 +5,9 @@ Runs on services of its own, so nothing else on the machine is disturbed: a thro
 portfolio, served by gunicorn (spm/gunicorn.conf.py, statement timeout 2 s) and one Celery worker.
 
 1. Redis stopped: pages still serve, the dashboard shows its rollups as stale, a measurement recorded in the
-   web form is saved, /healthz says the broker is down; Redis back, a reconcile brings the rollups up to date.
+   web form is saved, /healthz says the broker is down, a mail a new scenario makes waits in the outbox; Redis
+   back, a reconcile brings the rollups up to date and the outbox task delivers the mail (to an SMTP server of
+   this script's own, aiosmtpd on FAULTS_SMTP_PORT, 8025).
 2. The Celery worker killed with SIGKILL in the middle of a recompute: the old rollups stay whole, the stale marks
    stay; a restarted worker finishes the recompute.
 3. PostgreSQL restarted under load: requests fail cleanly at worst (a friendly 503, no hang, no traceback) and
@@ -41,6 +43,7 @@ BIN = Path(sys.executable).parent
 PG_PORT = int(os.environ.get("FAULTS_PG_PORT", "5440"))
 REDIS_PORT = int(os.environ.get("FAULTS_REDIS_PORT", "6390"))
 WEB_PORT = int(os.environ.get("FAULTS_WEB_PORT", "8092"))
+SMTP_PORT = int(os.environ.get("FAULTS_SMTP_PORT", "8025"))
 BASE = f"http://127.0.0.1:{WEB_PORT}"
 DATABASE_URL = f"postgres://postgres@127.0.0.1:{PG_PORT}/spm_faults"
 BROKER_URL = f"redis://127.0.0.1:{REDIS_PORT}/0"
@@ -63,6 +66,7 @@ ENV = {
     "SPM_LOG_LEVEL": "WARNING",
     "GUNICORN_ACCESS_LOG": "",
     "WEB_CONCURRENCY": "2",
+    "SPM_EMAIL_URL": f"smtp://127.0.0.1:{SMTP_PORT}?timeout=5",
 }
 
 results: list[tuple[str, bool, str]] = []
@@ -180,6 +184,45 @@ def redis_server() -> Process:
     )
 
 
+def smtp_server() -> Process:
+    # aiosmtpd's own command (the dev extra): prints every message it receives to its log.
+    command = [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{SMTP_PORT}"]
+    return Process("smtp", command, {**ENV, "PYTHONUNBUFFERED": "1"})
+
+
+def smtp_received(subject_part: str) -> bool:
+    log = CACHE / "faults-smtp.log"
+    return log.exists() and subject_part in log.read_text(errors="replace")
+
+
+def create_scenario(session: requests.Session, name: str) -> requests.Response:
+    """A director copies the live plan into a scenario of their portfolio: it awaits approval, so the VPs are
+    mailed at once (the catalogue's default)."""
+    portfolio = sql(
+        "SELECT p.slug FROM portfolio_portfolio p JOIN products_user u ON u.id = p.director_id "
+        "WHERE u.username = 'director' ORDER BY p.id LIMIT 1"
+    )[0][0]
+    page = session.get(f"{BASE}/portfolio/scenarios/", timeout=REQUEST_TIMEOUT)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+    return session.post(
+        f"{BASE}/portfolio/scenarios/",
+        data={"name": name, "portfolio": portfolio, "description": "", "csrfmiddlewaretoken": token},
+        headers={"Referer": f"{BASE}/portfolio/scenarios/"},
+        timeout=REQUEST_TIMEOUT,
+        allow_redirects=False,
+    )
+
+
+def enqueue(task: str) -> None:
+    subprocess.run(
+        [str(BIN / "celery"), "-A", "spm", "call", task],
+        cwd=ROOT,
+        env=ENV,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+
+
 def celery_worker() -> Process:
     # One process (solo pool): the process that runs the recompute is the one this script kills.
     return Process(
@@ -232,10 +275,14 @@ def log_in(username: str) -> requests.Session:
 
 def record_measurement(session: requests.Session, value: float) -> tuple[requests.Response, str, int, str]:
     """Record a value of the product's first KPI in its page's form; returns the answer, slug, KPI id and period."""
+    # A KPI whose valid range holds the value (a percentage's 0 to 100 would refuse 3131, as it should).
     slug, kpi_id, period = sql(
         "SELECT p.slug, m.kpi_id, m.period::text FROM portfolio_measurement m "
         "JOIN products_product p ON p.id = m.product_id JOIN products_user u ON u.id = p.owner_id "
-        "WHERE u.username = 'pm' ORDER BY m.period DESC, m.kpi_id LIMIT 1"
+        "JOIN portfolio_kpi k ON k.id = m.kpi_id "
+        "WHERE u.username = 'pm' AND (k.max_value IS NULL OR k.max_value >= %s) "
+        "AND (k.min_value IS NULL OR k.min_value <= %s) ORDER BY m.period DESC, m.kpi_id LIMIT 1",
+        (value, value),
     )[0]
     page = session.get(f"{BASE}/products/{slug}/", timeout=REQUEST_TIMEOUT)
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
@@ -246,6 +293,23 @@ def record_measurement(session: requests.Session, value: float) -> tuple[request
         timeout=REQUEST_TIMEOUT,
         allow_redirects=False,
     )
+    confirm = (
+        re.search(r'name="replaces" value="([^"]+)"', response.text) if response.status_code == 200 else None
+    )
+    if confirm:  # the week has a value already: confirm the replacement, as a person would
+        response = session.post(
+            f"{BASE}/products/{slug}/measurements/",
+            data={
+                "kpi": kpi_id,
+                "period": period,
+                "value": value,
+                "replaces": confirm.group(1),
+                "csrfmiddlewaretoken": token,
+            },
+            headers={"Referer": f"{BASE}/products/{slug}/"},
+            timeout=REQUEST_TIMEOUT,
+            allow_redirects=False,
+        )
     return response, slug, kpi_id, period
 
 
@@ -262,13 +326,7 @@ def rollup_fresh(kpi_id: int, period: str) -> bool:
 
 
 def enqueue_reconcile() -> None:
-    subprocess.run(
-        [str(BIN / "celery"), "-A", "spm", "call", "portfolio.tasks.rollups_reconcile"],
-        cwd=ROOT,
-        env=ENV,
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
+    enqueue("portfolio.tasks.rollups_reconcile")
 
 
 # ---------------------------------------------------------------------------------------------- the faults
@@ -299,6 +357,20 @@ def redis_stopped(session: requests.Session, redis: Process) -> Process:
     stale = session.get(f"{BASE}/", timeout=REQUEST_TIMEOUT)
     check("the dashboard shows its rollups as stale", "Recomputing" in stale.text)
     check("the stale marks wait for a refresh", not rollup_fresh(kpi_id, period))
+    director = log_in("director")
+    scenario = "Faults: hold Q1 spend"
+    started = time.monotonic()
+    created = create_scenario(director, scenario)
+    took = time.monotonic() - started
+    queued = sql(
+        "SELECT count(*) FROM portfolio_outboxemail WHERE subject LIKE %s AND sent_at IS NULL",
+        (f"%{scenario}%",),
+    )[0][0]
+    check(
+        "a new scenario's mail waits in the outbox with Redis down",
+        created.status_code == 302 and queued > 0,
+        f"{created.status_code} in {took:.1f} s, {queued} mail(s) queued",
+    )
 
     redis = redis_server().start()
     wait_until(
@@ -314,6 +386,23 @@ def redis_stopped(session: requests.Session, redis: Process) -> Process:
         "Redis back: a reconcile brings the rollups up to date",
         fresh,
         f"in {time.monotonic() - started:.1f} s",
+    )
+    started = time.monotonic()
+    enqueue("portfolio.tasks.outbox_send")  # what beat does every minute
+    delivered = wait_until(
+        lambda: (
+            smtp_received(scenario)
+            and not sql(
+                "SELECT count(*) FROM portfolio_outboxemail WHERE subject LIKE %s AND sent_at IS NULL",
+                (f"%{scenario}%",),
+            )[0][0]
+        ),
+        timeout=60,
+    )
+    check(
+        "Redis back: the outbox delivers the mail, nothing lost",
+        delivered,
+        f"in {time.monotonic() - started:.1f} s, {queued} mail(s) received by SMTP",
     )
     return redis
 
@@ -442,10 +531,11 @@ def main() -> None:
         f"Starting PostgreSQL on {PG_PORT} and Redis on {REDIS_PORT} of this script's own; seeding a small portfolio…"
     )
     postgres = Postgres()
-    redis = worker = web = None
+    redis = worker = web = smtp = None
     try:
         postgres.start()
         redis = redis_server().start()
+        smtp = smtp_server().start()
         manage("migrate", "--no-input", "-v", "0")
         manage("collectstatic", "--no-input", "-v", "0")
         manage(
@@ -476,7 +566,7 @@ def main() -> None:
         postgres_restarted(session, postgres, web)
         slow_query(session)
     finally:
-        for process in (web, worker, redis):
+        for process in (web, worker, redis, smtp):
             if process:
                 process.stop()
         postgres.stop()

@@ -68,6 +68,7 @@ class EventKind(models.TextChoices):
     HEALTH_WORSE = "health_worse", "Product health got worse"
     PRODUCT_STUCK = "product_stuck", "Product stuck in its stage"
     FORECAST_MISS = "forecast_miss", "KPI forecast to miss its target"
+    KPI_WORSE = "kpi_worse", "A portfolio's KPI got worse"
     BUDGET_BURN = "budget_burn", "Budget burn off plan"
     ROADMAP_LATE = "roadmap_late", "Roadmap item, release or milestone late"
     KEY_RESULT_OFF = "key_result_off", "Key result off target"

@@ -60,6 +60,15 @@ SPM_CURRENCY = os.environ.get("SPM_CURRENCY", "EUR").strip().upper() or "EUR"
 MAILERS = mailers(os.environ.get("SPM_EMAIL_URL", "") or "consolemail://")
 DEFAULT_FROM_EMAIL = os.environ.get("SPM_EMAIL_FROM", "") or "SPM Dashboard <spm@localhost>"
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Hysteresis (docs/alerts.md): a KPI cell's worse status must hold this many periods before it alerts.
+try:
+    SPM_ALERT_HOLD_PERIODS = int(os.environ.get("SPM_ALERT_HOLD_PERIODS", "") or 1)
+except ValueError:
+    raise ImproperlyConfigured(
+        "SPM_ALERT_HOLD_PERIODS must be a whole number of periods, 1 or more."
+    ) from None
+if SPM_ALERT_HOLD_PERIODS < 1:
+    raise ImproperlyConfigured("SPM_ALERT_HOLD_PERIODS must be a whole number of periods, 1 or more.")
 # Where an email's links point (scheme and host, no trailing slash).
 SPM_BASE_URL = (
     os.environ.get("SPM_BASE_URL", "")

@@ -57,6 +57,12 @@ KINDS: dict[str, Kind] = {
         summary="KPIs are forecast to miss their quarter's target",
         summary_url="portfolio:rollups",
     ),
+    EventKind.KPI_WORSE: Kind(
+        Audience.LEADERSHIP,
+        summary="portfolio KPIs got worse",
+        summary_url="portfolio:rollups",
+        about="KPIs",
+    ),
     EventKind.BUDGET_BURN: Kind(
         Audience.PRODUCT,
         product_money=True,

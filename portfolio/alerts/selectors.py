@@ -11,15 +11,24 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from lifecycle.analytics.selectors import stuck_filter, stuck_thresholds
 from lifecycle.models import Milestone, MilestoneStatus, Release, ReleaseStatus, RoadmapItem, RoadmapStatus
 from portfolio.alerts.catalogue import FORECAST_MISS_CHANCE, KINDS, Audience, Event
 from portfolio.alerts.mail import unsubscribe_reader
-from portfolio.choices import EmailMode, EventKind, Grain, Horizon
-from portfolio.models import AlertSettings, Follow, Notification, Portfolio, ProductForecast, ReportedEvent
+from portfolio.choices import EmailMode, EventKind, Grain, Horizon, Scope
+from portfolio.models import (
+    AlertSettings,
+    Follow,
+    Notification,
+    Portfolio,
+    ProductForecast,
+    ReportedEvent,
+    Rollup,
+)
 from products.choices import Role
 from products.models import Membership, Product, User
 from products.permissions import is_leadership
@@ -303,3 +312,82 @@ def roadmap_late(*, today: dt.date, since: dt.date):
             "pk", title, date, "product_id", "product__name", "product__portfolio__slug"
         ):
             yield label, pk, name, planned, product_id, product_name, portfolio
+
+
+#: How bad a rollup status is (a cell "gets worse" when this grows); no data and no target are not statuses.
+STATUS_SEVERITY = {"on_target": 1, "at_risk": 2, "off_target": 3}
+
+
+@dataclass(frozen=True)
+class CellWorse:
+    kpi_id: int
+    kpi_name: str
+    unit: str
+    frequency: str
+    scope: str
+    scope_key: str
+    since: dt.date  # the first period of the worse status
+    period: dt.date  # the latest period
+    value: float
+    target: float | None
+    status: str
+    before: str
+
+
+def kpi_cells_worse(*, kpi_ids: Iterable[int] = (), hold: int = 1) -> list[CellWorse]:
+    """The organisation's and each portfolio's KPI cells (native grain) whose status is worse than it was,
+    and has been for the latest ``hold`` periods (hysteresis: a one-period dip does not alert when ``hold`` is 2).
+    One query: the latest ``hold + 1`` rollups of each cell, by a window."""
+    rank = Window(
+        RowNumber(), partition_by=[F("kpi_id"), F("scope"), F("scope_key")], order_by=F("period").desc()
+    )
+    rows = Rollup.objects.filter(grain=Grain.NATIVE, scope__in=[Scope.ORGANISATION, Scope.PORTFOLIO])
+    if kpi_ids:
+        rows = rows.filter(kpi_id__in=list(kpi_ids))
+    rows = (
+        rows.annotate(rank=rank)
+        .filter(rank__lte=hold + 1)
+        .order_by("kpi_id", "scope", "scope_key", "-period")
+        .values_list(
+            "kpi_id",
+            "kpi__name",
+            "kpi__unit",
+            "kpi__frequency",
+            "scope",
+            "scope_key",
+            "period",
+            "value",
+            "target",
+            "status",
+        )
+    )
+    cells: dict[tuple, list] = defaultdict(list)
+    for row in rows:
+        cells[row[0], row[4], row[5]].append(row)
+    worse = []
+    for history in cells.values():
+        if len(history) < hold + 1:
+            continue
+        latest, before = history[:hold], history[hold]
+        severities = [STATUS_SEVERITY.get(row[9], 0) for row in latest]
+        was = STATUS_SEVERITY.get(before[9], 0)
+        if not was or min(severities) <= was:
+            continue
+        kpi_id, name, unit, frequency, scope, key, period, value, target, status = latest[0]
+        worse.append(
+            CellWorse(
+                kpi_id,
+                name,
+                unit,
+                frequency,
+                scope,
+                key,
+                latest[-1][6],
+                period,
+                value,
+                target,
+                status,
+                before[9],
+            )
+        )
+    return worse

@@ -14,8 +14,10 @@ import json
 import urllib.request
 from collections import defaultdict
 from collections.abc import Iterable
+from urllib.parse import urlencode
 
 from celery import current_app
+from django.conf import settings
 from django.core import mail
 from django.db import transaction
 from django.urls import reverse
@@ -28,13 +30,14 @@ from portfolio.alerts.selectors import (
     alert_settings_of,
     email_mode,
     keys_reported,
+    kpi_cells_worse,
     product_forecast_misses,
     products_stuck,
     recipients,
     roadmap_late,
     unsubscribed_person,
 )
-from portfolio.choices import DigestFrequency, EmailMode, EventKind
+from portfolio.choices import DigestFrequency, EmailMode, EventKind, Status
 from portfolio.models import (
     AlertSettings,
     ChatDelivery,
@@ -192,6 +195,58 @@ def roadmap_late_notify(*, today: dt.date | None = None) -> int:
         )
     ]
     return events_notify(events)
+
+
+def _period_words(day: dt.date, frequency: str) -> str:
+    if frequency == "monthly":
+        return f"in {day:%B %Y}"
+    if frequency == "quarterly":
+        return f"in {quarter_label(day)}"
+    return f"in the week of {day:%-d %b %Y}"
+
+
+def kpi_cells_worse_notify(*, kpi_ids: Iterable[int] = (), now: dt.datetime | None = None) -> int:
+    """After a recompute's rollups: each organisation or portfolio KPI cell whose status got worse (and held for
+    ``SPM_ALERT_HOLD_PERIODS`` periods) tells that portfolio's leadership once per change."""
+    now = now or timezone.now()
+    cells = kpi_cells_worse(kpi_ids=kpi_ids, hold=settings.SPM_ALERT_HOLD_PERIODS)
+    if not cells:
+        return 0
+    portfolios = dict(Portfolio.objects.values_list("slug", "pk"))
+    names = dict(Portfolio.objects.values_list("slug", "name"))
+    events = []
+    for cell in cells:
+        organisation = cell.scope == "organisation"
+        where = (
+            "across the organisation"
+            if organisation
+            else f"in the {names.get(cell.scope_key, cell.scope_key)} portfolio"
+        )
+        against = f" against {kpi_number(cell.target, cell.unit)}" if cell.target is not None else ""
+        query = urlencode(
+            {
+                "kpi": cell.kpi_id,
+                "scope": cell.scope,
+                "key": cell.scope_key,
+                "grain": "native",
+                "period": cell.period,
+            }
+        )
+        events.append(
+            Event(
+                kind=EventKind.KPI_WORSE,
+                sentence=f"{cell.kpi_name} {where} is now {Status(cell.status).label} (was "
+                f"{Status(cell.before).label}) {_period_words(cell.period, cell.frequency)}: "
+                f"{kpi_number(cell.value, cell.unit)}{against}.",
+                url=reverse("portfolio:rollup-cell") + f"?{query}",
+                key=f"kpi_worse:{cell.kpi_id}:{cell.scope}:{cell.scope_key}:{cell.since.isoformat()}:{cell.status}"[
+                    :120
+                ],
+                portfolio_id=None if organisation else portfolios.get(cell.scope_key),
+                name=f"{cell.kpi_name} ({'organisation' if organisation else names.get(cell.scope_key, '')})",
+            )
+        )
+    return events_notify(events_first_reported(events), now=now)
 
 
 def events_first_reported(events: list[Event]) -> list[Event]:

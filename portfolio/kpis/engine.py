@@ -22,7 +22,11 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from django.utils import timezone
 
-from portfolio.alerts.services import forecast_misses_notify, products_health_worse_notify
+from portfolio.alerts.services import (
+    forecast_misses_notify,
+    kpi_cells_worse_notify,
+    products_health_worse_notify,
+)
 from portfolio.choices import Grain, Scope
 from portfolio.kpis.forecast.store import (
     ComputedForecasts,
@@ -185,8 +189,9 @@ def rollups_recompute(
             forecasts_recompute(
                 kpi_ids=selection.kpi_ids, product_ids=product_ids, now=now, computed=computed
             )
-            # KPIs newly forecast to miss their quarter: one event each, in this transaction.
+            # KPIs newly forecast to miss their quarter, and cells newly worse: events, in this transaction.
             forecast_misses_notify(kpi_ids=selection.kpi_ids, product_ids=product_ids, now=now)
+            kpi_cells_worse_notify(kpi_ids=selection.kpi_ids, now=now)
         step("forecasts")
         if not selection.periods:
             # Period-restricted recomputes follow measurement writes, whose service refreshes the health of

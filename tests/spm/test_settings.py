@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -91,3 +93,10 @@ def test_production_without_a_real_mail_server_is_flagged_by_check_deploy():
     )
     assert result.returncode != 0
     assert "mail.E001" in result.stdout + result.stderr  # the console mailer only prints: set SPM_EMAIL_URL
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "two"])
+def test_a_hold_of_no_periods_is_refused_at_start_up(value):
+    result = run_check(SPM_ALERT_HOLD_PERIODS=value)
+    assert result.returncode != 0
+    assert "SPM_ALERT_HOLD_PERIODS must be a whole number of periods, 1 or more." in result.stderr
