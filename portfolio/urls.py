@@ -26,6 +26,7 @@ urlpatterns = [
     path("unsubscribe/<str:token>/", alerts.unsubscribe, name="unsubscribe"),
     path("follow/product/<slug:slug>/", alerts.follow_product, name="follow-product"),
     path("follow/portfolio/<int:pk>/", alerts.follow_portfolio, name="follow-portfolio"),
+    path("follow/kpi/<int:pk>/", alerts.follow_kpi, name="follow-kpi"),
 ]
 
 # Objectives, investment, priorities, roadmap and scenarios (docs/strategy.md).

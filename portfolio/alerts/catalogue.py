@@ -134,6 +134,8 @@ class Event:
     #: organisation, for an organisation-wide scenario).
     product_id: int | None = None
     portfolio_id: int | None = None
+    #: The KPI it is about (a forecast miss, a cell got worse): its followers hear it, its muters do not.
+    kpi_id: int | None = None
     #: Who made it happen: never told about it themselves.
     actor_id: int | None = None
     #: ``Audience.NAMED``: who hears.

@@ -61,6 +61,12 @@ class FollowForm(forms.Form):
         choices=[(FOLLOWING, "Follow"), (MUTED, "Mute"), (DEFAULT, "As my role decides")],
         error_messages={"invalid_choice": "Follow, mute, or go back to what your role decides."},
     )
+    # Which control answers (a page with several), and in which shape: nothing a person types.
+    follow_id = forms.RegexField(regex=r"^follow-[a-z0-9-]{1,40}$", required=False)
+    compact = forms.BooleanField(required=False)
+
+    def clean_follow_id(self) -> str:
+        return self.cleaned_data["follow_id"] or "follow-control"
 
 
 MODE_PREFIX = "mode_"

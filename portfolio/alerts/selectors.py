@@ -21,6 +21,7 @@ from portfolio.alerts.catalogue import FORECAST_MISS_CHANCE, KINDS, Audience, Ev
 from portfolio.alerts.mail import unsubscribe_reader
 from portfolio.choices import EmailMode, EventKind, Grain, Horizon, Scope
 from portfolio.models import (
+    KPI,
     AlertSettings,
     Follow,
     Notification,
@@ -48,6 +49,7 @@ class Facts:
     portfolio_names: dict[int, str] = field(default_factory=dict)
     users: dict[int, User] = field(default_factory=dict)  # every active person who may hear
     follows: dict[tuple[str, int], dict[int, bool]] = field(default_factory=lambda: defaultdict(dict))
+    kpi_names: dict[int, str] = field(default_factory=dict)
 
 
 def _facts(events: list[Event]) -> Facts:
@@ -68,11 +70,18 @@ def _facts(events: list[Event]) -> Facts:
             facts.directors[pk], facts.portfolio_names[pk] = director, name
     portfolio_ids = {p for _, p, _ in facts.products.values()}
     portfolio_ids |= {event.portfolio_id for event in events if event.portfolio_id}
-    follows = Follow.objects.filter(Q(product__in=product_ids) | Q(portfolio__in=portfolio_ids))
-    for user, product, portfolio, muted in follows.values_list(
-        "user_id", "product_id", "portfolio_id", "muted"
+    kpi_ids = {event.kpi_id for event in events if event.kpi_id}
+    follows = Follow.objects.filter(
+        Q(product__in=product_ids) | Q(portfolio__in=portfolio_ids) | Q(kpi__in=kpi_ids)
+    )
+    for user, product, portfolio, kpi, kpi_name, muted in follows.values_list(
+        "user_id", "product_id", "portfolio_id", "kpi_id", "kpi__name", "muted"
     ):
-        facts.follows["product" if product else "portfolio", product or portfolio][user] = not muted
+        if kpi:
+            facts.follows["kpi", kpi][user] = not muted
+            facts.kpi_names[kpi] = kpi_name
+        else:
+            facts.follows["product" if product else "portfolio", product or portfolio][user] = not muted
     wanted = {user for users in facts.members.values() for user in users}
     wanted |= {owner for owner, _, _ in facts.products.values() if owner}
     wanted |= {director for director in facts.directors.values() if director}
@@ -107,7 +116,15 @@ def _product_audience(event: Event, facts: Facts) -> dict[int, str]:
         heard[owner] = f"You own {name}."
     _apply_follows(heard, facts, ("portfolio", portfolio), f"You follow the {portfolio_name} portfolio.")
     _apply_follows(heard, facts, ("product", event.product_id), f"You follow {name}.")
+    _apply_kpi_follows(heard, facts, event)
     return heard
+
+
+def _apply_kpi_follows(heard: dict[int, str], facts: Facts, event: Event) -> None:
+    """Last, so a KPI's own setting wins: mute Revenue, hear no forecast miss of it anywhere."""
+    if event.kpi_id:
+        name = facts.kpi_names.get(event.kpi_id, "this")
+        _apply_follows(heard, facts, ("kpi", event.kpi_id), f"You follow the {name} KPI.")
 
 
 def _leadership_audience(event: Event, facts: Facts) -> dict[int, str]:
@@ -120,11 +137,13 @@ def _leadership_audience(event: Event, facts: Facts) -> dict[int, str]:
         for user in facts.users.values():
             if user.role == Role.DIRECTOR:
                 heard[user.pk] = f"Directors hear about organisation-wide {about}."
+        _apply_kpi_follows(heard, facts, event)
         return heard
     name = facts.portfolio_names.get(event.portfolio_id, "")
     if facts.directors.get(event.portfolio_id):
         heard[facts.directors[event.portfolio_id]] = f"You direct the {name} portfolio."
     _apply_follows(heard, facts, ("portfolio", event.portfolio_id), f"You follow the {name} portfolio.")
+    _apply_kpi_follows(heard, facts, event)
     return heard
 
 
@@ -206,9 +225,21 @@ def inbox(user: User, *, kind: str = "", unread: bool = False) -> QuerySet[Notif
     return notifications.order_by("-created_at", "-pk")
 
 
-def follow_mode(user: User, thing: Product | Portfolio) -> str:
-    """ "follow", "mute" or "default" (no setting: the roles decide) for one product or portfolio."""
-    target = {"product": thing} if isinstance(thing, Product) else {"portfolio": thing}
+def follow_target(thing) -> dict:
+    if isinstance(thing, Product):
+        return {"product": thing}
+    return {"kpi": thing} if isinstance(thing, KPI) else {"portfolio": thing}
+
+
+def follow_modes_of_kpis(user: User) -> dict[int, str]:
+    """The KPIs this person follows or mutes (one query): KPI id -> "follow" or "mute"."""
+    rows = Follow.objects.filter(user=user, kpi__isnull=False).values_list("kpi_id", "muted")
+    return {kpi: "mute" if muted else "follow" for kpi, muted in rows}
+
+
+def follow_mode(user: User, thing: Product | Portfolio | KPI) -> str:
+    """ "follow", "mute" or "default" (no setting: the roles decide) for one product, portfolio or KPI."""
+    target = follow_target(thing)
     muted = Follow.objects.filter(user=user, **target).values_list("muted", flat=True).first()
     return "default" if muted is None else "mute" if muted else "follow"
 

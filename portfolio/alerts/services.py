@@ -29,6 +29,7 @@ from portfolio.alerts.catalogue import KINDS, SUMMARY_AFTER, Audience, Event, su
 from portfolio.alerts.selectors import (
     alert_settings_of,
     email_mode,
+    follow_target,
     keys_reported,
     kpi_cells_worse,
     product_forecast_misses,
@@ -167,6 +168,7 @@ def forecast_misses_notify(
                 url=reverse("products:detail", args=[slug]) + f"#trend-{kpi_id}",
                 key=f"forecast_miss:{product_id}:{kpi_id}:{period.isoformat()}",
                 product_id=product_id,
+                kpi_id=kpi_id,
                 name=f"{name} ({kpi_name})",
             )
         )
@@ -243,6 +245,7 @@ def kpi_cells_worse_notify(*, kpi_ids: Iterable[int] = (), now: dt.datetime | No
                     :120
                 ],
                 portfolio_id=None if organisation else portfolios.get(cell.scope_key),
+                kpi_id=cell.kpi_id,
                 name=f"{cell.kpi_name} ({'organisation' if organisation else names.get(cell.scope_key, '')})",
             )
         )
@@ -306,11 +309,12 @@ FOLLOWING, MUTED, DEFAULT = "follow", "mute", "default"
 
 
 @transaction.atomic
-def follow_set(*, user: User, thing: Product | Portfolio, mode: str) -> Follow | None:
-    """Follow, mute, or go back to the defaults of one's roles (``DEFAULT``: no row) for a product or portfolio."""
+def follow_set(*, user: User, thing, mode: str) -> Follow | None:
+    """Follow, mute, or go back to the defaults of one's roles (``DEFAULT``: no row) for a product, portfolio
+    or KPI."""
     if mode not in (FOLLOWING, MUTED, DEFAULT):
         raise ValueError(f"Unknown follow mode {mode!r}.")
-    target = {"product": thing} if isinstance(thing, Product) else {"portfolio": thing}
+    target = follow_target(thing)
     if mode == DEFAULT:
         Follow.objects.filter(user=user, **target).delete()
         return None

@@ -42,7 +42,7 @@ from portfolio.alerts.services import (
     notifications_mark_read,
 )
 from portfolio.choices import EventKind
-from portfolio.models import Portfolio
+from portfolio.models import KPI, Portfolio
 from products.permissions import access_product
 from spm.web.pagination import paginate
 from spm.web.regions import is_htmx, region_requested, render_region
@@ -117,6 +117,12 @@ def follow_product(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_POST
+def follow_kpi(request: HttpRequest, pk: int) -> HttpResponse:
+    kpi = get_object_or_404(KPI, pk=pk)
+    return _follow(request, kpi, reverse("portfolio:kpis"))
+
+
+@require_POST
 def follow_portfolio(request: HttpRequest, pk: int) -> HttpResponse:
     portfolio = get_object_or_404(Portfolio, pk=pk)
     return _follow(request, portfolio, portfolio.get_absolute_url())
@@ -125,9 +131,15 @@ def follow_portfolio(request: HttpRequest, pk: int) -> HttpResponse:
 def _follow(request: HttpRequest, thing, back: str) -> HttpResponse:
     form = FollowForm(request.POST)
     if not form.is_valid():
-        return HttpResponseBadRequest(" ".join(form.errors["mode"]))
+        return HttpResponseBadRequest(" ".join(error for errors in form.errors.values() for error in errors))
     follow_set(user=request.user, thing=thing, mode=form.cleaned_data["mode"])
-    context = {"thing": thing, "mode": follow_mode(request.user, thing), "follow_url": request.path}
+    context = {
+        "thing": thing,
+        "mode": follow_mode(request.user, thing),
+        "follow_url": request.path,
+        "follow_id": form.cleaned_data["follow_id"],
+        "compact": form.cleaned_data["compact"],
+    }
     if is_htmx(request):
         return render(request, FOLLOW, context)
     messages.success(request, FOLLOW_SAID[context["mode"]].format(thing=thing))

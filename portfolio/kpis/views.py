@@ -8,6 +8,7 @@ from django.http import HttpResponse
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
+from portfolio.alerts.selectors import follow_modes_of_kpis
 from portfolio.kpis.charts import scope_trend
 from portfolio.kpis.exports import (
     KPI_COLUMNS,
@@ -209,7 +210,12 @@ def kpis(request) -> HttpResponse:
     region = region_requested(request, KPI_REGIONS)
     if region == FRESHNESS_REGION:
         return render_with_freshness(request, KPIS, region, {"freshness": freshness})
-    return render_with_freshness(request, KPIS, region, {"freshness": freshness, "overview": kpi_overview()})
+    context = {
+        "freshness": freshness,
+        "overview": kpi_overview(),
+        "follows": follow_modes_of_kpis(request.user),
+    }
+    return render_with_freshness(request, KPIS, region, context)
 
 
 @require_GET

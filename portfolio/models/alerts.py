@@ -15,6 +15,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from portfolio.choices import DigestFrequency, EmailMode, EventKind
+from portfolio.models.kpis import KPI
 from portfolio.models.portfolios import Portfolio
 from products.models import Product, choice_check
 
@@ -73,20 +74,24 @@ class ReportedEvent(models.Model):
 
 
 class Follow(models.Model):
-    """A person follows (hears about it as its owner would) or mutes (never hears about it) one product or
-    one portfolio. A product's own setting wins over its portfolio's."""
+    """A person follows (hears about it as its owner would) or mutes (never hears about it) one product, one
+    portfolio or one KPI. A product's own setting wins over its portfolio's; a KPI's wins over both."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="follows")
     product = models.ForeignKey(Product, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     portfolio = models.ForeignKey(
         Portfolio, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
+    kpi = models.ForeignKey(KPI, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     muted = models.BooleanField(default=False, help_text="Muted: never notified about it.")
 
     class Meta:
         constraints = [
             models.CheckConstraint(
-                condition=Q(product__isnull=True) ^ Q(portfolio__isnull=True), name="follow_one_thing"
+                condition=Q(product__isnull=False, portfolio__isnull=True, kpi__isnull=True)
+                | Q(product__isnull=True, portfolio__isnull=False, kpi__isnull=True)
+                | Q(product__isnull=True, portfolio__isnull=True, kpi__isnull=False),
+                name="follow_one_thing",
             ),
             models.UniqueConstraint(
                 fields=["user", "product"], condition=Q(product__isnull=False), name="follow_product_once"
@@ -96,10 +101,15 @@ class Follow(models.Model):
                 condition=Q(portfolio__isnull=False),
                 name="follow_portfolio_once",
             ),
+            models.UniqueConstraint(
+                fields=["user", "kpi"], condition=Q(kpi__isnull=False), name="follow_kpi_once"
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.user} {'mutes' if self.muted else 'follows'} {self.product or self.portfolio}"
+        return (
+            f"{self.user} {'mutes' if self.muted else 'follows'} {self.product or self.portfolio or self.kpi}"
+        )
 
 
 def validate_time_zone(value: str) -> None:

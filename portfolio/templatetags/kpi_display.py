@@ -24,3 +24,9 @@ def kpi_history_rows(periods: Sequence, values: Sequence[float], unit: str = "")
         for period, value in zip(periods, values, strict=True)
     )
     return mark_safe(rows)  # noqa: S308 - every value interpolated above is escaped
+
+
+@register.simple_tag
+def follow_mode_of(follows: dict, pk: int) -> str:
+    """A KPI's follow mode from ``portfolio.alerts.selectors.follow_modes_of_kpis`` ("default" when not set)."""
+    return follows.get(pk, "default")

@@ -147,3 +147,26 @@ def test_choosing_how_to_hear_by_email_then_unsubscribing_from_a_mail_without_si
     screenshot(anonymous, f"unsubscribed-{width}")
     watch.assert_clean()
     context.close()
+
+
+@pytest.mark.parametrize("width", [1440, 390])
+def test_following_and_muting_a_kpi_from_the_kpi_page(page, news, screenshot, width):
+    from portfolio.models import Follow
+    from tests.factories import KPIFactory
+
+    revenue = KPIFactory(name="Revenue")
+    KPIFactory(name="Uptime")
+    page.set_viewport_size({"width": width, "height": 900})
+    log_in(page, "jo")
+    page.goto("/portfolio/kpis/")
+    control = page.locator(f"#follow-kpi-{revenue.pk}")
+    control.get_by_role("button", name="Follow").click()
+    page.wait_for_selector(f'#follow-kpi-{revenue.pk} button[value="follow"][aria-pressed="true"]')
+    assert Follow.objects.get(user__username="jo", kpi=revenue).muted is False
+    page.locator(f"#follow-kpi-{revenue.pk}").get_by_role("button", name="Mute").click()
+    page.wait_for_selector(f'#follow-kpi-{revenue.pk} button[value="mute"][aria-pressed="true"]')
+    assert Follow.objects.get(user__username="jo", kpi=revenue).muted is True
+    widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    screenshot(page, f"kpi-follow-{width}")
+    assert widths[0] <= widths[1], widths
+    page.watch.assert_clean()

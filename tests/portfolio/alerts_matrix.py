@@ -48,6 +48,12 @@ def entries(m) -> dict:
             post=m.everyone(m.REDIRECT, anonymous=m.REDIRECT),
             changes_on_post=True,
         ),
+        "portfolio:follow-kpi": m.Entry(
+            get=m.everyone(405),
+            post=m.everyone(m.REDIRECT),
+            posts=[m.Request(data={"mode": "follow"})],
+            changes_on_post=True,
+        ),
         "portfolio:follow-portfolio": m.Entry(
             get=m.everyone(405),
             post=m.everyone(m.REDIRECT),
@@ -73,6 +79,8 @@ def fill(route: str, world) -> str:
     if "<str:token>" in route:
         owner = world.product.owner
         return route.replace("<str:token>", unsubscribe_token(owner.pk, owner.email))
+    if route.startswith("/follow/kpi/"):
+        return route.replace("<int:pk>", str(world.kpi.pk))
     if route.startswith("/follow/portfolio/"):
         return route.replace("<int:pk>", str(world.product.portfolio_id))
     return route
@@ -81,6 +89,10 @@ def fill(route: str, world) -> str:
 def state() -> tuple:
     return (
         list(Notification.objects.order_by("pk").values_list("recipient_id", "read_at")),
-        list(Follow.objects.order_by("pk").values_list("user_id", "product_id", "portfolio_id", "muted")),
+        list(
+            Follow.objects.order_by("pk").values_list(
+                "user_id", "product_id", "portfolio_id", "kpi_id", "muted"
+            )
+        ),
         list(AlertSettings.objects.order_by("pk").values_list("user_id", "email_enabled", "digest", "modes")),
     )

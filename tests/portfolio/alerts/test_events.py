@@ -269,3 +269,24 @@ def test_the_audience_of_a_batch_costs_the_same_queries_whatever_its_size(people
         return len(captured)
 
     assert queries(2) == queries(40)
+
+
+def test_following_a_kpi_hears_its_events_everywhere_and_muting_it_silences_them(people):
+    kpi = KPIFactory(name="Revenue")
+    miss = Event(
+        kind=EventKind.FORECAST_MISS,
+        sentence="Atlas's Revenue is forecast to miss its Q4 2026 target.",
+        url="/products/atlas/",
+        key="forecast_miss:1",
+        product_id=people["product"].pk,
+        kpi_id=kpi.pk,
+        name="Atlas (Revenue)",
+    )
+    follow_set(user=people["outsider"], thing=kpi, mode="follow")  # on no product: follows the KPI
+    follow_set(user=people["owner"], thing=kpi, mode="mute")  # owns Atlas, but wants no Revenue news
+    heard_by = recipients([miss])[miss.key]
+    assert heard_by[people["outsider"].pk] == "You follow the Revenue KPI."
+    assert people["owner"].pk not in heard_by  # a KPI's own setting wins over ownership
+    assert heard_by[people["member"].pk] == "You work on Atlas."
+    other = Event(**{**miss.__dict__, "kpi_id": None, "key": "forecast_miss:2"})
+    assert people["outsider"].pk not in recipients([other])[other.key]  # another KPI's news: not theirs

@@ -187,3 +187,29 @@ def test_the_inbox_page_costs_the_same_queries_for_5_or_60_notifications(client_
     for i in range(55):
         note(pm_user, sentence=f"Many {i}.")
     assert queries() == few
+
+
+def test_the_kpi_page_follows_and_mutes_a_kpi_in_place(client_as_pm, pm_user):
+    from tests.factories import KPIFactory
+
+    kpi = KPIFactory(name="Revenue")
+    page = client_as_pm.get("/portfolio/kpis/").content.decode()
+    assert f'id="follow-kpi-{kpi.pk}"' in page
+    assert f'action="/follow/kpi/{kpi.pk}/"' in page
+    response = client_as_pm.post(
+        f"/follow/kpi/{kpi.pk}/",
+        {"mode": "follow", "follow_id": f"follow-kpi-{kpi.pk}", "compact": "1"},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200
+    control = response.content.decode()
+    assert f'id="follow-kpi-{kpi.pk}"' in control  # the same control comes back, the pressed button moved
+    assert 'value="follow" class="btn btn--sm btn--pressed" aria-pressed="true"' in control
+    assert Follow.objects.get(user=pm_user, kpi=kpi).muted is False
+    client_as_pm.post(f"/follow/kpi/{kpi.pk}/", {"mode": "mute"})
+    assert Follow.objects.get(user=pm_user, kpi=kpi).muted is True
+    assert (
+        client_as_pm.post(f"/follow/kpi/{kpi.pk}/", {"mode": "mute", "follow_id": "<script>"}).status_code
+        == 400
+    )
+    assert client_as_pm.post("/follow/kpi/999999/", {"mode": "follow"}).status_code == 404
