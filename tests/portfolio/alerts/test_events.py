@@ -290,3 +290,38 @@ def test_following_a_kpi_hears_its_events_everywhere_and_muting_it_silences_them
     assert heard_by[people["member"].pk] == "You work on Atlas."
     other = Event(**{**miss.__dict__, "kpi_id": None, "key": "forecast_miss:2"})
     assert people["outsider"].pk not in recipients([other])[other.key]  # another KPI's news: not theirs
+
+
+@pytest.mark.parametrize("on_product", [False, True], ids=["follows it", "works on it"])
+@pytest.mark.parametrize("role", Role.values)
+@pytest.mark.parametrize("kind", [kind for kind, spec in KINDS.items() if spec.audience != "named"])
+def test_every_event_reaches_a_role_exactly_when_the_permission_rules_let_them_see_it(
+    people, kind, role, on_product
+):
+    """Every kind and role, for someone who follows the product and its portfolio, or is a member of the
+    product: they hear it if and only if they may see it (money: ``can_view_scenarios``; a product's money:
+    ``can_see_budget``; the rest: ``can_view_product``, everyone signed in)."""
+    from products.permissions import can_see_budget, can_view_product
+
+    person = UserFactory(username=f"who-{role}", role=role)
+    product = people["product"]
+    if on_product:
+        MembershipFactory(product=product, user=person, role=Role.JUNIOR_PM)
+    follow_set(user=person, thing=product, mode="follow")
+    follow_set(user=person, thing=people["portfolio"], mode="follow")
+    spec = KINDS[kind]
+    event = Event(
+        kind=kind,
+        sentence="x",
+        url="/",
+        key=kind,
+        product_id=product.pk if spec.audience == "product" else None,
+        portfolio_id=people["portfolio"].pk,
+    )
+    if spec.money:
+        allowed = can_view_scenarios(person)
+    elif spec.product_money:
+        allowed = can_see_budget(person, product)
+    else:
+        allowed = can_view_product(person, product)
+    assert (person.pk in recipients([event])[kind]) == allowed
