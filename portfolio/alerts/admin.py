@@ -60,37 +60,49 @@ class AlertSettingsAdmin(admin.ModelAdmin):
     readonly_fields = ("last_digest_at",)
 
 
-@admin.register(OutboxEmail)
-class OutboxEmailAdmin(LargeTableAdminMixin, admin.ModelAdmin):
-    """The delivery log: read-only; a mail is composed by the notifications, never typed here."""
+class DeliveryLogAdmin(LargeTableAdminMixin, admin.ModelAdmin):
+    """A delivery log (the email outbox, the chat deliveries): read-only, each row's status, and "send again
+    now" for what has not gone yet. ``retry`` and ``request_send`` name the services that do it."""
 
-    list_display = ("created_at", "to", "kind", "subject", "status", "attempts", "sent_at", "send_after")
-    list_filter = ("kind", ("sent_at", admin.EmptyFieldListFilter))
-    search_fields = ("to", "subject")
     ordering = ("-created_at", "-pk")
     actions = ["send_again_now"]
-    readonly_fields = [field.name for field in OutboxEmail._meta.fields]
+    noun = "message"
+    retry = staticmethod(chat_retry_now)
+    request_send = staticmethod(chat_request_send)
 
     @admin.display(description="Status")
-    def status(self, email: OutboxEmail) -> str:
-        return {"sent": "Sent", "retrying": "Failed, will retry", "queued": "Queued"}[email.status]
+    def status(self, item) -> str:
+        return {"sent": "Sent", "retrying": "Failed, will retry", "queued": "Queued"}[item.status]
 
-    @admin.action(description="Send the selected unsent mails again now", permissions=["change"])
+    @admin.action(description="Send the selected unsent ones again now", permissions=["change"])
     def send_again_now(self, request: HttpRequest, queryset) -> None:
-        count = outbox_retry_now(queryset)
+        count = self.retry(queryset)
         if count:
             # After commit, as every write's task; a broker that is down leaves them for beat's next minute.
-            transaction.on_commit(outbox_request_send, robust=True)
+            transaction.on_commit(self.request_send, robust=True)
         self.message_user(
             request,
-            f"{count} mail{'s' if count != 1 else ''} queued to go now."
+            f"{count} {self.noun}{'s' if count != 1 else ''} queued to go now."
             if count
-            else "Those mails were sent already.",
+            else "Those were sent already.",
             messages.SUCCESS if count else messages.WARNING,
         )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+
+@admin.register(OutboxEmail)
+class OutboxEmailAdmin(DeliveryLogAdmin):
+    """The email delivery log: a mail is composed by the notifications, never typed here."""
+
+    list_display = ("created_at", "to", "kind", "subject", "status", "attempts", "sent_at", "send_after")
+    list_filter = ("kind", ("sent_at", admin.EmptyFieldListFilter))
+    search_fields = ("to", "subject")
+    readonly_fields = [field.name for field in OutboxEmail._meta.fields]
+    noun = "mail"
+    retry = staticmethod(outbox_retry_now)
+    request_send = staticmethod(outbox_request_send)
 
 
 @admin.register(ChatWebhook)
@@ -116,33 +128,11 @@ class ChatWebhookAdmin(admin.ModelAdmin):
 
 
 @admin.register(ChatDelivery)
-class ChatDeliveryAdmin(LargeTableAdminMixin, admin.ModelAdmin):
-    """The chat delivery log: read-only, with "send again now"."""
+class ChatDeliveryAdmin(DeliveryLogAdmin):
+    """The chat delivery log: what was posted to which channel, and whether it arrived."""
 
     list_display = ("created_at", "webhook", "text", "status", "attempts", "sent_at", "send_after")
     list_filter = ("webhook", ("sent_at", admin.EmptyFieldListFilter))
     list_select_related = ("webhook",)
     search_fields = ("text",)
-    ordering = ("-created_at", "-pk")
-    actions = ["send_again_now"]
     readonly_fields = [field.name for field in ChatDelivery._meta.fields]
-
-    @admin.display(description="Status")
-    def status(self, delivery: ChatDelivery) -> str:
-        return {"sent": "Sent", "retrying": "Failed, will retry", "queued": "Queued"}[delivery.status]
-
-    @admin.action(description="Send the selected unsent messages again now", permissions=["change"])
-    def send_again_now(self, request: HttpRequest, queryset) -> None:
-        count = chat_retry_now(queryset)
-        if count:
-            transaction.on_commit(chat_request_send, robust=True)
-        self.message_user(
-            request,
-            f"{count} message{'s' if count != 1 else ''} queued to go now."
-            if count
-            else "Those were sent already.",
-            messages.SUCCESS if count else messages.WARNING,
-        )
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False

@@ -523,8 +523,7 @@ def outbox_send(*, now: dt.datetime | None = None, batch: int = OUTBOX_BATCH) ->
                         _failed(email, error, moment)
                         failed += 1
                     else:
-                        email.sent_at, email.last_error = moment, ""
-                        email.attempts += 1
+                        _delivered(email, moment)
                         sent += 1
             finally:
                 connection.close()
@@ -532,6 +531,11 @@ def outbox_send(*, now: dt.datetime | None = None, batch: int = OUTBOX_BATCH) ->
         if len(due) < batch:
             break
     return sent, failed
+
+
+def _delivered(item: OutboxEmail | ChatDelivery, now: dt.datetime) -> None:
+    item.sent_at, item.last_error = now, ""
+    item.attempts += 1
 
 
 def _failed(email: OutboxEmail | ChatDelivery, error: Exception, now: dt.datetime) -> None:
@@ -715,8 +719,7 @@ def chat_send(*, now: dt.datetime | None = None, batch: int = OUTBOX_BATCH) -> t
                     _failed(delivery, error, moment)
                     failed += 1
                 else:
-                    delivery.sent_at, delivery.last_error = moment, ""
-                    delivery.attempts += 1
+                    _delivered(delivery, moment)
                     sent += 1
             ChatDelivery.objects.bulk_update(due, ["attempts", "last_error", "send_after", "sent_at"])
         if len(due) < batch:

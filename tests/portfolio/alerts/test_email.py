@@ -407,3 +407,29 @@ def test_a_leader_chooses_how_to_hear_about_scenarios(db):
     client = Client()
     client.force_login(vp)
     assert "Scenario awaiting approval" in client.get("/inbox/settings/").content.decode()
+
+
+def test_the_admins_delivery_log_sends_a_failed_mail_again_now(
+    owner, smtp, django_capture_on_commit_callbacks
+):
+    events_notify([event()])
+    smtp.refuse = True
+    outbox_send()
+    email = OutboxEmail.objects.get()
+    assert email.send_after > timezone.now()  # waiting for its backoff
+    root = UserFactory(username="root", is_staff=True, is_superuser=True, role=Role.VP)
+    client = Client()
+    client.force_login(root)
+    log = client.get("/admin/portfolio/outboxemail/").content.decode()
+    assert "Failed, will retry" in log
+    smtp.refuse = False
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/admin/portfolio/outboxemail/",
+            {"action": "send_again_now", "_selected_action": [email.pk]},
+            follow=True,
+        )
+    assert "1 mail queued to go now." in response.content.decode()
+    email.refresh_from_db()
+    assert email.sent_at is not None  # the worker (eager here) sent it at once
+    assert len(smtp.messages) == 1
