@@ -201,7 +201,11 @@ def bench_alerts(results: dict) -> None:
     from django.db import transaction
     from django.utils import timezone
 
-    from portfolio.alerts.services import forecast_misses_notify, products_stuck_notify
+    from portfolio.alerts.services import (
+        forecast_misses_notify,
+        kpi_cells_worse_notify,
+        products_stuck_notify,
+    )
     from portfolio.choices import EventKind
     from portfolio.models import Notification, ReportedEvent
 
@@ -211,15 +215,19 @@ def bench_alerts(results: dict) -> None:
             written = work()
         return round((time.perf_counter() - started) * 1000, 1), written
 
-    # A recompute's events as if every miss were new (the first recompute after a seed), then as the next
-    # recompute finds them (nothing new: the usual case).
-    ReportedEvent.objects.filter(key__startswith="forecast_miss:").delete()
-    Notification.objects.filter(kind=EventKind.FORECAST_MISS).delete()
-    first_ms, first = timed(forecast_misses_notify)
-    again_ms, again = timed(forecast_misses_notify)
+    # A recompute's events (forecast misses, worse KPI cells) as if every one were new (the first recompute
+    # after a seed), then as the next recompute finds them (nothing new: the usual case).
+    def recompute_events() -> int:
+        return forecast_misses_notify() + kpi_cells_worse_notify()
+
+    ReportedEvent.objects.filter(key__regex=r"^(forecast_miss|kpi_worse):").delete()
+    Notification.objects.filter(kind__in=[EventKind.FORECAST_MISS, EventKind.KPI_WORSE]).delete()
+    first_ms, first = timed(recompute_events)
+    again_ms, again = timed(recompute_events)
     stuck_ms, stuck = timed(lambda: products_stuck_notify(now=timezone.now()))
     results["alerts"] = {
         "forecast_misses": ReportedEvent.objects.filter(key__startswith="forecast_miss:").count(),
+        "kpi_cells_worse": ReportedEvent.objects.filter(key__startswith="kpi_worse:").count(),
         "recompute_events_first_ms": first_ms,
         "recompute_events_first_notifications": first,
         "recompute_events_again_ms": again_ms,
@@ -433,8 +441,9 @@ def main() -> None:
         alerts = results["alerts"]
         print(
             f"  notifications: a full recompute's events {alerts['recompute_events_first_ms']} ms when all "
-            f"{alerts['forecast_misses']:,} forecast misses are new ({alerts['recompute_events_first_notifications']:,} "
-            f"notifications), {alerts['recompute_events_again_ms']} ms when found again (budget 1 s); daily stuck "
+            f"{alerts['forecast_misses']:,} forecast misses and {alerts['kpi_cells_worse']:,} worse KPI cells are new "
+            f"({alerts['recompute_events_first_notifications']:,} notifications), "
+            f"{alerts['recompute_events_again_ms']} ms when found again (budget 1 s); daily stuck "
             f"scan {alerts['stuck_scan_ms']} ms ({alerts['stuck_scan_notifications']:,} notifications)"
         )
         figures = results["import"]
