@@ -214,8 +214,9 @@ def kpi_cells_worse_notify(*, kpi_ids: Iterable[int] = (), now: dt.datetime | No
     cells = kpi_cells_worse(kpi_ids=kpi_ids, hold=settings.SPM_ALERT_HOLD_PERIODS)
     if not cells:
         return 0
-    portfolios = dict(Portfolio.objects.values_list("slug", "pk"))
-    names = dict(Portfolio.objects.values_list("slug", "name"))
+    portfolios, names = {}, {}
+    for slug, pk, name in Portfolio.objects.values_list("slug", "pk", "name"):
+        portfolios[slug], names[slug] = pk, name
     events = []
     for cell in cells:
         organisation = cell.scope == "organisation"
