@@ -38,7 +38,7 @@ from portfolio.alerts.selectors import (
     roadmap_late,
     unsubscribed_person,
 )
-from portfolio.choices import DigestFrequency, EmailMode, EventKind, Status
+from portfolio.choices import DigestFrequency, EmailMode, EventKind, Frequency, Grain, Scope, Status
 from portfolio.models import (
     AlertSettings,
     ChatDelivery,
@@ -200,9 +200,9 @@ def roadmap_late_notify(*, today: dt.date | None = None) -> int:
 
 
 def _period_words(day: dt.date, frequency: str) -> str:
-    if frequency == "monthly":
+    if frequency == Frequency.MONTHLY:
         return f"in {day:%B %Y}"
-    if frequency == "quarterly":
+    if frequency == Frequency.QUARTERLY:
         return f"in {quarter_label(day)}"
     return f"in the week of {day:%-d %b %Y}"
 
@@ -219,7 +219,7 @@ def kpi_cells_worse_notify(*, kpi_ids: Iterable[int] = (), now: dt.datetime | No
         portfolios[slug], names[slug] = pk, name
     events = []
     for cell in cells:
-        organisation = cell.scope == "organisation"
+        organisation = cell.scope == Scope.ORGANISATION
         where = (
             "across the organisation"
             if organisation
@@ -231,7 +231,7 @@ def kpi_cells_worse_notify(*, kpi_ids: Iterable[int] = (), now: dt.datetime | No
                 "kpi": cell.kpi_id,
                 "scope": cell.scope,
                 "key": cell.scope_key,
-                "grain": "native",
+                "grain": Grain.NATIVE,
                 "period": cell.period,
             }
         )
